@@ -1,0 +1,35 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+.PHONY: run test stop install services lint format lock bench
+
+run: install services
+	scripts/run.sh
+
+test: install services
+	scripts/with-env ruff check .
+	scripts/with-env ruff format --check .
+	scripts/with-env python manage.py makemigrations --check --dry-run --settings config.settings.test
+	scripts/with-env pytest
+
+stop:
+	scripts/services.sh stop
+
+install:
+	scripts/install.sh
+
+services:
+	scripts/services.sh start
+
+lint:
+	scripts/with-env ruff check .
+	scripts/with-env ruff format --check .
+
+format:
+	scripts/with-env ruff check --fix .
+	scripts/with-env ruff format .
+
+# Re-pin the dependencies after editing requirements/*.in (needs network access to PyPI).
+# uv lives in a tool venv of its own, so .venv stays exactly what the lock says.
+lock:
+	test -x var/tools/bin/uv || (python3 -m venv var/tools && var/tools/bin/pip install --quiet uv)
+	var/tools/bin/uv pip compile --python-version 3.11 --generate-hashes --quiet requirements/base.in -o requirements/base.txt
+	var/tools/bin/uv pip compile --python-version 3.11 --generate-hashes --quiet requirements/dev.in -o requirements/dev.txt

@@ -1,0 +1,55 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from evidence.access import Role
+from evidence.models import Case, CaseMembership
+
+UserModel = get_user_model()
+
+
+class StrictSerializerMixin:
+    """Refuses fields the serializer does not know, so a misspelt field is an error, not a silent drop."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class CaseSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    my_role = serializers.CharField(read_only=True, allow_null=True, help_text="Your role in the case.")
+
+    class Meta:
+        model = Case
+        fields = ["id", "public_id", "reference", "title", "description", "created_at", "created_by", "my_role"]
+        read_only_fields = ["public_id", "created_at"]
+
+    def validate_reference(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.reference:
+            raise serializers.ValidationError("A case's reference cannot be changed.")
+        return value
+
+
+class CaseMembershipSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=UserModel.objects.filter(is_active=True))
+    username = serializers.CharField(source="user.username", read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices)
+    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CaseMembership
+        fields = ["user", "username", "role", "added_at", "added_by"]
+        read_only_fields = ["added_at"]
+        validators = []  # A second POST for a member changes the role (see case_member_add).
+
+
+class TokenRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)

@@ -1,0 +1,20 @@
+"""Settings for the test suite: the same real services, with files and tasks kept apart from a
+running `make run` (its own folder, its own Celery queue)."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import STORAGES, VAR_DIR
+
+# Fast hashing in tests; the Argon2 setting itself is tested against config.settings.base.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_DEFAULT_QUEUE = "slid-test"
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+for _name in ("default", "intake", "archive", "exports"):
+    if STORAGES[_name]["BACKEND"].endswith("FileSystemStorage"):
+        STORAGES[_name] = {**STORAGES[_name], "OPTIONS": {"location": str(VAR_DIR / "test-files" / _name)}}
+
+# Static assets straight from the apps, so the docs page is served without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

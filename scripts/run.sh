@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make run`: prepares the database and demo data, then runs web, worker and beat in the
+# foreground until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run() { scripts/with-env "$@"; }
+
+run python manage.py migrate --no-input -v 0
+run python manage.py collectstatic --no-input -v 0
+run python manage.py ensure_admin --credentials-file var/admin-credentials.txt
+run python manage.py load_demo --lead admin
+
+port=${SLID_WEB_PORT:-8000}
+cat <<BANNER
+
+Slid is starting:
+  API        http://127.0.0.1:$port/api/v1/
+  Health     http://127.0.0.1:$port/api/v1/health/
+  API docs   http://127.0.0.1:$port/api/v1/docs/
+  Admin      http://127.0.0.1:$port/admin/   (credentials in var/admin-credentials.txt)
+Ctrl-C stops the web server, the worker and the scheduler; \`make stop\` stops PostgreSQL and Redis.
+
+BANNER
+export SLID_WEB_PORT=$port
+exec scripts/with-env honcho start --no-prefix --procfile Procfile

@@ -1,0 +1,45 @@
+import stat
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from evidence.demo import DEMO_REFERENCE
+from evidence.models import Case
+
+pytestmark = pytest.mark.django_db
+
+
+def test_ensure_admin_creates_a_superuser_and_a_private_credentials_file(tmp_path, capsys):
+    credentials = tmp_path / "var" / "admin-credentials.txt"
+
+    call_command("ensure_admin", credentials_file=credentials)
+
+    printed = capsys.readouterr().out
+    password = credentials.read_text().split("password=")[1].strip()
+    assert password in printed
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password(password)
+
+
+def test_ensure_admin_run_again_keeps_the_password(tmp_path, capsys):
+    credentials = tmp_path / "admin-credentials.txt"
+    call_command("ensure_admin", credentials_file=credentials)
+    first = credentials.read_text()
+
+    call_command("ensure_admin", credentials_file=credentials)
+
+    assert credentials.read_text() == first
+    assert first.split("password=")[1].strip() not in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_load_demo_is_idempotent_and_makes_the_admin_its_lead(tmp_path):
+    call_command("ensure_admin", credentials_file=tmp_path / "c.txt")
+
+    call_command("load_demo", lead="admin")
+    call_command("load_demo", lead="admin")
+
+    case = Case.objects.get(reference=DEMO_REFERENCE)
+    assert case.memberships.get().user.username == "admin"
+    assert case.memberships.get().role == "lead"

@@ -1,0 +1,93 @@
+"""docker-compose.yml cannot be run here (no Docker engine), so it is read and checked."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+APP_SERVICES = ("web", "worker", "beat")
+# Read by Django or Celery themselves rather than by our settings.
+FRAMEWORK_VARIABLES = {"DJANGO_SETTINGS_MODULE"}
+
+
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def test_compose_file_follows_the_compose_specification():
+    result = subprocess.run(
+        [Path(sys.executable).parent / "check-jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_web_worker_and_beat_share_one_image_built_from_the_dockerfile():
+    services = compose()["services"]
+
+    assert {services[name]["image"] for name in APP_SERVICES} == {"slid:${SLID_IMAGE_TAG:-latest}"}
+    assert all(services[name]["build"] == "." for name in APP_SERVICES)
+    assert (ROOT / "Dockerfile").is_file()
+    assert "celery" in services["worker"]["command"] and "worker" in services["worker"]["command"]
+    assert "beat" in services["beat"]["command"]
+
+
+def test_the_stateful_services_have_healthchecks_and_volumes():
+    services = compose()["services"]
+
+    for name in ("db", "redis", "minio"):
+        assert "healthcheck" in services[name], name
+        assert services[name]["volumes"], name
+    assert services["db"]["image"].startswith("postgis/postgis")
+    assert "--with-lock" in services["storage-setup"]["command"][0]
+
+
+def test_no_secret_is_written_into_the_compose_file():
+    environment = compose()["services"]["web"]["environment"]
+
+    for name, value in environment.items():
+        if any(word in name for word in ("SECRET", "PASSWORD", "KEY")) and not name.endswith("_ID"):
+            assert name.endswith("_FILE") or str(value).startswith("${"), name
+        assert "PASSWORD" not in name or "${" in str(value)
+
+
+def test_every_variable_compose_sets_is_read_by_the_settings(tmp_path):
+    environment = compose()["services"]["web"]["environment"]
+    secret = tmp_path / "secret"
+    secret.write_text("x" * 64)
+
+    def resolved(name: str, value: str) -> str:
+        if name.endswith("_FILE"):
+            return str(secret)
+        # ${NAME:-default} becomes its default, ${NAME:?message} a placeholder.
+        return re.sub(r"\$\{\w+(?::-([^}]*)|:\?[^}]*)?\}", lambda m: m.group(1) or "placeholder", value)
+
+    child_env = {
+        "PATH": os.environ["PATH"],
+        **{name: resolved(name, str(value)) for name, value in environment.items()},
+        "DATABASE_URL": "postgis://slid:pw@db:5432/slid",
+    }
+    program = (
+        "import json, django; django.setup(); from config.env import NAMES_READ; print(json.dumps(sorted(NAMES_READ)))"
+    )
+    read = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert read.returncode == 0, read.stderr
+    names_read = set(json.loads(read.stdout)) | FRAMEWORK_VARIABLES
+
+    assert set(environment) - names_read == set()

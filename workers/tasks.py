@@ -1,0 +1,1 @@
+"""Celery tasks: thin — load by id, call a service, own the retry policy."""
