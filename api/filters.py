@@ -1,9 +1,189 @@
-import django_filters
+"""One FilterSet per resource. Bad parameters answer 400 naming the parameter."""
 
-from evidence.models import Case
+import django_filters
+from django.contrib.postgres.search import SearchQuery
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import Q, QuerySet
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from api.serializers import DateOrDateTimeField
+from evidence import selectors
+from evidence.crimes import crimes
+from evidence.models import Allegation, AllegationRole, AllegationStatus, Case, Incident, IncidentStatus, Person, Unit
+from geo import selectors as geo_selectors
+from geo.models import AdminArea
+from geo.validation import GeometryError, parse_bbox, parse_point
+
+MAX_RADIUS_M = 2_000_000
 
 
 class CaseFilterSet(django_filters.FilterSet):
     class Meta:
         model = Case
         fields = {"reference": ["exact"]}
+
+
+class IncidentFilterSet(django_filters.FilterSet):
+    case = django_filters.NumberFilter(field_name="case_id")
+    status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
+    bbox = django_filters.CharFilter(method="filter_bbox", help_text="minlon,minlat,maxlon,maxlat")
+    near = django_filters.CharFilter(method="filter_nothing", help_text="lon,lat; with radius_m")
+    radius_m = django_filters.NumberFilter(method="filter_nothing", help_text="metres on the ellipsoid; with near")
+    admin_area = django_filters.NumberFilter(method="filter_admin_area", help_text="inside it or its descendants")
+    occurred_after = django_filters.CharFilter(method="filter_nothing", help_text="ISO date or date-time")
+    occurred_before = django_filters.CharFilter(method="filter_nothing", help_text="ISO date or date-time")
+    crime = django_filters.MultipleChoiceFilter(
+        method="filter_crime", choices=[], help_text="crime code; repeat for any of several"
+    )
+    suspect = django_filters.NumberFilter(method="filter_suspect", help_text="person id")
+    unit = django_filters.NumberFilter(method="filter_unit", help_text="unit id")
+    include_subordinates = django_filters.BooleanFilter(method="filter_nothing")
+    q = django_filters.CharFilter(method="filter_text", help_text="full text over title, description and place name")
+    ordering = django_filters.CharFilter(
+        method="filter_nothing", help_text="occurred_from, -occurred_from (default), distance, -distance"
+    )
+
+    class Meta:
+        model = Incident
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["crime"].extra["choices"] = [(code, code) for code in crimes()]
+
+    def filter_nothing(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset  # Read together in filter_queryset.
+
+    def filter_bbox(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        try:
+            return geo_selectors.intersecting_bbox(queryset, field="location", bbox=parse_bbox(value))
+        except GeometryError as error:
+            raise ValidationError({"bbox": [str(error)]}) from None
+
+    def filter_admin_area(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        area = AdminArea.objects.filter(pk=value).first()
+        if area is None:
+            raise ValidationError({"admin_area": [f"No admin area {int(value)}."]})
+        return queryset.filter(admin_area_id__in=geo_selectors.admin_area_with_descendants(area))
+
+    def filter_crime(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        return queryset.filter(crimes__overlap=list(value)) if value else queryset
+
+    def filter_suspect(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.filter(allegations__person_id=value).distinct()
+
+    def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        unit = selectors.unit_list(user=self.request.user).filter(pk=value).first()
+        if unit is None:
+            raise ValidationError({"unit": [f"No unit {int(value)}."]})
+        if self.form.cleaned_data.get("include_subordinates"):
+            unit_ids = selectors.unit_ids_with_subordinates(unit=unit)
+        else:
+            unit_ids = [unit.pk]
+        # Incidents alleged against the unit itself or against people serving in it.
+        alleged = Q(allegations__unit_id__in=unit_ids) | Q(allegations__person__unit_id__in=unit_ids)
+        return queryset.filter(pk__in=Incident.objects.filter(alleged).values("pk"))
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(search=SearchQuery(value, config="simple", search_type="websearch"))
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        queryset = self._filter_near(queryset, data.get("near"), data.get("radius_m"))
+        queryset = self._filter_window(queryset, data.get("occurred_after"), data.get("occurred_before"))
+        return self._order(queryset, data.get("ordering") or "-occurred_from", near=bool(data.get("near")))
+
+    def _filter_near(self, queryset: QuerySet, near: str | None, radius) -> QuerySet:
+        if not near and radius is None:
+            return queryset
+        if not near or radius is None:
+            raise ValidationError({"near" if not near else "radius_m": ["near and radius_m go together."]})
+        if not 0 < radius <= MAX_RADIUS_M:
+            raise ValidationError({"radius_m": [f"Must be above 0 and at most {MAX_RADIUS_M} metres."]})
+        try:
+            lon, lat = parse_point(near)
+        except GeometryError as error:
+            raise ValidationError({"near": [str(error)]}) from None
+        return geo_selectors.within_metres(queryset, field="location", lon=lon, lat=lat, metres=float(radius))
+
+    def _filter_window(self, queryset: QuerySet, after: str | None, before: str | None) -> QuerySet:
+        """Incidents whose period overlaps the window [after, before]."""
+        start = _moment(after, "occurred_after", end_of_day=False) if after else None
+        end = _moment(before, "occurred_before", end_of_day=True) if before else None
+        if start is None and end is None:
+            return queryset
+        if start and end and end < start:
+            raise ValidationError({"occurred_before": ["Must not be before occurred_after."]})
+        return queryset.filter(period__overlap=DateTimeTZRange(start, end, "[]"))
+
+    def _order(self, queryset: QuerySet, ordering: str, *, near: bool) -> QuerySet:
+        if ordering in ("distance", "-distance"):
+            if not near:
+                raise ValidationError({"ordering": ["Ordering by distance needs near and radius_m."]})
+            return queryset.order_by(f"{'-' if ordering[0] == '-' else ''}distance_m", "id")
+        if ordering == "occurred_from":
+            return queryset.order_by("occurred_from", "id")
+        if ordering == "-occurred_from":
+            return queryset.order_by("-occurred_from", "-id")
+        raise ValidationError({"ordering": ["Use occurred_from, -occurred_from, distance or -distance."]})
+
+
+def _moment(value: str, field: str, *, end_of_day: bool):
+    try:
+        return DateOrDateTimeField(end_of_day=end_of_day).run_validation(value)
+    except serializers.ValidationError as error:
+        raise ValidationError({field: error.detail}) from None
+
+
+class PersonFilterSet(django_filters.FilterSet):
+    case = django_filters.NumberFilter(field_name="case_id")
+    unit = django_filters.NumberFilter(field_name="unit_id")
+    q = django_filters.CharFilter(method="filter_name", help_text="a name in any script; small misspellings match")
+
+    class Meta:
+        model = Person
+        fields: list[str] = []
+
+    def filter_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return selectors.person_search(queryset, text=value)
+
+
+class UnitFilterSet(django_filters.FilterSet):
+    case = django_filters.NumberFilter(field_name="case_id")
+    parent = django_filters.NumberFilter(field_name="parent_id")
+    q = django_filters.CharFilter(method="filter_text", help_text="name or designation contains")
+
+    class Meta:
+        model = Unit
+        fields: list[str] = []
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(name__icontains=value) | Q(designation__icontains=value))
+
+
+class AllegationFilterSet(django_filters.FilterSet):
+    case = django_filters.NumberFilter(field_name="case_id")
+    incident = django_filters.NumberFilter(field_name="incident_id")
+    person = django_filters.NumberFilter(field_name="person_id")
+    unit = django_filters.NumberFilter(field_name="unit_id")
+    role = django_filters.MultipleChoiceFilter(choices=AllegationRole.choices)
+    status = django_filters.MultipleChoiceFilter(choices=AllegationStatus.choices)
+
+    class Meta:
+        model = Allegation
+        fields: list[str] = []
+
+
+class AdminAreaFilterSet(django_filters.FilterSet):
+    level = django_filters.ChoiceFilter(choices=AdminArea.Level.choices)
+    parent = django_filters.NumberFilter(field_name="parent_id")
+    q = django_filters.CharFilter(method="filter_name")
+
+    class Meta:
+        model = AdminArea
+        fields: list[str] = []
+
+    def filter_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(name_uk__icontains=value) | Q(name_en__icontains=value) | Q(code=value))

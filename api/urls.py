@@ -7,6 +7,12 @@ from api.health import HealthView
 
 router = DefaultRouter()
 router.register("cases", views.CaseViewSet, basename="case")
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("persons", views.PersonViewSet, basename="person")
+router.register("units", views.UnitViewSet, basename="unit")
+router.register("allegations", views.AllegationViewSet, basename="allegation")
+router.register("admin-areas", views.AdminAreaViewSet, basename="admin-area")
+router.register("crimes", views.CrimeViewSet, basename="crime")
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),

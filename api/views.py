@@ -1,19 +1,38 @@
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_gis.pagination import GeoJsonPagination
 
-from api.filters import CaseFilterSet
+from api import filters
+from api.case_scoped import CaseScopedViewSet
 from api.permissions import CaseRolePermission
-from api.serializers import CaseMembershipSerializer, CaseSerializer, TokenRequestSerializer, TokenSerializer
+from api.serializers import (
+    AdminAreaFeatureSerializer,
+    AdminAreaSerializer,
+    AllegationSerializer,
+    CaseMembershipSerializer,
+    CaseSerializer,
+    CrimeSerializer,
+    IncidentRevisionSerializer,
+    IncidentSerializer,
+    PersonSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    UnitDetailSerializer,
+    UnitSerializer,
+)
 from evidence import selectors, services
 from evidence.access import Action
+from evidence.crimes import crimes
 from evidence.models import CaseMembership
+from geo.models import AdminArea
 
 
 class TokenView(APIView):
@@ -62,7 +81,7 @@ class CaseViewSet(
     """Cases, the unit of need-to-know. Staff create them; a case's leads edit it and manage its members."""
 
     serializer_class = CaseSerializer
-    filterset_class = CaseFilterSet
+    filterset_class = filters.CaseFilterSet
     permission_classes = [permissions.IsAuthenticated, CaseRolePermission]
     case_actions = {
         "update": Action.MANAGE_CASE,
@@ -118,3 +137,106 @@ class CaseViewSet(
     def _check_may_manage(self, case) -> None:
         if not selectors.user_may(user=self.request.user, case=case, action=Action.MANAGE_CASE):
             self.permission_denied(self.request, message="Only a lead of this case manages its members.")
+
+
+class IncidentPagination(GeoJsonPagination):
+    page_size = 50
+    max_page_size = 500
+
+
+class IncidentViewSet(CaseScopedViewSet):
+    """Incidents as GeoJSON: a FeatureCollection to list, a Feature to read or create.
+
+    Filters combine: bbox, near + radius_m (metres), admin_area, occurred_after / occurred_before (periods
+    overlapping the window), crime (repeatable: any of), suspect, unit (+ include_subordinates), status, case, q.
+    """
+
+    serializer_class = IncidentSerializer
+    filterset_class = filters.IncidentFilterSet
+    filter_backends = [DjangoFilterBackend]  # the FilterSet orders too (by distance needs `near`)
+    pagination_class = IncidentPagination
+    selector = staticmethod(selectors.incident_list)
+    create_service = staticmethod(services.incident_create)
+    update_service = staticmethod(services.incident_update)
+    update_target = "incident"
+    case_actions = {"revisions": Action.READ}
+
+    @extend_schema(responses=IncidentRevisionSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def revisions(self, request, pk=None):
+        """Every revision of the incident: when, by whom, and which fields changed from what to what."""
+        revisions = selectors.incident_revision_list(incident=self.get_object())
+        return Response(IncidentRevisionSerializer(revisions, many=True).data)
+
+
+class UnitViewSet(CaseScopedViewSet):
+    """Units and their command hierarchy; a unit's page shows its chain up and its subordinates down."""
+
+    serializer_class = UnitSerializer
+    filterset_class = filters.UnitFilterSet
+    selector = staticmethod(selectors.unit_list)
+    create_service = staticmethod(services.unit_create)
+    update_service = staticmethod(services.unit_update)
+    update_target = "unit"
+    ordering_fields = ["name", "designation"]
+
+    def get_serializer_class(self):
+        return UnitDetailSerializer if self.action == "retrieve" else UnitSerializer
+
+
+class PersonViewSet(CaseScopedViewSet):
+    """Suspects. `q` finds a name in any script ("Omurbekov" finds "Омурбеков") despite small misspellings."""
+
+    serializer_class = PersonSerializer
+    filterset_class = filters.PersonFilterSet
+    selector = staticmethod(selectors.person_list)
+    create_service = staticmethod(services.person_create)
+    update_service = staticmethod(services.person_update)
+    update_target = "person"
+    ordering_fields = ["full_name"]
+
+
+class AllegationViewSet(CaseScopedViewSet):
+    """Who is alleged to have done what in which incident. The case is the incident's."""
+
+    serializer_class = AllegationSerializer
+    filterset_class = filters.AllegationFilterSet
+    selector = staticmethod(selectors.allegation_list)
+    create_service = staticmethod(services.allegation_create)
+    update_service = staticmethod(services.allegation_update)
+    update_target = "allegation"
+
+    def case_for_create(self, validated_data: dict):
+        return validated_data["incident"].case
+
+
+class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
+    """Administrative areas (shared by all cases). The list leaves boundaries out; one area is a GeoJSON Feature."""
+
+    queryset = AdminArea.objects.all()
+    filterset_class = filters.AdminAreaFilterSet
+
+    def get_serializer_class(self):
+        return AdminAreaFeatureSerializer if self.action == "retrieve" else AdminAreaSerializer
+
+
+class CrimeViewSet(viewsets.ViewSet):
+    """The crimes of Rome Statute articles 6, 7 and 8, as the Elements of Crimes number them."""
+
+    lookup_value_regex = r"[^/]+"
+
+    @extend_schema(
+        responses=CrimeSerializer(many=True),
+        parameters=[OpenApiParameter("article", str, enum=["6", "7", "8"])],
+    )
+    def list(self, request):
+        article = request.query_params.get("article")
+        rows = [crime for crime in crimes().values() if article is None or crime.article == article]
+        return Response({"count": len(rows), "results": CrimeSerializer(rows, many=True).data})
+
+    @extend_schema(responses=CrimeSerializer)
+    def retrieve(self, request, pk=None):
+        crime = crimes().get(pk)
+        if crime is None:
+            raise NotFound(f"No crime with code {pk!r}.")
+        return Response(CrimeSerializer(crime).data)

@@ -29,3 +29,30 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     case = factory.SubFactory(CaseFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.INVESTIGATOR
+
+
+def make_incident(case, *, actor=None, **fields):
+    """An incident created the way the API creates one (through the service)."""
+    from datetime import UTC, datetime
+
+    from django.contrib.gis.geos import Point
+
+    from evidence import services
+
+    defaults = {
+        "title": "Shelling of a residential block",
+        "occurred_from": datetime(2022, 3, 5, tzinfo=UTC),
+        "location": Point(30.52, 50.45, srid=4326),
+    }
+    return services.incident_create(actor=actor, case=case, **{**defaults, **fields})
+
+
+def make_area(name: str, bbox: tuple[float, float, float, float], *, level="oblast", parent=None):
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from geo.models import AdminArea
+
+    polygon = Polygon.from_bbox(bbox)
+    return AdminArea.objects.create(
+        name_uk=name, name_en=name, level=level, parent=parent, boundary=MultiPolygon(polygon, srid=4326)
+    )

@@ -202,3 +202,6 @@ LOGGING = {
 # spatial reference. Slid never hands GDAL a spatial reference from a request: geo.validation
 # refuses GeoJSON with a "crs" member, and files for import_* commands come from operators.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# A geometry with more vertices than this is refused (a boundary of an oblast has some 10,000).
+SLID_MAX_GEOMETRY_VERTICES = env_int("SLID_MAX_GEOMETRY_VERTICES", 100_000)
