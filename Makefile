@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test stop install services lint format lock bench
+.PHONY: run test stop install services lint format lock bench-incidents
 
 run: install services
 	scripts/run.sh
@@ -33,3 +33,7 @@ lock:
 	test -x var/tools/bin/uv || (python3 -m venv var/tools && var/tools/bin/pip install --quiet uv)
 	var/tools/bin/uv pip compile --python-version 3.11 --generate-hashes --quiet requirements/base.in -o requirements/base.txt
 	var/tools/bin/uv pip compile --python-version 3.11 --generate-hashes --quiet requirements/dev.in -o requirements/dev.txt
+
+# Benchmarks (opt-in, minutes long); results are recorded in docs/performance.md.
+bench-incidents: install services
+	scripts/with-env python bench/incidents.py --rows 1000000

@@ -1,3 +1,4 @@
+import json
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -86,7 +87,16 @@ class DateOrDateTimeField(serializers.DateTimeField):
 
 
 class ValidatedGeometryField(GeometryField):
-    """GeoJSON geometry in, checked by geo.validation: out-of-range coordinates and invalid shapes are refused."""
+    """GeoJSON geometry in, checked by geo.validation: out-of-range coordinates and invalid shapes are refused.
+
+    Out, it uses the GeoJSON the database wrote when the selector annotated ``<field>_geojson``.
+    """
+
+    def get_attribute(self, instance):
+        precomputed = getattr(instance, f"{self.source}_geojson", None)
+        if precomputed is not None:
+            return json.loads(precomputed)
+        return super().get_attribute(instance)
 
     def to_internal_value(self, value):
         try:

@@ -1,0 +1,170 @@
+"""Benchmark of the incident queries on 1,000,000 incidents spread over Ukraine.
+
+    make bench-incidents            # or: scripts/with-env python bench/incidents.py --rows 1000000
+
+Loads the incidents with COPY into the database <name>_bench, then asks three questions through the
+API (first page of 100, as a case member) and as raw SQL, and prints medians, the API/SQL ratio and
+the query plans. Results are recorded in docs/performance.md.
+"""
+
+import argparse
+import io
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._setup import median_ms, use_bench_database  # noqa: E402
+
+UKRAINE = (22.15, 44.39, 40.22, 52.38)
+KYIV_OBLAST_BBOX = "29.27,49.18,32.16,51.55"
+BUCHA = (30.2208, 50.5445)
+CRIMES = ["8(2)(a)(i)", "8(2)(b)(i)", "8(2)(b)(ii)", "8(2)(b)(ix)", "8(2)(a)(ii)-1", "7(1)(a)", "8(2)(b)(xvi)"]
+START = datetime(2022, 2, 24, tzinfo=UTC)
+DAYS = (datetime(2025, 12, 31, tzinfo=UTC) - START).days
+CASES = 4
+
+
+def load(rows: int, case_ids: list[int]) -> float:
+    from django.db import connection
+
+    random.seed(8493)
+    columns = (
+        "public_id, case_id, title, description, occurred_from, occurred_to, date_precision, location, "
+        "place_name, crimes, killed, status, created_at, updated_at"
+    )
+    now = datetime.now(UTC).isoformat()
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE evidence_incidentrevision, evidence_allegation, evidence_incident CASCADE")
+        raw = cursor.connection
+        with raw.cursor().copy(f"COPY evidence_incident ({columns}) FROM STDIN") as copy:
+            buffer = io.StringIO()
+            for number in range(rows):
+                lon = random.uniform(UKRAINE[0], UKRAINE[2])
+                lat = random.uniform(UKRAINE[1], UKRAINE[3])
+                if number % 20 == 0:  # one in twenty is a site, not a point
+                    size = random.uniform(0.001, 0.01)
+                    wkt = (
+                        f"SRID=4326;POLYGON(({lon} {lat},{lon + size} {lat},{lon + size} {lat + size},"
+                        f"{lon} {lat + size},{lon} {lat}))"
+                    )
+                else:
+                    wkt = f"SRID=4326;POINT({lon} {lat})"
+                start = START + timedelta(days=random.randrange(DAYS), minutes=random.randrange(1440))
+                end = (start + timedelta(days=random.randrange(1, 30))).isoformat() if number % 3 == 0 else r"\N"
+                crimes = "{" + ",".join(f'"{c}"' for c in random.sample(CRIMES, random.randint(1, 3))) + "}"
+                buffer.write(
+                    f"{uuid.uuid4()}\t{case_ids[number % CASES]}\tIncident {number}\tShelling near settlement "
+                    f"{number % 5000}\t{start.isoformat()}\t{end}\tday\t{wkt}\tsettlement {number % 5000}\t"
+                    f"{crimes}\t{random.randint(0, 20)}\tdraft\t{now}\t{now}\n"
+                )
+                if number % 10_000 == 9_999:
+                    copy.write(buffer.getvalue())
+                    buffer = io.StringIO()
+                    print(f"\r  loaded {number + 1:,} of {rows:,}", end="", file=sys.stderr, flush=True)
+            copy.write(buffer.getvalue())
+        print(file=sys.stderr)
+        cursor.execute("ANALYZE evidence_incident")
+    return time.perf_counter() - started
+
+
+QUESTIONS = {
+    "bbox: Kyiv oblast": (
+        {"bbox": KYIV_OBLAST_BBOX},
+        f"ST_Intersects(i.location, ST_MakeEnvelope({KYIV_OBLAST_BBOX}, 4326))",
+        "i.occurred_from DESC, i.id DESC",
+    ),
+    "radius: 10 km around Bucha": (
+        {"near": f"{BUCHA[0]},{BUCHA[1]}", "radius_m": 10000, "ordering": "distance"},
+        "ST_DWithin(i.location::geography(Geometry,4326), "
+        f"ST_SetSRID(ST_MakePoint({BUCHA[0]}, {BUCHA[1]}), 4326)::geography(Geometry,4326), 10000)",
+        f"ST_Distance(i.location::geography(Geometry,4326), ST_SetSRID(ST_MakePoint({BUCHA[0]}, {BUCHA[1]}), 4326)"
+        "::geography(Geometry,4326)), i.id",
+    ),
+    "date window: March 2022": (
+        {"occurred_after": "2022-03-01", "occurred_before": "2022-03-31"},
+        "i.period && tstzrange('2022-03-01T00:00:00Z', '2022-03-31T23:59:59.999999Z', '[]')",
+        "i.occurred_from DESC, i.id DESC",
+    ),
+}
+
+
+def sql_for(where: str, order: str, case_ids: list[int], user_id: int) -> tuple[str, str]:
+    visible = f"i.case_id IN (SELECT case_id FROM evidence_casemembership WHERE user_id = {user_id})"
+    page = (
+        "SELECT i.id, i.title, i.occurred_from, ST_AsGeoJSON(i.location) FROM evidence_incident i "
+        f"WHERE {visible} AND {where} ORDER BY {order} LIMIT 100"
+    )
+    count = f"SELECT count(*) FROM evidence_incident i WHERE {visible} AND {where}"
+    return page, count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--skip-load", action="store_true", help="reuse the incidents loaded by an earlier run")
+    options = parser.parse_args()
+    use_bench_database()
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    from evidence.access import Role
+    from evidence.models import Case, CaseMembership, Incident
+    from tests.factories import UserFactory
+
+    cases = [Case.objects.get_or_create(reference=f"BENCH-{n}", defaults={"title": f"Bench {n}"})[0] for n in range(4)]
+    case_ids = [case.pk for case in cases]
+    analyst = UserFactory(username="bench-analyst")
+    for case in cases[:2]:  # the analyst sees half of the incidents
+        CaseMembership.objects.get_or_create(case=case, user=analyst, defaults={"role": Role.ANALYST})
+    if not options.skip_load or not Incident.objects.exists():
+        seconds = load(options.rows, case_ids)
+        print(f"Loaded {options.rows:,} incidents with COPY in {seconds:.1f} s ({options.rows / seconds:,.0f}/s)")
+    total = Incident.objects.count()
+
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient(HTTP_HOST="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=analyst)[0].key}")
+    print(f"\n{total:,} incidents; the analyst is a member of 2 of {len(cases)} cases.\n")
+    print("| question | matches | API median (ms) | SQL median (ms) | API/SQL |")
+    print("|---|---:|---:|---:|---:|")
+    plans = {}
+    for name, (params, where, order) in QUESTIONS.items():
+        page_sql, count_sql = sql_for(where, order, case_ids, analyst.pk)
+
+        def ask_api(params=params):
+            response = client.get("/api/v1/incidents/", {**params, "page_size": 100})
+            assert response.status_code == 200, response.content
+            return response
+
+        def ask_sql(page_sql=page_sql, count_sql=count_sql):
+            with connection.cursor() as cursor:
+                cursor.execute(count_sql)
+                cursor.execute(page_sql)
+                return cursor.fetchall()
+
+        matches = ask_api().data["count"]
+        api_ms = median_ms(ask_api, repeat=options.repeat)
+        sql_ms = median_ms(ask_sql, repeat=options.repeat)
+        print(f"| {name} | {matches:,} | {api_ms:.1f} | {sql_ms:.1f} | {api_ms / sql_ms:.1f} |")
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + count_sql)
+            plans[name] = "\n".join(row[0] for row in cursor.fetchall())
+
+    print()
+    for name, plan in plans.items():
+        spatial = [line.strip() for line in plan.splitlines() if "Index" in line]
+        print(f"EXPLAIN ({name}):\n  " + "\n  ".join(spatial or ["NO INDEX USED"]))
+        if not spatial:
+            sys.exit(f"{name}: the filter did not use an index")
+
+
+if __name__ == "__main__":
+    main()
