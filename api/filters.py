@@ -10,7 +10,19 @@ from rest_framework.exceptions import ValidationError
 from api.serializers import DateOrDateTimeField
 from evidence import selectors
 from evidence.crimes import crimes
-from evidence.models import Allegation, AllegationRole, AllegationStatus, Case, Incident, IncidentStatus, Person, Unit
+from evidence.models import (
+    Allegation,
+    AllegationRole,
+    AllegationStatus,
+    Case,
+    EvidenceItem,
+    EvidenceKind,
+    EvidenceStatus,
+    Incident,
+    IncidentStatus,
+    Person,
+    Unit,
+)
 from geo import selectors as geo_selectors
 from geo.models import AdminArea
 from geo.validation import GeometryError, parse_bbox, parse_point
@@ -187,3 +199,16 @@ class AdminAreaFilterSet(django_filters.FilterSet):
 
     def filter_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Q(name_uk__icontains=value) | Q(name_en__icontains=value) | Q(code=value))
+
+
+class EvidenceFilterSet(django_filters.FilterSet):
+    case = django_filters.NumberFilter(field_name="case_id")
+    incident = django_filters.NumberFilter(field_name="incident_links__incident_id")
+    status = django_filters.MultipleChoiceFilter(choices=EvidenceStatus.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=EvidenceKind.choices)
+    sha256 = django_filters.CharFilter(field_name="sha256", lookup_expr="iexact")
+    ern = django_filters.CharFilter(field_name="ern")
+
+    class Meta:
+        model = EvidenceItem
+        fields: list[str] = []

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 import config
 from config.celery import app as celery_app
+from evidence.selectors import evidence_fixity_failures
 
 BROKER_TIMEOUT_SECONDS = 3
 
@@ -39,7 +40,14 @@ def check_storage() -> dict[str, str]:
     return {"storage": "ok"}
 
 
-CHECKS = {"database": check_database, "broker": check_broker, "storage": check_storage}
+def check_fixity() -> dict[str, str]:
+    failed = list(evidence_fixity_failures().values_list("ern", flat=True)[:10])
+    if failed:
+        raise RuntimeError(f"archived copies failed their fixity check: {', '.join(failed)}")
+    return {"fixity": "ok"}
+
+
+CHECKS = {"database": check_database, "broker": check_broker, "storage": check_storage, "fixity": check_fixity}
 
 
 class HealthView(APIView):

@@ -10,7 +10,20 @@ from evidence import selectors
 from evidence.access import Role
 from evidence.crimes import unknown_crime_codes
 from evidence.dates import parse_moment
-from evidence.models import Allegation, Case, CaseMembership, Incident, Person, Unit
+from evidence.models import (
+    PREMIS_EVENT_TYPES,
+    Allegation,
+    Case,
+    CaseMembership,
+    Confidentiality,
+    CustodyEntry,
+    EvidenceItem,
+    EvidenceKind,
+    Incident,
+    Person,
+    SourceType,
+    Unit,
+)
 from geo.models import AdminArea
 from geo.validation import GeometryError, geometry_from_geojson
 
@@ -105,22 +118,24 @@ class ValidatedGeometryField(GeometryField):
             raise serializers.ValidationError(str(error)) from None
 
 
-class UserCaseField(serializers.PrimaryKeyRelatedField):
-    """A case the requesting user is a member of; any other id reads as not existing."""
-
-    def get_queryset(self):
-        return selectors.case_list(user=self.context["request"].user)
-
-
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
-    """A related object from the requesting user's cases, found through the given selector."""
+    """A related object from the requesting user's cases, found through the given selector.
 
-    def __init__(self, *, selector, **kwargs) -> None:
+    ``model`` only tells the schema what the id refers to; the selector decides what is found."""
+
+    def __init__(self, *, selector, model, **kwargs) -> None:
         self.selector = selector
-        super().__init__(**kwargs)
+        super().__init__(queryset=model.objects.none(), **kwargs)
 
     def get_queryset(self):
         return self.selector(user=self.context["request"].user)
+
+
+class UserCaseField(VisibleRelatedField):
+    """A case the requesting user is a member of; any other id reads as not existing."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(selector=selectors.case_list, model=Case, **kwargs)
 
 
 class CaseScopedSerializerMixin(StrictSerializerMixin):
@@ -212,7 +227,7 @@ class IncidentRevisionSerializer(serializers.Serializer):
 
 class UnitSerializer(CaseScopedSerializerMixin, serializers.ModelSerializer):
     case = UserCaseField()
-    parent = VisibleRelatedField(selector=selectors.unit_list, required=False, allow_null=True)
+    parent = VisibleRelatedField(selector=selectors.unit_list, model=Unit, required=False, allow_null=True)
 
     class Meta:
         model = Unit
@@ -242,7 +257,7 @@ class UnitDetailSerializer(UnitSerializer):
 
 class PersonSerializer(CaseScopedSerializerMixin, serializers.ModelSerializer):
     case = UserCaseField()
-    unit = VisibleRelatedField(selector=selectors.unit_list, required=False, allow_null=True)
+    unit = VisibleRelatedField(selector=selectors.unit_list, model=Unit, required=False, allow_null=True)
     other_names = serializers.ListField(child=serializers.CharField(max_length=300), required=False, max_length=50)
     identifiers = serializers.DictField(child=serializers.CharField(max_length=200), required=False)
 
@@ -259,9 +274,9 @@ class AllegationSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     """The case is the incident's; person or unit must belong to it too."""
 
     case = serializers.PrimaryKeyRelatedField(read_only=True)
-    incident = VisibleRelatedField(selector=selectors.incident_list)
-    person = VisibleRelatedField(selector=selectors.person_list, required=False, allow_null=True)
-    unit = VisibleRelatedField(selector=selectors.unit_list, required=False, allow_null=True)
+    incident = VisibleRelatedField(selector=selectors.incident_list, model=Incident)
+    person = VisibleRelatedField(selector=selectors.person_list, model=Person, required=False, allow_null=True)
+    unit = VisibleRelatedField(selector=selectors.unit_list, model=Unit, required=False, allow_null=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -299,3 +314,82 @@ class CrimeSerializer(serializers.Serializer):
     article = serializers.CharField()
     title = serializers.CharField()
     amended_by = serializers.CharField(allow_null=True, help_text="The amendment that added the crime, if any.")
+
+
+# --- Evidence ---------------------------------------------------------------------------------
+
+SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    """An evidence item as Slid knows it: what was submitted, and what the workers found."""
+
+    incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    captured_location = GeometryField(read_only=True)
+    received_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    near_duplicates = serializers.SerializerMethodField()
+    duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = EvidenceItem
+        fields = [
+            "id", "public_id", "ern", "case", "incidents", "title", "description", "kind", "source_type", "source",
+            "source_url", "captured_at", "acquired_at", "confidentiality", "original_filename", "submitted_sha256",
+            "status", "status_reason", "sha256", "md5", "size_bytes", "digests", "media_type",
+            "media_type_mismatch", "metadata", "metadata_error", "captured_location", "incident_distances_m",
+            "duplicate_of", "near_duplicates", "archive_key", "last_verified_at", "fixity_failed_at", "received_at",
+            "received_by", "archived_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_near_duplicates(self, item: EvidenceItem) -> list[dict]:
+        return selectors.evidence_near_duplicates(item=item)
+
+
+class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
+    """multipart/form-data: the file and what the submitter knows about it."""
+
+    file = serializers.FileField(allow_empty_file=False, use_url=False)
+    case = UserCaseField()
+    incidents = VisibleRelatedField(selector=selectors.incident_list, model=Incident, many=True, required=False)
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices, required=False)
+    source_type = serializers.ChoiceField(choices=SourceType.choices, required=False)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    source_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
+    captured_at = DateOrDateTimeField(required=False, allow_null=True)
+    acquired_at = DateOrDateTimeField(required=False, allow_null=True)
+    confidentiality = serializers.ChoiceField(choices=Confidentiality.choices, required=False)
+    sha256 = serializers.RegexField(
+        SHA256_PATTERN,
+        required=False,
+        allow_blank=True,
+        help_text="The SHA-256 you computed; a file whose hash differs is marked corrupt.",
+        error_messages={"invalid": "Expected 64 hexadecimal characters."},
+    )
+
+    def validate(self, attrs):
+        incidents = attrs.get("incidents", [])
+        for incident in incidents:
+            if incident.case_id != attrs["case"].pk:
+                raise serializers.ValidationError({"incidents": [f"Incident {incident.pk} belongs to another case."]})
+        return attrs
+
+
+class CustodyEntrySerializer(serializers.ModelSerializer):
+    premis_event_type = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustodyEntry
+        fields = [
+            "sequence", "event_type", "premis_event_type", "outcome", "detail", "details", "agent", "agent_details",
+            "occurred_at", "previous_hash", "entry_hash",
+        ]  # fmt: skip
+
+    def get_premis_event_type(self, entry: CustodyEntry) -> str:
+        return PREMIS_EVENT_TYPES[entry.event_type]
+
+
+class EvidenceLinkSerializer(StrictSerializerMixin, serializers.Serializer):
+    incident = VisibleRelatedField(selector=selectors.incident_list, model=Incident)

@@ -13,6 +13,7 @@ router.register("units", views.UnitViewSet, basename="unit")
 router.register("allegations", views.AllegationViewSet, basename="allegation")
 router.register("admin-areas", views.AdminAreaViewSet, basename="admin-area")
 router.register("crimes", views.CrimeViewSet, basename="crime")
+router.register("evidence", views.EvidenceViewSet, basename="evidence")
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),

@@ -1,17 +1,23 @@
 """Reads. Every queryset that reaches a user passes through ``restrict_to_user_cases``."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db import connection
+from django.db.models import F, OuterRef, QuerySet, Subquery
 
-from evidence.access import Action, role_allows
+from evidence.access import Action, Role, role_allows
+from evidence.custody import first_broken_link
 from evidence.models import (
     Allegation,
     AuditEntry,
     Case,
     CaseMembership,
+    Confidentiality,
+    CustodyEntry,
+    EvidenceItem,
     Incident,
     IncidentRevision,
     Person,
@@ -178,3 +184,75 @@ PERSON_NAME_MATCH_THRESHOLD = 0.5
 def allegation_list(*, user: User) -> QuerySet[Allegation]:
     allegations = Allegation.objects.select_related("incident", "person", "unit", "created_by")
     return restrict_to_user_cases(allegations, user=user)
+
+
+# --- Evidence -------------------------------------------------------------------------------------
+
+
+def evidence_list(*, user: User) -> QuerySet[EvidenceItem]:
+    items = EvidenceItem.objects.select_related("case", "duplicate_of", "received_by").prefetch_related(
+        "incident_links"
+    )
+    return restrict_to_user_cases(items, user=user)
+
+
+def evidence_near_duplicates(*, item: EvidenceItem) -> list[dict]:
+    """Images in the same case whose perceptual hash is within a few bits of this one's."""
+    if not item.perceptual_hash:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT id, ern, bit_count(('x' || perceptual_hash)::bit(64) # ('x' || %s)::bit(64)) AS distance
+            FROM evidence_evidenceitem
+            WHERE case_id = %s AND id <> %s AND perceptual_hash <> ''
+              AND bit_count(('x' || perceptual_hash)::bit(64) # ('x' || %s)::bit(64)) <= %s
+            ORDER BY distance, id
+            """,
+            [
+                item.perceptual_hash,
+                item.case_id,
+                item.pk,
+                item.perceptual_hash,
+                settings.SLID_NEAR_DUPLICATE_MAX_DISTANCE,
+            ],
+        )
+        return [{"id": pk, "ern": ern, "distance_bits": distance} for pk, ern, distance in cursor.fetchall()]
+
+
+def custody_entry_list(*, item: EvidenceItem) -> QuerySet[CustodyEntry]:
+    return item.custody.order_by("sequence")
+
+
+def custody_first_broken_link(*, item: EvidenceItem) -> tuple[int, str] | None:
+    return first_broken_link(list(custody_entry_list(item=item)), str(item.public_id))
+
+
+def evidence_fixity_batch_size() -> int:
+    """How many archived items one fixity run checks, so that each is checked every SLID_FIXITY_DAYS."""
+    archived = EvidenceItem.objects.exclude(archive_key="").count()
+    runs_per_period = max(1, settings.SLID_FIXITY_DAYS * 24 * 60 // settings.SLID_FIXITY_RUN_MINUTES)
+    return -(-archived // runs_per_period)  # rounded up
+
+
+def evidence_fixity_due(*, limit: int) -> QuerySet[EvidenceItem]:
+    return EvidenceItem.objects.exclude(archive_key="").order_by(F("last_verified_at").asc(nulls_first=True), "pk")[
+        :limit
+    ]
+
+
+def evidence_fixity_failures() -> QuerySet[EvidenceItem]:
+    return EvidenceItem.objects.filter(fixity_failed_at__isnull=False)
+
+
+# Roles that may read but not download evidence of these kinds (the security issue will refine this).
+RESTRICTED_DOWNLOADS = {Confidentiality.CONFIDENTIAL, Confidentiality.IDENTIFIES_WITNESS}
+
+
+def user_may_download(*, user: User, item: EvidenceItem) -> bool:
+    if user.is_superuser:
+        return True
+    role = case_role(user=user, case=item.case)
+    if not role_allows(role, Action.DOWNLOAD):
+        return False
+    return not (item.confidentiality in RESTRICTED_DOWNLOADS and role == Role.ANALYST)

@@ -1,20 +1,54 @@
 """Writes. Each is atomic and writes its audit entry in the same transaction."""
 
+import json
+import logging
+import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 import pghistory
+from celery import current_app as current_celery_app
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point
+from django.core.files import File
+from django.core.files.storage import storages
 from django.db import models, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from evidence import custody
 from evidence.access import Role
+from evidence.agents import Agent
 from evidence.crimes import unknown_crime_codes
 from evidence.errors import DomainError
-from evidence.models import Allegation, AuditEntry, Case, CaseMembership, Incident, Person, Unit
+from evidence.models import (
+    Allegation,
+    AuditEntry,
+    Case,
+    CaseMembership,
+    CustodyEntry,
+    CustodyEvent,
+    EvidenceIncidentLink,
+    EvidenceItem,
+    EvidenceStatus,
+    Incident,
+    Outcome,
+    Person,
+    Unit,
+)
 from evidence.names import latin_form
-from geo.selectors import admin_area_containing
+from geo.selectors import admin_area_containing, as_geography
+
+logger = logging.getLogger(__name__)
+
+EVIDENCE_SUBMITTED_FIELDS = {
+    "title", "description", "kind", "source_type", "source", "source_url", "captured_at", "acquired_at",
+    "submitted_sha256", "confidentiality",
+}  # fmt: skip
 
 UserModel = get_user_model()
 
@@ -259,3 +293,382 @@ def allegation_update(*, actor: AbstractBaseUser, allegation: Allegation, **chan
         actor=actor, case=allegation.case, action="allegation.update", target=allegation.public_id, details=changed
     )
     return allegation
+
+
+# --- Evidence intake, processing results and custody -------------------------------------------
+
+
+def custody_append(
+    *,
+    item: EvidenceItem,
+    event_type: str,
+    agent: Agent,
+    outcome: str = Outcome.SUCCESS,
+    detail: str = "",
+    details: dict | None = None,
+) -> CustodyEntry:
+    """Appends an entry to the item's chain. Takes the item's row lock, so entries never race."""
+    EvidenceItem.objects.select_for_update().filter(pk=item.pk).values_list("pk", flat=True).get()
+    last = item.custody.order_by("-sequence").values("sequence", "entry_hash").first()
+    entry = CustodyEntry(
+        evidence=item,
+        sequence=(last["sequence"] + 1) if last else 1,
+        event_type=event_type,
+        outcome=outcome,
+        detail=detail,
+        details=details or {},
+        agent=agent.name,
+        agent_details=agent.details,
+        user=agent.user,
+        occurred_at=timezone.now(),
+        previous_hash=last["entry_hash"] if last else custody.GENESIS_HASH,
+    )
+    # JSONB gives back what it stored; hash exactly that, so recomputing later gives the same bytes.
+    entry.details = json.loads(json.dumps(entry.details, default=str))
+    entry.entry_hash = custody.entry_hash(custody.entry_fields(entry, item.public_id))
+    entry.save()
+    return entry
+
+
+def _enqueue(task_name: str, *args: Any) -> None:
+    """Sends a task to the broker named by the settings; a broker that is down is logged, not raised:
+    the sweep re-enqueues whatever is left waiting."""
+    try:
+        with current_celery_app.connection_for_write(settings.CELERY_BROKER_URL) as connection:
+            current_celery_app.send_task(
+                task_name,
+                args=args,
+                connection=connection,
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+            )
+    except Exception:
+        logger.warning("Could not enqueue %s%s; the sweep will retry", task_name, args, exc_info=True)
+
+
+def evidence_enqueue_processing(item_id: int) -> None:
+    _enqueue("workers.tasks.process_evidence", item_id)
+
+
+@transaction.atomic
+def evidence_receive(
+    *,
+    actor: AbstractBaseUser,
+    case: Case,
+    upload: File,
+    original_filename: str,
+    incidents: Iterable[Incident] = (),
+    **fields: Any,
+) -> EvidenceItem:
+    """Accepts an uploaded file: stores it in the intake store, numbers it, writes the first custody
+    entry and, once committed, asks a worker to process it."""
+    unknown = sorted(set(fields) - EVIDENCE_SUBMITTED_FIELDS)
+    if unknown:
+        raise DomainError(f"{unknown[0]} cannot be set here.", field=unknown[0])
+    incidents = list(incidents)
+    for incident in incidents:
+        _check_same_case(case, incidents=incident)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    case.evidence_counter += 1
+    case.save(update_fields=["evidence_counter"])
+    intake = storages["intake"]
+    intake_key = intake.save(f"{case.public_id}/{uuid.uuid4()}", upload)
+    try:
+        item = EvidenceItem.objects.create(
+            case=case,
+            ern=f"{case.reference}-{case.evidence_counter:06d}",
+            original_filename=original_filename,
+            intake_key=intake_key,
+            received_by=actor,
+            **fields,
+        )
+        agent = Agent.for_user(actor)
+        custody_append(
+            item=item,
+            event_type=CustodyEvent.RECEIVED,
+            agent=agent,
+            detail=f"Received {original_filename!r} ({upload.size} bytes) from {agent.name}",
+            details={"original_filename": original_filename, "size_bytes": upload.size, "intake_key": intake_key},
+        )
+        for incident in incidents:
+            _link(item=item, incident=incident, agent=agent)
+        audit_record(actor=actor, case=case, action="evidence.receive", target=item.ern)
+    except BaseException:
+        intake.delete(intake_key)  # nothing half-written: no file without its record
+        raise
+    transaction.on_commit(lambda: evidence_enqueue_processing(item.pk))
+    return item
+
+
+def _link(*, item: EvidenceItem, incident: Incident, agent: Agent) -> None:
+    EvidenceIncidentLink.objects.create(evidence=item, incident=incident, linked_by=agent.user)
+    custody_append(
+        item=item,
+        event_type=CustodyEvent.LINKED,
+        agent=agent,
+        detail=f"Linked to incident {incident.pk} ({incident.title})",
+        details={"incident": incident.pk, "incident_public_id": str(incident.public_id)},
+    )
+
+
+@transaction.atomic
+def evidence_link_incident(*, actor: AbstractBaseUser, item: EvidenceItem, incident: Incident) -> None:
+    _check_same_case(item.case, incident=incident)
+    if item.incident_links.filter(incident=incident).exists():
+        raise DomainError(f"{item.ern} is already linked to incident {incident.pk}.", field="incident")
+    _link(item=item, incident=incident, agent=Agent.for_user(actor))
+    if item.captured_location is not None:
+        _record_incident_distances(item)
+    audit_record(
+        actor=actor, case=item.case, action="evidence.link", target=item.ern, details={"incident": incident.pk}
+    )
+
+
+def evidence_claim(*, item_id: int) -> tuple[EvidenceItem, uuid.UUID] | None:
+    """Claims an item for processing with one conditional UPDATE, so only one worker proceeds: an
+    item just received, or one whose earlier claim is so old that its worker must be gone."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SLID_PROCESSING_STALE_SECONDS)
+    token = uuid.uuid4()
+    claimed = (
+        EvidenceItem.objects.filter(pk=item_id)
+        .filter(Q(status=EvidenceStatus.RECEIVED) | Q(status=EvidenceStatus.PROCESSING, claimed_at__lt=stale))
+        .update(status=EvidenceStatus.PROCESSING, claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+    )
+    if claimed != 1:
+        return None
+    return EvidenceItem.objects.select_related("case").get(pk=item_id), token
+
+
+@transaction.atomic
+def evidence_release_claim(*, item_id: int, token: uuid.UUID) -> None:
+    """Gives a claimed item back (before a retry), unless another worker has claimed it since."""
+    EvidenceItem.objects.filter(pk=item_id, claim_token=token, status=EvidenceStatus.PROCESSING).update(
+        status=EvidenceStatus.RECEIVED, claimed_at=None, claim_token=None
+    )
+
+
+@transaction.atomic
+def evidence_record_hashes(*, item: EvidenceItem, agent: Agent, size: int, hexdigests: dict[str, str]) -> EvidenceItem:
+    """Records the digests (once: the database refuses to change them) and decides whether the item
+    is corrupt (the submitter's hash differs) or a duplicate of an earlier item in the case."""
+    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    sha256 = hexdigests["sha256"]
+    if item.sha256 is None:
+        item.sha256, item.md5, item.size_bytes, item.digests = sha256, hexdigests.get("md5"), size, hexdigests
+        item.save(update_fields=["sha256", "md5", "size_bytes", "digests"])
+    elif item.sha256 != sha256:
+        # A second pass over the same intake file disagrees with the first: the stored bytes changed.
+        raise DomainError(f"{item.ern}: the intake copy changed between two hashing passes.")
+    custody_append(
+        item=item,
+        event_type=CustodyEvent.HASHED,
+        agent=agent,
+        detail=f"{size} bytes; " + "; ".join(f"{name} {value}" for name, value in sorted(hexdigests.items())),
+        details={"size_bytes": size, "digests": hexdigests},
+    )
+    if item.submitted_sha256 and item.submitted_sha256.lower() != sha256:
+        item.status = EvidenceStatus.CORRUPT
+        item.status_reason = f"The submitter's SHA-256 {item.submitted_sha256} differs from the received {sha256}."
+        item.save(update_fields=["status", "status_reason"])
+        return item
+    # Lock the case while looking, so two copies processed at once cannot both be "the first".
+    Case.objects.select_for_update().filter(pk=item.case_id).values_list("pk", flat=True).get()
+    original = (
+        EvidenceItem.objects.filter(case_id=item.case_id, sha256=sha256)
+        .exclude(pk=item.pk)
+        .exclude(status__in=[EvidenceStatus.DUPLICATE, EvidenceStatus.CORRUPT])
+        .order_by("received_at", "pk")
+        .first()
+    )
+    if original is not None:
+        item.status, item.duplicate_of = EvidenceStatus.DUPLICATE, original
+        item.status_reason = f"Same SHA-256 as {original.ern}; the file is kept once."
+        item.save(update_fields=["status", "duplicate_of", "status_reason"])
+        custody_append(
+            item=item,
+            event_type=CustodyEvent.DUPLICATE_FOUND,
+            agent=agent,
+            detail=f"Identical to {original.ern}; not archived a second time",
+            details={"duplicate_of": original.ern, "archive_key": original.archive_key},
+        )
+    return item
+
+
+@transaction.atomic
+def evidence_record_identification(
+    *, item: EvidenceItem, agent: Agent, media_type: str, expected: str | None, mismatch: bool, description: str
+) -> None:
+    EvidenceItem.objects.filter(pk=item.pk).update(media_type=media_type, media_type_mismatch=mismatch)
+    item.media_type, item.media_type_mismatch = media_type, mismatch
+    custody_append(
+        item=item,
+        event_type=CustodyEvent.IDENTIFIED,
+        agent=agent,
+        outcome=Outcome.WARNING if mismatch else Outcome.SUCCESS,
+        detail=(
+            f"Content is {media_type}, but the name suggests {expected}" if mismatch else f"Content is {media_type}"
+        ),
+        details={"media_type": media_type, "expected_from_name": expected, "libmagic": description},
+    )
+
+
+@transaction.atomic
+def evidence_record_description(
+    *,
+    item: EvidenceItem,
+    agent: Agent,
+    metadata: dict,
+    errors: list[str],
+    gps: tuple[float, float] | None,
+    perceptual_hash: str | None,
+) -> None:
+    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    item.metadata = json.loads(json.dumps(metadata, default=str).replace("\\u0000", ""))
+    item.metadata_error = "; ".join(errors)
+    item.captured_location = Point(*gps, srid=4326) if gps else None
+    item.perceptual_hash = perceptual_hash or ""
+    item.save(update_fields=["metadata", "metadata_error", "captured_location", "perceptual_hash"])
+    if gps:
+        _record_incident_distances(item)
+    custody_append(
+        item=item,
+        event_type=CustodyEvent.DESCRIBED,
+        agent=agent,
+        outcome=Outcome.WARNING if errors else Outcome.SUCCESS,
+        detail="; ".join(errors) or "Metadata extracted",
+        details={"gps": gps, "perceptual_hash": perceptual_hash, "tools": sorted(metadata)},
+    )
+
+
+def _record_incident_distances(item: EvidenceItem) -> None:
+    """Metres on the ellipsoid from where the file says it was captured to each linked incident."""
+    distances = (
+        Incident.objects.filter(evidence_links__evidence=item)
+        .annotate(metres=Distance(as_geography("location"), item.captured_location))
+        .values_list("pk", "metres")
+    )
+    item.incident_distances_m = {str(pk): round(metres.m, 1) for pk, metres in distances}
+    EvidenceItem.objects.filter(pk=item.pk).update(incident_distances_m=item.incident_distances_m)
+
+
+@transaction.atomic
+def evidence_record_archived(
+    *, item: EvidenceItem, agent: Agent, token: uuid.UUID, archive_key: str, verified_sha256: str, stored_now: bool
+) -> bool:
+    """Marks the item archived once its archived copy was read back and matched; False when
+    another worker has claimed the item since (it will finish the job)."""
+    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    if verified_sha256 != item.sha256:
+        raise DomainError(f"{item.ern}: the archived copy's SHA-256 {verified_sha256} is not {item.sha256}.")
+    if item.claim_token != token:
+        return False
+    now = timezone.now()
+    custody_append(
+        item=item,
+        event_type=CustodyEvent.ARCHIVED,
+        agent=agent,
+        detail=f"Stored write-once as {archive_key}" if stored_now else f"Already in the archive as {archive_key}",
+        details={"archive_key": archive_key, "written": stored_now},
+    )
+    custody_append(
+        item=item,
+        event_type=CustodyEvent.VERIFIED,
+        agent=agent,
+        detail=f"Archived copy read back: SHA-256 {verified_sha256} matches",
+        details={"archive_key": archive_key, "sha256": verified_sha256},
+    )
+    item.archive_key, item.archived_at, item.last_verified_at = archive_key, now, now
+    if item.status == EvidenceStatus.PROCESSING:
+        item.status = EvidenceStatus.ARCHIVED
+    item.save(update_fields=["archive_key", "archived_at", "last_verified_at", "status"])
+    return True
+
+
+@transaction.atomic
+def evidence_finish_intake(*, item: EvidenceItem) -> None:
+    """Removes the intake copy, once the archive holds the bytes (or the item is a duplicate)."""
+    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    if item.intake_key:
+        storages["intake"].delete(item.intake_key)
+        item.intake_key = ""
+        item.claim_token = None
+        item.save(update_fields=["intake_key", "claim_token"])
+
+
+@transaction.atomic
+def evidence_mark_failed(*, item_id: int, agent: Agent, reason: str) -> None:
+    item = EvidenceItem.objects.select_for_update().get(pk=item_id)
+    if item.status != EvidenceStatus.PROCESSING:
+        return
+    item.status, item.status_reason, item.claim_token = EvidenceStatus.FAILED, reason[:2000], None
+    item.save(update_fields=["status", "status_reason", "claim_token"])
+    custody_append(item=item, event_type=CustodyEvent.FAILED, agent=agent, outcome=Outcome.FAILURE, detail=reason)
+
+
+@transaction.atomic
+def evidence_retry(*, actor: AbstractBaseUser, item: EvidenceItem) -> EvidenceItem:
+    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    if item.status != EvidenceStatus.FAILED:
+        raise DomainError(f"Only failed items are retried; {item.ern} is {item.status}.", field="status")
+    item.status, item.status_reason, item.claimed_at = EvidenceStatus.RECEIVED, "", None
+    item.save(update_fields=["status", "status_reason", "claimed_at"])
+    audit_record(actor=actor, case=item.case, action="evidence.retry", target=item.ern)
+    transaction.on_commit(lambda: evidence_enqueue_processing(item.pk))
+    return item
+
+
+def evidence_sweep_stuck() -> list[int]:
+    """Re-enqueues items left waiting: received but never picked up (the broker was down), or
+    claimed by a worker that has not finished in time (it was killed). Returns their ids."""
+    now = timezone.now()
+    stuck = EvidenceItem.objects.filter(
+        Q(status=EvidenceStatus.RECEIVED, received_at__lt=now - timedelta(seconds=settings.SLID_RECEIVED_STALE_SECONDS))
+        | Q(
+            status=EvidenceStatus.PROCESSING,
+            claimed_at__lt=now - timedelta(seconds=settings.SLID_PROCESSING_STALE_SECONDS),
+        )
+    ).values_list("pk", flat=True)
+    item_ids = list(stuck)
+    for item_id in item_ids:
+        evidence_enqueue_processing(item_id)
+    return item_ids
+
+
+@transaction.atomic
+def evidence_record_access(*, actor: AbstractBaseUser, item: EvidenceItem, byte_range: str | None) -> None:
+    agent = Agent.for_user(actor)
+    custody_append(
+        item=item,
+        event_type=CustodyEvent.ACCESSED,
+        agent=agent,
+        detail=f"Downloaded by {agent.name}" + (f" (bytes {byte_range})" if byte_range else ""),
+        details={"range": byte_range},
+    )
+    audit_record(actor=actor, case=item.case, action="evidence.download", target=item.ern)
+
+
+@transaction.atomic
+def evidence_record_fixity(*, item: EvidenceItem, agent: Agent, sha256: str | None, error: str = "") -> bool:
+    """Records one fixity check of the archived copy; returns whether it held."""
+    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    held = sha256 == item.sha256
+    now = timezone.now()
+    if held:
+        item.last_verified_at = now
+        item.save(update_fields=["last_verified_at"])
+        detail = f"Archived copy re-hashed: SHA-256 {sha256} matches"
+    else:
+        item.fixity_failed_at = item.fixity_failed_at or now
+        item.save(update_fields=["fixity_failed_at"])
+        detail = error or f"Archived copy's SHA-256 is {sha256}, expected {item.sha256}"
+        logger.error("Fixity check failed for %s (%s): %s", item.ern, item.archive_key, detail)
+    custody_append(
+        item=item,
+        event_type=CustodyEvent.FIXITY_CHECK,
+        agent=agent,
+        outcome=Outcome.SUCCESS if held else Outcome.FAILURE,
+        detail=detail,
+        details={"archive_key": item.archive_key, "sha256": sha256},
+    )
+    return held

@@ -1,1 +1,38 @@
-"""Celery tasks: thin — load by id, call a service, own the retry policy."""
+"""Celery tasks: thin — load by id, call the pipeline or a service, own the retry policy."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from evidence import selectors, services
+from workers import pipeline
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def process_evidence(self, item_id: int) -> str:
+    agent = pipeline.worker_agent(self.request.hostname or "worker")
+    try:
+        return pipeline.process(item_id, agent=agent)
+    except Exception as error:
+        retries = self.request.retries
+        if retries >= settings.SLID_PROCESSING_MAX_RETRIES:
+            logger.exception("Evidence %s failed after %s attempts", item_id, retries + 1)
+            services.evidence_mark_failed(item_id=item_id, agent=agent, reason=f"{type(error).__name__}: {error}")
+            return "failed"
+        # The claim was given back; try again later, waiting longer each time.
+        raise self.retry(exc=error, countdown=min(30 * 2**retries, 3600)) from error
+
+
+@shared_task(acks_late=True)
+def sweep_stuck_evidence() -> list[int]:
+    return services.evidence_sweep_stuck()
+
+
+@shared_task(acks_late=True)
+def fixity_check() -> dict[str, int]:
+    limit = selectors.evidence_fixity_batch_size()
+    checked, failed = pipeline.fixity_check_due(agent=pipeline.worker_agent("fixity"), limit=limit)
+    return {"checked": checked, "failed": failed}

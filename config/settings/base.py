@@ -103,15 +103,23 @@ S3_ACCESS_KEY_ID = env_str("SLID_S3_ACCESS_KEY_ID")
 S3_SECRET_ACCESS_KEY = env_str("SLID_S3_SECRET_ACCESS_KEY")
 
 
+# The archive is write-once: read-only files never overwritten, or S3 objects under Object Lock.
+WRITE_ONCE_BACKENDS = {
+    "local": "workers.archive.WriteOnceFileSystemStorage",
+    "s3": "workers.archive.ObjectLockS3Storage",
+}
+
+
 def _store(name: str) -> dict:
     backend = env_choice(f"SLID_{name.upper()}_STORAGE", "local", ("local", "s3"))
+    write_once = name == "archive"
     if backend == "local":
         return {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": WRITE_ONCE_BACKENDS["local"] if write_once else "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(FILES_ROOT / name), "base_url": None},
         }
     return {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": WRITE_ONCE_BACKENDS["s3"] if write_once else "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": env_str(f"SLID_S3_{name.upper()}_BUCKET", f"slid-{name}"),
             "endpoint_url": S3_ENDPOINT_URL or None,
@@ -151,7 +159,6 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # Redis redelivers an unacknowledged task after this long; it must outlast the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -205,3 +212,29 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # A geometry with more vertices than this is refused (a boundary of an oblast has some 10,000).
 SLID_MAX_GEOMETRY_VERTICES = env_int("SLID_MAX_GEOMETRY_VERTICES", 100_000)
+
+# --- Evidence intake and preservation -------------------------------------------------------
+SLID_MAX_UPLOAD_BYTES = env_int("SLID_MAX_UPLOAD_BYTES", 20 * 1024**3)
+# Uploads stream to a temporary file next to the intake store, so saving them there is a rename.
+FILE_UPLOAD_TEMP_DIR = str(FILES_ROOT / "tmp")
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024**2
+FILE_UPLOAD_HANDLERS = ["api.uploads.SizeLimitedUploadHandler"]
+# SHA-256 is always computed (archive keys and duplicates rest on it); MD5 for older forensic tools.
+SLID_DIGESTS = env_list("SLID_DIGESTS", ["sha256", "md5"])
+SLID_TOOL_TIMEOUT_SECONDS = env_int("SLID_TOOL_TIMEOUT_SECONDS", 120)
+SLID_NEAR_DUPLICATE_MAX_DISTANCE = env_int("SLID_NEAR_DUPLICATE_MAX_DISTANCE", 10)
+# An item still "received" this long after upload, or "processing" this long after its claim, is
+# re-enqueued by the sweep (the broker may have been down, or the worker killed).
+SLID_RECEIVED_STALE_SECONDS = env_int("SLID_RECEIVED_STALE_SECONDS", 600)
+SLID_PROCESSING_STALE_SECONDS = env_int("SLID_PROCESSING_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 300)
+SLID_PROCESSING_MAX_RETRIES = env_int("SLID_PROCESSING_MAX_RETRIES", 5)
+# Every archived object is re-hashed at least every SLID_FIXITY_DAYS days, spread over the runs.
+SLID_FIXITY_DAYS = env_int("SLID_FIXITY_DAYS", 30)
+SLID_FIXITY_RUN_MINUTES = env_int("SLID_FIXITY_RUN_MINUTES", 60)
+# S3 Object Lock (compliance mode) retention of archived objects.
+SLID_ARCHIVE_RETENTION_DAYS = env_int("SLID_ARCHIVE_RETENTION_DAYS", 3650)
+
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-evidence": {"task": "workers.tasks.sweep_stuck_evidence", "schedule": 300.0},
+    "fixity-check": {"task": "workers.tasks.fixity_check", "schedule": SLID_FIXITY_RUN_MINUTES * 60.0},
+}

@@ -12,9 +12,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 for _name in ("default", "intake", "archive", "exports"):
-    if STORAGES[_name]["BACKEND"].endswith("FileSystemStorage"):
+    if "FileSystemStorage" in STORAGES[_name]["BACKEND"]:
         STORAGES[_name] = {**STORAGES[_name], "OPTIONS": {"location": str(VAR_DIR / "test-files" / _name)}}
 
 # Static assets straight from the apps, so the docs page is served without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "test-files" / "tmp")

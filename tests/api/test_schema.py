@@ -28,3 +28,11 @@ def test_the_docs_page_loads_its_assets_from_slid_itself(api):
     assert not [source for source in sources if source.startswith(("http:", "https:", "//"))]
     swagger_js = next(source for source in sources if source.endswith(".js"))
     assert api.get(swagger_js).status_code == 200
+
+
+def test_the_schema_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+    assert "/api/v1/evidence/{id}/download/" in (tmp_path / "schema.yaml").read_text()

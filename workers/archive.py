@@ -1,0 +1,53 @@
+"""Write-once archive stores, content-addressed: the key of a file is its SHA-256."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.utils import timezone
+from storages.backends.s3 import S3Storage
+
+
+def archive_key(sha256: str) -> str:
+    return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+class AlreadyArchived(FileExistsError):
+    pass
+
+
+class WriteOnceFileSystemStorage(FileSystemStorage):
+    """Files are written once, made read-only, and never overwritten or renamed to a free name."""
+
+    def _save(self, name: str, content) -> str:
+        saved = super()._save(name, content)
+        Path(self.path(saved)).chmod(0o444)
+        return saved
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        # A content-addressed key is its own name: taken means archived already, never "try name_2".
+        if self.exists(name):
+            raise AlreadyArchived(name)
+        return name
+
+    def delete(self, name: str) -> None:
+        raise PermissionError(f"The archive never deletes ({name}).")
+
+
+class ObjectLockS3Storage(S3Storage):
+    """Objects written with S3 Object Lock in compliance mode: nobody, not even the account's root,
+    can delete or overwrite them before the retention date. The bucket must have Object Lock on."""
+
+    def get_object_parameters(self, name: str) -> dict:
+        parameters = super().get_object_parameters(name)
+        retain_until = timezone.now() + timedelta(days=settings.SLID_ARCHIVE_RETENTION_DAYS)
+        return {**parameters, "ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": retain_until}
+
+    def _save(self, name: str, content) -> str:
+        if self.exists(name):
+            raise AlreadyArchived(name)
+        return super()._save(name, content)
+
+    def delete(self, name: str) -> None:
+        raise PermissionError(f"The archive never deletes ({name}).")

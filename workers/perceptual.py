@@ -1,0 +1,19 @@
+"""Perceptual hashes of images: a resized or re-encoded copy of a photo has a hash a few bits away."""
+
+import warnings
+
+import imagehash
+from PIL import Image, UnidentifiedImageError
+
+# A hostile file may claim enormous dimensions; refuse to decode more than this many pixels.
+Image.MAX_IMAGE_PIXELS = 200_000_000
+
+
+def image_phash(path: str) -> str | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return str(imagehash.phash(image))
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return None

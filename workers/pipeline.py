@@ -1,0 +1,119 @@
+"""One evidence item's way from intake to archive. Each step's result is recorded by an evidence
+service (with its custody entry) before the next starts, so a worker that dies anywhere leaves an
+item that another run takes up again and brings to one correct end."""
+
+import contextlib
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import storages
+
+from evidence import services
+from evidence.agents import Agent
+from evidence.models import EvidenceItem, EvidenceStatus
+from workers import archive, describe, hashing, identify, perceptual
+
+logger = logging.getLogger(__name__)
+
+
+def worker_agent(worker_name: str) -> Agent:
+    return Agent.for_worker(worker_name, {**describe.tool_versions(), "libmagic": identify.libmagic_version()})
+
+
+@contextlib.contextmanager
+def local_path(storage, key: str) -> Iterator[str]:
+    """A path on this machine for a stored file: the file itself on a local store, else a temporary copy."""
+    try:
+        yield storage.path(key)
+    except NotImplementedError:
+        with storage.open(key, "rb") as source, tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as copy:
+            shutil.copyfileobj(source, copy, length=hashing.CHUNK_BYTES)
+            copy.flush()
+            yield copy.name
+
+
+def process(item_id: int, *, agent: Agent) -> str:
+    """Processes the item if this worker can claim it; returns the item's resulting status."""
+    claim = services.evidence_claim(item_id=item_id)
+    if claim is None:
+        return "not claimed"
+    item, token = claim
+    try:
+        return _process_claimed(item, token, agent)
+    except BaseException:
+        services.evidence_release_claim(item_id=item_id, token=token)
+        raise
+
+
+def _process_claimed(item: EvidenceItem, token, agent: Agent) -> str:
+    with local_path(storages["intake"], item.intake_key) as path:
+        digests = hashing.digest_file(path, ["sha256", *settings.SLID_DIGESTS])
+        item = services.evidence_record_hashes(item=item, agent=agent, size=digests.size, hexdigests=digests.hexdigests)
+        if item.status == EvidenceStatus.DUPLICATE:
+            services.evidence_finish_intake(item=item)
+            return item.status
+
+        found = identify.identify_file(path, item.original_filename)
+        services.evidence_record_identification(
+            item=item,
+            agent=agent,
+            media_type=found.media_type,
+            expected=found.expected_from_name,
+            mismatch=found.mismatch,
+            description=found.description,
+        )
+        description = describe.describe_file(path, found.media_type, timeout=settings.SLID_TOOL_TIMEOUT_SECONDS)
+        phash = perceptual.image_phash(path) if found.media_type.startswith("image/") else None
+        services.evidence_record_description(
+            item=item,
+            agent=agent,
+            metadata=description.metadata,
+            errors=description.errors,
+            gps=description.gps,
+            perceptual_hash=phash,
+        )
+
+        key, stored_now = _store_in_archive(path, item.sha256)
+        verified = _hash_archived(key)
+        if not services.evidence_record_archived(
+            item=item, agent=agent, token=token, archive_key=key, verified_sha256=verified, stored_now=stored_now
+        ):
+            return "claimed by another worker"
+    services.evidence_finish_intake(item=item)
+    item.refresh_from_db(fields=["status"])
+    return item.status
+
+
+def _store_in_archive(path: str, sha256: str) -> tuple[str, bool]:
+    store, key = storages["archive"], archive.archive_key(sha256)
+    try:
+        with open(path, "rb") as source:
+            store.save(key, File(source, name=key))
+    except archive.AlreadyArchived:
+        return key, False  # the same bytes (same SHA-256) are there already; read back below
+    return key, True
+
+
+def _hash_archived(key: str) -> str:
+    with storages["archive"].open(key, "rb") as stored:
+        return hashing.digest_stream(stored, ["sha256"]).hexdigests["sha256"]
+
+
+def fixity_check_due(*, agent: Agent, limit: int) -> tuple[int, int]:
+    """Re-hashes the archived copies checked longest ago; returns (checked, failed)."""
+    from evidence import selectors
+
+    checked = failed = 0
+    for item in selectors.evidence_fixity_due(limit=limit):
+        try:
+            sha256, error = _hash_archived(item.archive_key), ""
+        except OSError as problem:
+            sha256, error = None, f"The archived copy could not be read: {problem}"
+        checked += 1
+        if not services.evidence_record_fixity(item=item, agent=agent, sha256=sha256, error=error):
+            failed += 1
+    return checked, failed
