@@ -17,16 +17,11 @@ class AlreadyArchived(FileExistsError):
     pass
 
 
-class WriteOnceFileSystemStorage(FileSystemStorage):
-    """Files are written once, made read-only, and never overwritten or renamed to a free name."""
-
-    def _save(self, name: str, content) -> str:
-        saved = super()._save(name, content)
-        Path(self.path(saved)).chmod(0o444)
-        return saved
+class WriteOnceMixin:
+    """A key is written once: never overwritten, never renamed to a free name, never deleted."""
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
-        # A content-addressed key is its own name: taken means archived already, never "try name_2".
+        # Taken means archived already, never "try name_2": the key is the content's own name.
         if self.exists(name):
             raise AlreadyArchived(name)
         return name
@@ -35,7 +30,16 @@ class WriteOnceFileSystemStorage(FileSystemStorage):
         raise PermissionError(f"The archive never deletes ({name}).")
 
 
-class ObjectLockS3Storage(S3Storage):
+class WriteOnceFileSystemStorage(WriteOnceMixin, FileSystemStorage):
+    """Local archive: each file is made read-only once written."""
+
+    def _save(self, name: str, content) -> str:
+        saved = super()._save(name, content)
+        Path(self.path(saved)).chmod(0o444)
+        return saved
+
+
+class ObjectLockS3Storage(WriteOnceMixin, S3Storage):
     """Objects written with S3 Object Lock in compliance mode: nobody, not even the account's root,
     can delete or overwrite them before the retention date. The bucket must have Object Lock on."""
 
@@ -43,11 +47,3 @@ class ObjectLockS3Storage(S3Storage):
         parameters = super().get_object_parameters(name)
         retain_until = timezone.now() + timedelta(days=settings.SLID_ARCHIVE_RETENTION_DAYS)
         return {**parameters, "ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": retain_until}
-
-    def _save(self, name: str, content) -> str:
-        if self.exists(name):
-            raise AlreadyArchived(name)
-        return super()._save(name, content)
-
-    def delete(self, name: str) -> None:
-        raise PermissionError(f"The archive never deletes ({name}).")

@@ -1,39 +1,18 @@
-import shutil
-import socket
-import subprocess
-import time
-
 import pytest
 from django.test import override_settings
 
 import config
+from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.django_db
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def own_redis(tmp_path):
-    """A redis-server of this test's own, which the test may stop."""
-    port = free_port()
-    process = subprocess.Popen(
-        [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", tmp_path],
-        stdout=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield process, f"redis://127.0.0.1:{port}/0"
-    process.kill()
-    process.wait()
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 def test_health_reports_every_part_ok_with_the_postgis_version(api):
@@ -56,11 +35,9 @@ def test_health_needs_no_token_and_ignores_a_bad_one(api):
 
 
 def test_health_reports_a_stopped_broker_as_503(api, own_redis):
-    process, url = own_redis
-    with override_settings(CELERY_BROKER_URL=url):
+    with override_settings(CELERY_BROKER_URL=own_redis.url):
         assert api.get("/api/v1/health/").json()["broker"] == "ok"
-        process.terminate()
-        process.wait()
+        own_redis.stop()
         response = api.get("/api/v1/health/")
 
     assert response.status_code == 503
