@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test stop install services lint format lock bench-incidents
+.PHONY: run test stop install services lint format lock bench-incidents bench-intake
 
 run: install services
 	scripts/run.sh
@@ -37,3 +37,6 @@ lock:
 # Benchmarks (opt-in, minutes long); results are recorded in docs/performance.md.
 bench-incidents: install services
 	scripts/with-env python bench/incidents.py --rows 1000000
+
+bench-intake: install services
+	scripts/with-env python bench/intake.py

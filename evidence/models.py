@@ -118,7 +118,8 @@ class Incident(models.Model):
     occurred_from = models.DateTimeField()
     occurred_to = models.DateTimeField(null=True, blank=True)
     date_precision = models.CharField(max_length=12, choices=DatePrecision.choices, default=DatePrecision.DAY)
-    location = models.GeometryField(srid=4326)
+    # Indexed together with the case below (nearly every query is restricted to the user's cases).
+    location = models.GeometryField(srid=4326, spatial_index=False)
     location_uncertainty_m = models.PositiveIntegerField(null=True, blank=True)
     place_name = models.CharField(max_length=300, blank=True)
     admin_area = models.ForeignKey(AdminArea, on_delete=models.SET_NULL, null=True, blank=True, editable=False)
@@ -156,7 +157,8 @@ class Incident(models.Model):
         ordering = ["-occurred_from", "-id"]
         indexes = [
             GistIndex(as_geography("location"), name="incident_location_geography"),
-            GistIndex(fields=["period"], name="incident_period"),
+            GistIndex(fields=["case", "location"], name="incident_case_location"),
+            GistIndex(fields=["case", "period"], name="incident_case_period"),
             GinIndex(fields=["crimes"], name="incident_crimes"),
             GinIndex(fields=["search"], name="incident_search"),
             models.Index(fields=["occurred_from", "id"], name="incident_occurred_from"),

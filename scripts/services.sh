@@ -52,8 +52,14 @@ start_postgres() {
     exit 1
   fi
   touch "$VAR/log/postgres.log" && chown "$PG_OWNER" "$VAR/log/postgres.log"
+  # initdb's 128 MB of shared buffers is sized for a small machine; take a quarter of the memory,
+  # at most 4 GiB, so spatial queries over a million incidents read from memory.
+  local memory_mb buffers_mb
+  memory_mb=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
+  buffers_mb=$((memory_mb / 4 > 4096 ? 4096 : (memory_mb / 4 < 128 ? 128 : memory_mb / 4)))
   as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$VAR/log/postgres.log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=''" >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c shared_buffers=${buffers_mb}MB \
+        -c effective_cache_size=$((memory_mb / 2))MB" >/dev/null
   local password
   password=$(cat "$PG_DIR/password")
   if ! PGPASSWORD="$password" "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U slid -d postgres -tAc \
