@@ -18,6 +18,8 @@ from evidence.models import (
     EvidenceItem,
     EvidenceKind,
     EvidenceStatus,
+    Export,
+    ExportStatus,
     Incident,
     IncidentStatus,
     Person,
@@ -214,4 +216,13 @@ class EvidenceFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = EvidenceItem
+        fields: list[str] = []
+
+
+class ExportFilterSet(django_filters.FilterSet):
+    case = django_filters.NumberFilter(field_name="case_id")
+    status = django_filters.MultipleChoiceFilter(choices=ExportStatus.choices)
+
+    class Meta:
+        model = Export
         fields: list[str] = []

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from evidence import selectors
+from evidence import register, selectors
 from evidence.access import Role
 from evidence.crimes import unknown_crime_codes
 from evidence.dates import parse_moment
@@ -19,6 +19,7 @@ from evidence.models import (
     CustodyEntry,
     EvidenceItem,
     EvidenceKind,
+    Export,
     Incident,
     Person,
     SourceType,
@@ -393,3 +394,61 @@ class CustodyEntrySerializer(serializers.ModelSerializer):
 
 class EvidenceLinkSerializer(StrictSerializerMixin, serializers.Serializer):
     incident = VisibleRelatedField(selector=selectors.incident_list, model=Incident)
+
+
+# --- Exports ------------------------------------------------------------------------------------
+
+
+class ExportRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    case = UserCaseField()
+    incidents = VisibleRelatedField(selector=selectors.incident_list, model=Incident, many=True, required=False)
+    evidence = VisibleRelatedField(selector=selectors.evidence_list, model=EvidenceItem, many=True, required=False)
+    profile = serializers.CharField(default="default", max_length=64)
+    include_identities = serializers.BooleanField(default=False)
+
+
+class ExportSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    incidents = serializers.ListField(source="incident_ids", child=serializers.IntegerField(), read_only=True)
+    evidence = serializers.ListField(source="evidence_ids", child=serializers.IntegerField(), read_only=True)
+
+    class Meta:
+        model = Export
+        fields = [
+            "id", "public_id", "case", "incidents", "evidence", "profile", "include_identities", "status",
+            "status_reason", "progress", "item_count", "size_bytes", "sha256", "requested_by", "created_at",
+            "started_at", "finished_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ExportColumnSerializer(serializers.Serializer):
+    column = serializers.CharField(max_length=200)
+    field = serializers.CharField(max_length=64)
+    date_format = serializers.CharField(max_length=64, required=False, default="iso")
+
+
+class ExportProfileSerializer(StrictSerializerMixin, serializers.Serializer):
+    name = serializers.SlugField(max_length=64)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    columns = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=100)
+    builtin = serializers.BooleanField(read_only=True)
+
+    def to_representation(self, profile):
+        return {
+            "name": profile.name,
+            "description": profile.description,
+            "columns": [{"column": c.column, "field": c.field, "date_format": c.date_format} for c in profile.columns],
+            "builtin": profile.name == "default",
+        }
+
+    def validate_name(self, name: str) -> str:
+        if register.profile_named(name) is not None:
+            raise serializers.ValidationError(f"A profile named {name!r} exists already.")
+        return name
+
+    def validate_columns(self, columns: list) -> list:
+        errors = register.column_errors(columns)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return columns

@@ -14,6 +14,8 @@ router.register("allegations", views.AllegationViewSet, basename="allegation")
 router.register("admin-areas", views.AdminAreaViewSet, basename="admin-area")
 router.register("crimes", views.CrimeViewSet, basename="crime")
 router.register("evidence", views.EvidenceViewSet, basename="evidence")
+router.register("exports", views.ExportViewSet, basename="export")
+router.register("export-profiles", views.ExportProfileViewSet, basename="export-profile")
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),

@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -28,6 +28,9 @@ from api.serializers import (
     EvidenceLinkSerializer,
     EvidenceSerializer,
     EvidenceUploadSerializer,
+    ExportProfileSerializer,
+    ExportRequestSerializer,
+    ExportSerializer,
     IncidentRevisionSerializer,
     IncidentSerializer,
     PersonSerializer,
@@ -36,10 +39,10 @@ from api.serializers import (
     UnitDetailSerializer,
     UnitSerializer,
 )
-from evidence import selectors, services
+from evidence import register, selectors, services
 from evidence.access import Action
 from evidence.crimes import crimes
-from evidence.models import CaseMembership
+from evidence.models import CaseMembership, ExportStatus
 from geo.models import AdminArea
 
 
@@ -332,3 +335,56 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         link.is_valid(raise_exception=True)
         services.evidence_link_incident(actor=request.user, item=item, incident=link.validated_data["incident"])
         return Response(EvidenceSerializer(self.get_object(), context=self.get_serializer_context()).data)
+
+
+class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Court submission packages: BagIt bags in a zip, built by a worker. Only `legal` members and leads
+    export; only a lead may include witness identities."""
+
+    serializer_class = ExportSerializer
+    permission_classes = [permissions.IsAuthenticated, CaseRolePermission]
+    filterset_class = filters.ExportFilterSet
+    case_actions = {"download": Action.EXPORT}
+
+    def get_queryset(self):
+        return selectors.export_list(user=self.request.user)
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportSerializer})
+    def create(self, request):
+        selection = ExportRequestSerializer(data=request.data, context=self.get_serializer_context())
+        selection.is_valid(raise_exception=True)
+        export = services.export_request(actor=request.user, **selection.validated_data)
+        return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY}, filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def download(self, request, pk=None):
+        """The package (a zip); `Range: bytes=…` requests get 206."""
+        export = self.get_object()
+        if export.status != ExportStatus.READY:
+            return Response({"detail": f"The package is {export.status}, not ready."}, status=409)
+        return file_download(
+            storages["exports"].open(export.package_key, "rb"),
+            size=export.size_bytes,
+            filename=f"slid-export-{export.public_id}.zip",
+            content_type="application/zip",
+            range_header=request.headers.get("Range"),
+        )
+
+
+class ExportProfileViewSet(viewsets.ViewSet):
+    """Register profiles: which columns data/register.csv has, in which order, with which date format.
+    `default` is built in; legal members and leads add others."""
+
+    @extend_schema(responses=ExportProfileSerializer(many=True))
+    def list(self, request):
+        return Response(ExportProfileSerializer(register.profiles(), many=True).data)
+
+    @extend_schema(request=ExportProfileSerializer, responses={201: ExportProfileSerializer})
+    def create(self, request):
+        if not selectors.user_may_anywhere(user=request.user, action=Action.EXPORT):
+            raise PermissionDenied("Only legal members and leads of a case define export profiles.")
+        profile = ExportProfileSerializer(data=request.data)
+        profile.is_valid(raise_exception=True)
+        created = services.export_profile_create(actor=request.user, **profile.validated_data)
+        return Response(ExportProfileSerializer(register.profile_from_model(created)).data, status=201)

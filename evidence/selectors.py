@@ -18,6 +18,7 @@ from evidence.models import (
     Confidentiality,
     CustodyEntry,
     EvidenceItem,
+    Export,
     Incident,
     IncidentRevision,
     Person,
@@ -257,3 +258,15 @@ def user_may_download(*, user: User, item: EvidenceItem) -> bool:
     if not role_allows(role, Action.DOWNLOAD):
         return False
     return not (item.confidentiality in RESTRICTED_DOWNLOADS and role == Role.ANALYST)
+
+
+def export_list(*, user: User) -> QuerySet[Export]:
+    return restrict_to_user_cases(Export.objects.select_related("requested_by"), user=user)
+
+
+def user_may_anywhere(*, user: User, action: Action) -> bool:
+    """Whether some case gives the user a role that allows ``action``."""
+    if user.is_authenticated and user.is_superuser:
+        return True
+    roles = CaseMembership.objects.filter(user=user.pk).values_list("role", flat=True).distinct()
+    return any(role_allows(role, action) for role in roles)

@@ -20,11 +20,11 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from evidence import custody
-from evidence.access import Role
+from evidence import custody, register
+from evidence.access import Action, Role, role_allows
 from evidence.agents import Agent
 from evidence.crimes import unknown_crime_codes
-from evidence.errors import DomainError
+from evidence.errors import DomainError, NotAllowed
 from evidence.models import (
     Allegation,
     AuditEntry,
@@ -35,6 +35,9 @@ from evidence.models import (
     EvidenceIncidentLink,
     EvidenceItem,
     EvidenceStatus,
+    Export,
+    ExportProfile,
+    ExportStatus,
     Incident,
     Outcome,
     Person,
@@ -365,6 +368,9 @@ def evidence_receive(
     unknown = sorted(set(fields) - EVIDENCE_SUBMITTED_FIELDS)
     if unknown:
         raise DomainError(f"{unknown[0]} cannot be set here.", field=unknown[0])
+    if "\x00" in original_filename:
+        # PostgreSQL cannot store it, and keeping the name exactly as given matters more than accepting it.
+        raise DomainError("The file name contains a NUL character; rename the file and send it again.", field="file")
     incidents = list(incidents)
     for incident in incidents:
         _check_same_case(case, incidents=incident)
@@ -672,3 +678,127 @@ def evidence_record_fixity(*, item: EvidenceItem, agent: Agent, sha256: str | No
         details={"archive_key": item.archive_key, "sha256": sha256},
     )
     return held
+
+
+# --- Court submission packages ------------------------------------------------------------------
+
+
+@transaction.atomic
+def export_request(
+    *,
+    actor: AbstractBaseUser,
+    case: Case,
+    incidents: Iterable[Incident] = (),
+    evidence: Iterable[EvidenceItem] = (),
+    profile: str = "default",
+    include_identities: bool = False,
+) -> Export:
+    """Queues a package of the chosen incidents' evidence and the chosen items. Only legal members
+    and leads export; only a lead may ask for witness identities, and that request is recorded."""
+    role = CaseMembership.objects.filter(case=case, user=actor).values_list("role", flat=True).first()
+    if not actor.is_superuser and not role_allows(role, Action.EXPORT):
+        raise NotAllowed(f"Your role in {case.reference} does not allow exports.")
+    if include_identities and not (actor.is_superuser or role == Role.LEAD):
+        raise NotAllowed("Only a lead of the case may include witness identities.")
+    incidents, evidence = list(incidents), list(evidence)
+    for obj in (*incidents, *evidence):
+        _check_same_case(case, **{"incidents" if isinstance(obj, Incident) else "evidence": obj})
+    if not incidents and not evidence:
+        raise DomainError("Choose at least one incident or evidence item.", field="incidents")
+    if register.profile_named(profile) is None:
+        raise DomainError(f"No export profile {profile!r}; see /api/v1/export-profiles/.", field="profile")
+    export = Export.objects.create(
+        case=case,
+        requested_by=actor,
+        incident_ids=sorted(i.pk for i in incidents),
+        evidence_ids=sorted(e.pk for e in evidence),
+        profile=profile,
+        include_identities=include_identities,
+    )
+    audit_record(
+        actor=actor,
+        case=case,
+        action="export.identities_requested" if include_identities else "export.request",
+        target=export.public_id,
+        details={"incidents": export.incident_ids, "evidence": export.evidence_ids, "profile": profile},
+    )
+    transaction.on_commit(lambda: _enqueue("workers.tasks.build_export", export.pk))
+    return export
+
+
+def export_claim(*, export_id: int) -> Export | None:
+    claimed = Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.BUILDING, started_at=timezone.now(), progress=0
+    )
+    return Export.objects.select_related("case").get(pk=export_id) if claimed == 1 else None
+
+
+def export_set_progress(*, export_id: int, percent: int) -> None:
+    Export.objects.filter(pk=export_id, status=ExportStatus.BUILDING).update(progress=max(0, min(99, percent)))
+
+
+@transaction.atomic
+def export_mark_ready(
+    *, export: Export, agent: Agent, items: list[EvidenceItem], package_key: str, sha256: str, size: int
+) -> Export:
+    export.status, export.progress, export.finished_at = ExportStatus.READY, 100, timezone.now()
+    export.package_key, export.sha256, export.size_bytes, export.item_count = package_key, sha256, size, len(items)
+    export.save()
+    for item in items:
+        custody_append(
+            item=item,
+            event_type=CustodyEvent.EXPORTED,
+            agent=agent,
+            detail=f"Exported in package {export.public_id} (SHA-256 {sha256})",
+            details={"export": str(export.public_id), "package_sha256": sha256, "requested_by": export.requested_by_id},
+        )
+    return export
+
+
+@transaction.atomic
+def export_mark_failed(*, export_id: int, reason: str, agent: Agent, damaged_ern: str | None = None) -> None:
+    Export.objects.filter(pk=export_id).update(
+        status=ExportStatus.FAILED, status_reason=reason[:2000], finished_at=timezone.now()
+    )
+    if damaged_ern:
+        item = EvidenceItem.objects.get(ern=damaged_ern)
+        EvidenceItem.objects.filter(pk=item.pk, fixity_failed_at__isnull=True).update(fixity_failed_at=timezone.now())
+        custody_append(
+            item=item,
+            event_type=CustodyEvent.EXPORTED,
+            agent=agent,
+            outcome=Outcome.FAILURE,
+            detail=f"Not exported: {reason}",
+            details={"export_id": export_id},
+        )
+        logger.error("Export %s stopped: %s", export_id, reason)
+
+
+@transaction.atomic
+def export_profile_create(
+    *, actor: AbstractBaseUser, name: str, columns: list[dict], description: str = ""
+) -> ExportProfile:
+    errors = register.column_errors(columns)
+    if errors:
+        raise DomainError("; ".join(errors), field="columns")
+    if register.profile_named(name) is not None:
+        raise DomainError(f"A profile named {name!r} exists already.", field="name")
+    profile = ExportProfile.objects.create(name=name, description=description, columns=columns, created_by=actor)
+    audit_record(actor=actor, case=None, action="export_profile.create", target=name, details={"columns": columns})
+    return profile
+
+
+def export_sweep_stuck() -> list[int]:
+    """Re-enqueues exports never picked up, and gives back those whose builder must be gone."""
+    now = timezone.now()
+    stale_build = now - timedelta(seconds=settings.SLID_PROCESSING_STALE_SECONDS)
+    Export.objects.filter(status=ExportStatus.BUILDING, started_at__lt=stale_build).update(
+        status=ExportStatus.QUEUED, progress=0
+    )
+    waiting = Export.objects.filter(
+        status=ExportStatus.QUEUED, created_at__lt=now - timedelta(seconds=settings.SLID_RECEIVED_STALE_SECONDS)
+    ).values_list("pk", flat=True)
+    export_ids = list(waiting)
+    for export_id in export_ids:
+        _enqueue("workers.tasks.build_export", export_id)
+    return export_ids

@@ -19,30 +19,46 @@ class Digests:
     hexdigests: dict[str, str]
 
 
-def digest_stream(stream: BinaryIO, algorithms: list[str], *, chunk_bytes: int = CHUNK_BYTES) -> Digests:
-    hashers = {name: hashlib.new(name) for name in dict.fromkeys(algorithms)}
-    queues: dict[str, queue.Queue] = {name: queue.Queue(maxsize=QUEUE_CHUNKS) for name in hashers}
+class ParallelDigests:
+    """Feeds every chunk to each digest's own thread; use as a context manager, then read ``result``."""
 
-    def consume(name: str) -> None:
-        hasher, chunks = hashers[name], queues[name]
+    def __init__(self, algorithms: list[str]) -> None:
+        self.hashers = {name: hashlib.new(name) for name in dict.fromkeys(algorithms)}
+        self.queues: dict[str, queue.Queue] = {name: queue.Queue(maxsize=QUEUE_CHUNKS) for name in self.hashers}
+        self.threads = [threading.Thread(target=self._consume, args=(name,), daemon=True) for name in self.hashers]
+        self.size = 0
+
+    def _consume(self, name: str) -> None:
+        hasher, chunks = self.hashers[name], self.queues[name]
         while (chunk := chunks.get()) is not None:
             hasher.update(chunk)
 
-    threads = [threading.Thread(target=consume, args=(name,), daemon=True) for name in hashers]
-    for thread in threads:
-        thread.start()
-    size = 0
-    try:
-        while chunk := stream.read(chunk_bytes):
-            size += len(chunk)
-            for chunks in queues.values():
-                chunks.put(chunk)
-    finally:
-        for chunks in queues.values():
+    def __enter__(self) -> "ParallelDigests":
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def update(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        for chunks in self.queues.values():
+            chunks.put(chunk)
+
+    def __exit__(self, *exc_info) -> None:
+        for chunks in self.queues.values():
             chunks.put(None)
-        for thread in threads:
+        for thread in self.threads:
             thread.join()
-    return Digests(size=size, hexdigests={name: hasher.hexdigest() for name, hasher in hashers.items()})
+
+    @property
+    def result(self) -> Digests:
+        return Digests(size=self.size, hexdigests={name: hasher.hexdigest() for name, hasher in self.hashers.items()})
+
+
+def digest_stream(stream: BinaryIO, algorithms: list[str], *, chunk_bytes: int = CHUNK_BYTES) -> Digests:
+    with ParallelDigests(algorithms) as digests:
+        while chunk := stream.read(chunk_bytes):
+            digests.update(chunk)
+    return digests.result
 
 
 def digest_file(path: str, algorithms: list[str]) -> Digests:

@@ -14,8 +14,9 @@ from django.core.files.storage import storages
 
 from evidence import services
 from evidence.agents import Agent
+from evidence.exports import export_contents
 from evidence.models import EvidenceItem, EvidenceStatus
-from workers import archive, describe, hashing, identify, perceptual
+from workers import archive, describe, hashing, identify, packaging, perceptual
 
 logger = logging.getLogger(__name__)
 
@@ -117,3 +118,58 @@ def fixity_check_due(*, agent: Agent, limit: int) -> tuple[int, int]:
         if not services.evidence_record_fixity(item=item, agent=agent, sha256=sha256, error=error):
             failed += 1
     return checked, failed
+
+
+def build_export(export_id: int, *, agent: Agent) -> str:
+    """Builds the package: each evidence file is copied from the archive and checked against its
+    recorded SHA-256 on the way; a mismatch stops the export, and nothing bad is ever shipped."""
+    export = services.export_claim(export_id=export_id)
+    if export is None:
+        return "not claimed"
+    try:
+        contents = export_contents(export)
+        archive_store = storages["archive"]
+        plan = packaging.BagPlan(
+            name=contents.bag_name,
+            info=contents.info,
+            files=[
+                packaging.PayloadFile(
+                    path=f.path,
+                    open=lambda key=f.archive_key: archive_store.open(key, "rb"),
+                    size=f.size,
+                    expected_sha256=f.sha256,
+                    label=f.ern,
+                )
+                for f in contents.files
+            ],
+            documents=contents.documents,
+        )
+        reported = {"percent": -1}
+
+        def progress(done: int, total: int) -> None:
+            percent = done * 100 // max(total, 1)
+            if percent > reported["percent"]:
+                reported["percent"] = percent
+                services.export_set_progress(export_id=export_id, percent=percent)
+
+        with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as package:
+            packaging.write_bag(plan, package, progress=progress)
+            package.seek(0)
+            digests = hashing.digest_stream(package, ["sha256"])
+            package.seek(0)
+            key = storages["exports"].save(f"{export.case.public_id}/{contents.bag_name}.zip", File(package))
+        services.export_mark_ready(
+            export=export,
+            agent=agent,
+            items=contents.items,
+            package_key=key,
+            sha256=digests.hexdigests["sha256"],
+            size=digests.size,
+        )
+        return "ready"
+    except packaging.DigestMismatch as mismatch:
+        services.export_mark_failed(export_id=export_id, reason=str(mismatch), agent=agent, damaged_ern=mismatch.label)
+        return "failed"
+    except Exception as error:
+        services.export_mark_failed(export_id=export_id, reason=f"{type(error).__name__}: {error}", agent=agent)
+        raise

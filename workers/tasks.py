@@ -27,8 +27,8 @@ def process_evidence(self, item_id: int) -> str:
 
 
 @shared_task(acks_late=True)
-def sweep_stuck_evidence() -> list[int]:
-    return services.evidence_sweep_stuck()
+def sweep_stuck_evidence() -> dict[str, list[int]]:
+    return {"evidence": services.evidence_sweep_stuck(), "exports": services.export_sweep_stuck()}
 
 
 @shared_task(acks_late=True)
@@ -36,3 +36,8 @@ def fixity_check() -> dict[str, int]:
     limit = selectors.evidence_fixity_batch_size()
     checked, failed = pipeline.fixity_check_due(agent=pipeline.worker_agent("fixity"), limit=limit)
     return {"checked": checked, "failed": failed}
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def build_export(self, export_id: int) -> str:
+    return pipeline.build_export(export_id, agent=pipeline.worker_agent(self.request.hostname or "worker"))

@@ -241,3 +241,5 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-evidence": {"task": "workers.tasks.sweep_stuck_evidence", "schedule": 300.0},
     "fixity-check": {"task": "workers.tasks.fixity_check", "schedule": SLID_FIXITY_RUN_MINUTES * 60.0},
 }
+# Named in every package's bag-info.txt as its Source-Organization.
+SLID_SOURCE_ORGANIZATION = env_str("SLID_SOURCE_ORGANIZATION", "Slid war-crimes documentation")

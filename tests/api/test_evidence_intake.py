@@ -118,3 +118,19 @@ def test_an_item_not_archived_yet_cannot_be_downloaded(upload, client_for, case_
 
     assert response.status_code == 409
     assert "not archived yet" in response.json()["detail"]
+
+
+def test_a_file_name_with_a_nul_character_is_refused(case_a, member_of):
+    # Django's upload parser already strips non-printable characters; other callers meet the service's rule.
+    from django.core.files.base import ContentFile
+
+    from evidence import services
+    from evidence.errors import DomainError
+
+    with pytest.raises(DomainError, match="NUL character") as error:
+        services.evidence_receive(
+            actor=member_of(case_a), case=case_a, upload=ContentFile(b"bytes"), original_filename="photo\x00.jpg"
+        )
+
+    assert error.value.field == "file"
+    assert not EvidenceItem.objects.exists()

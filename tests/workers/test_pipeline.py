@@ -3,6 +3,7 @@
 import shutil
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,21 @@ def test_a_malformed_image_is_recorded_and_still_archived(upload, case_a, invest
     assert item.status == "archived"
     assert item.perceptual_hash == ""
     assert item.custody.filter(event_type="described").exists()
+
+
+def test_a_worker_builds_a_requested_package(upload, client_for, case_a, member_of):
+    lead = member_of(case_a, Role.LEAD)
+    item = wait_for_status(received(upload(lead, case_a, b"witness statement", name="statement.txt")), DONE)
+    client = client_for(lead)
+
+    response = client.post("/api/v1/exports/", {"case": case_a.pk, "evidence": [item.pk]}, format="json")
+
+    assert response.status_code == 202
+    export_id = response.json()["id"]
+    deadline = time.monotonic() + 60
+    while (body := client.get(f"/api/v1/exports/{export_id}/").json())["status"] in ("queued", "building"):
+        assert time.monotonic() < deadline, body
+        time.sleep(0.2)
+    assert body["status"] == "ready", body["status_reason"]
+    assert (body["progress"], body["item_count"]) == (100, 1)
+    assert len(body["sha256"]) == 64

@@ -1,0 +1,208 @@
+"""What goes into a submission package, read from the record: the evidence files (by archive key)
+and the documents beside them. Packaging itself (the bag, the zip) is workers.packaging."""
+
+import csv
+import io
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+import config
+from evidence import register
+from evidence.crimes import crimes
+from evidence.custody import canonical_time, entry_fields
+from evidence.models import PREMIS_EVENT_TYPES, Allegation, EvidenceItem, Export, Incident, Person, Unit
+
+PACKAGE_FILES = Path(__file__).parent / "package"
+FORBIDDEN_CHARACTERS = set('<>:"/\\|?*')
+MAX_NAME_LENGTH = 180
+
+
+@dataclass
+class ExportFile:
+    path: str
+    archive_key: str
+    size: int
+    sha256: str
+    ern: str
+
+
+@dataclass
+class ExportContents:
+    bag_name: str
+    info: dict[str, str]
+    files: list[ExportFile] = field(default_factory=list)
+    documents: dict[str, bytes] = field(default_factory=dict)
+    items: list[EvidenceItem] = field(default_factory=list)
+
+
+def safe_file_name(name: str) -> str:
+    """A name that is safe on any file system and in any zip tool: the last path component only,
+    Unicode in NFC, no control or reserved characters, no leading dots, a bounded length."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
+    name = "".join("_" if ch in FORBIDDEN_CHARACTERS or not ch.isprintable() else ch for ch in name)
+    name = name.strip().lstrip(".").strip()
+    if not name:
+        name = "file"
+    if len(name) > MAX_NAME_LENGTH:
+        stem, dot, suffix = name.rpartition(".")
+        suffix = suffix[:20] if dot else ""
+        name = (stem if dot else name)[: MAX_NAME_LENGTH - len(suffix) - 1] + (f".{suffix}" if suffix else "")
+    return name
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name-2``, ``name-3``… when taken (compared without regard to case)."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    candidate, number = name, 1
+    while candidate.casefold() in taken:
+        number += 1
+        candidate = f"{stem}-{number}.{suffix}" if suffix else f"{stem}-{number}"
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def export_selection(export: Export) -> tuple[list[EvidenceItem], list[EvidenceItem]]:
+    """(items to package, items left out because they hold no archived original)."""
+    items = (
+        EvidenceItem.objects.filter(case=export.case)
+        .filter(pk__in=export.evidence_ids)
+        .union(EvidenceItem.objects.filter(case=export.case, incident_links__incident_id__in=export.incident_ids))
+    )
+    ids = [item.pk for item in items]
+    selected = list(
+        EvidenceItem.objects.filter(pk__in=ids).prefetch_related("incidents").order_by("ern").select_related("case")
+    )
+    return [i for i in selected if i.archive_key], [i for i in selected if not i.archive_key]
+
+
+def export_contents(export: Export) -> ExportContents:
+    included, left_out = export_selection(export)
+    contents = ExportContents(bag_name=f"slid-export-{export.public_id}", info={}, items=included)
+    register_items, taken_by_folder = [], {}
+    for item in included:
+        folder = f"evidence/{safe_file_name(item.ern)}"
+        name = unique_name(safe_file_name(item.original_filename), taken_by_folder.setdefault(folder, set()))
+        path = f"{folder}/{name}"
+        contents.files.append(ExportFile(path, item.archive_key, item.size_bytes, item.sha256, item.ern))
+        chain = list(item.custody.order_by("sequence"))
+        contents.documents[f"custody/{safe_file_name(item.ern)}.jsonl"] = _custody_lines(item, chain)
+        register_items.append((item, {"package_path": f"data/{path}", "custody_head_hash": chain[-1].entry_hash}))
+
+    profile = register.profile_named(export.profile)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(register.register_rows(profile, register_items))
+    contents.documents["register.csv"] = buffer.getvalue().encode("utf-8")
+
+    incidents = Incident.objects.filter(case=export.case).filter(
+        pk__in={*export.incident_ids, *(i.pk for item in included for i in item.incidents.all())}
+    )
+    contents.documents["incidents.geojson"] = _incidents_geojson(incidents)
+    contents.documents["suspects.json"] = _suspects_json(incidents)
+    contents.documents["VERIFY.txt"] = (PACKAGE_FILES / "VERIFY.txt").read_bytes()
+    contents.documents["verify.py"] = (PACKAGE_FILES / "verify.py").read_bytes()
+
+    contents.info = {
+        "Source-Organization": settings.SLID_SOURCE_ORGANIZATION,
+        "External-Identifier": str(export.public_id),
+        "External-Description": (
+            f"Case {export.case.reference}: {len(included)} evidence items, selected by incidents "
+            f"{sorted(export.incident_ids) or 'none'} and evidence {sorted(export.evidence_ids) or 'none'}; "
+            f"register profile {export.profile!r}; witness identities "
+            f"{'included at the request of a lead' if export.include_identities else 'withheld'}."
+        ),
+        "Bag-Software-Agent": f"Slid {config.__version__}",
+        "Bag-Count": "1 of 1",
+    }
+    if left_out:
+        contents.info["Slid-Not-Included"] = "; ".join(f"{item.ern} ({item.status})" for item in left_out)
+    return contents
+
+
+def _custody_lines(item: EvidenceItem, chain: list) -> bytes:
+    lines = []
+    for entry in chain:
+        fields = entry_fields(entry, item.public_id)
+        record = {**fields, "entry_hash": entry.entry_hash, "premis_event_type": PREMIS_EVENT_TYPES[entry.event_type]}
+        lines.append(json.dumps(record, sort_keys=True, ensure_ascii=False))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _incidents_geojson(incidents) -> bytes:
+    vocabulary = crimes()
+    features = []
+    for incident in incidents.select_related("admin_area").prefetch_related("allegations__person", "allegations__unit"):
+        allegations = [
+            {
+                "person": allegation.person.full_name if allegation.person else None,
+                "unit": allegation.unit.name if allegation.unit else None,
+                "role": allegation.role,
+                "basis": allegation.basis,
+                "confidence": allegation.confidence,
+                "status": allegation.status,
+            }
+            for allegation in incident.allegations.all()
+        ]
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(incident.public_id),
+                "geometry": json.loads(incident.location.geojson),
+                "properties": {
+                    "title": incident.title,
+                    "description": incident.description,
+                    "occurred_from": canonical_time(incident.occurred_from),
+                    "occurred_to": canonical_time(incident.occurred_to) if incident.occurred_to else None,
+                    "date_precision": incident.date_precision,
+                    "place_name": incident.place_name,
+                    "admin_area": str(incident.admin_area) if incident.admin_area else None,
+                    "location_uncertainty_m": incident.location_uncertainty_m,
+                    "crimes": [{"code": code, "title": vocabulary[code].title} for code in incident.crimes],
+                    "killed": incident.killed,
+                    "injured": incident.injured,
+                    "missing": incident.missing,
+                    "detained": incident.detained,
+                    "status": incident.status,
+                    "allegations": allegations,
+                },
+            }
+        )
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1).encode()
+
+
+def _suspects_json(incidents) -> bytes:
+    allegations = Allegation.objects.filter(incident__in=incidents)
+    persons = Person.objects.filter(pk__in=allegations.values("person")).select_related("unit")
+    unit_ids = {*allegations.values_list("unit", flat=True), *persons.values_list("unit", flat=True)}
+    units = Unit.objects.filter(pk__in=unit_ids - {None})
+    document = {
+        "persons": [
+            {
+                "id": str(person.public_id),
+                "full_name": person.full_name,
+                "other_names": person.other_names,
+                "date_of_birth": person.date_of_birth.isoformat() if person.date_of_birth else None,
+                "rank": person.rank,
+                "position": person.position,
+                "nationality": person.nationality,
+                "identifiers": person.identifiers,
+                "unit": str(person.unit.public_id) if person.unit else None,
+            }
+            for person in persons
+        ],
+        "units": [
+            {
+                "id": str(unit.public_id),
+                "name": unit.name,
+                "designation": unit.designation,
+                "parent": str(unit.parent.public_id) if unit.parent else None,
+            }
+            for unit in units.select_related("parent")
+        ],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")

@@ -1,0 +1,138 @@
+"""The evidence register of a submission package (data/register.csv): which fields a profile may
+name, and the built-in "default" profile. Profiles pick columns, their order and date format."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from evidence.models import EvidenceItem, ExportProfile
+
+ISO_DATE = "iso"
+
+
+@dataclass(frozen=True)
+class Column:
+    column: str
+    field: str
+    date_format: str = ISO_DATE
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+
+
+def _incidents(item: EvidenceItem, context: dict) -> str:
+    return "; ".join(f"{incident.pk}: {incident.title}" for incident in item.incidents.all())
+
+
+def _location(item: EvidenceItem, context: dict) -> str:
+    point = item.captured_location
+    return f"{point.y:.6f}, {point.x:.6f}" if point else ""
+
+
+# Each field: what it is, and how to read it from an item (context: package path, custody head).
+FIELDS: dict[str, tuple[str, Callable[[EvidenceItem, dict], Any]]] = {
+    "ern": ("evidence reference number", lambda item, context: item.ern),
+    "title": ("title", lambda item, context: item.title),
+    "description": ("description", lambda item, context: item.description),
+    "kind": ("photo, video, audio, document, testimony, other", lambda item, context: item.kind),
+    "captured_at": ("when the item was captured", lambda item, context: item.captured_at),
+    "acquired_at": ("when Slid's team acquired it", lambda item, context: item.acquired_at),
+    "received_at": ("when Slid received it", lambda item, context: item.received_at),
+    "source_type": ("witness, open_source, forensic, official, other", lambda item, context: item.source_type),
+    "source": ("the source", lambda item, context: item.source),
+    "source_url": ("the source's address", lambda item, context: item.source_url),
+    "original_filename": ("the file's name as submitted", lambda item, context: item.original_filename),
+    "package_path": ("the file's path in the package", lambda item, context: context["package_path"]),
+    "size_bytes": ("size in bytes", lambda item, context: item.size_bytes),
+    "sha256": ("SHA-256", lambda item, context: item.sha256),
+    "md5": ("MD5", lambda item, context: item.md5),
+    "media_type": ("media type from the content", lambda item, context: item.media_type),
+    "incidents": ("linked incidents (id: title)", _incidents),
+    "location": ("where it was captured (latitude, longitude)", _location),
+    "confidentiality": ("public, restricted, confidential, identifies_witness", lambda i, c: i.confidentiality),
+    "custody_head_hash": ("hash of the last custody entry", lambda item, context: context["custody_head_hash"]),
+}
+
+DEFAULT_PROFILE = Profile(
+    name="default",
+    description="Every field, ISO 8601 dates.",
+    columns=tuple(
+        Column(column, field)
+        for column, field in [
+            ("ERN", "ern"),
+            ("Title", "title"),
+            ("Description", "description"),
+            ("Kind", "kind"),
+            ("Date of item", "captured_at"),
+            ("Date acquired", "acquired_at"),
+            ("Source type", "source_type"),
+            ("Source", "source"),
+            ("Original file name", "original_filename"),
+            ("File in package", "package_path"),
+            ("Size (bytes)", "size_bytes"),
+            ("SHA-256", "sha256"),
+            ("MD5", "md5"),
+            ("Media type", "media_type"),
+            ("Linked incidents", "incidents"),
+            ("Location", "location"),
+            ("Confidentiality", "confidentiality"),
+            ("Custody chain head", "custody_head_hash"),
+        ]
+    ),
+)
+
+
+def profile_from_model(profile: ExportProfile) -> Profile:
+    return Profile(
+        name=profile.name,
+        description=profile.description,
+        columns=tuple(Column(c["column"], c["field"], c.get("date_format") or ISO_DATE) for c in profile.columns),
+    )
+
+
+def profiles() -> list[Profile]:
+    return [DEFAULT_PROFILE, *(profile_from_model(p) for p in ExportProfile.objects.exclude(name="default"))]
+
+
+def profile_named(name: str) -> Profile | None:
+    return next((profile for profile in profiles() if profile.name == name), None)
+
+
+def column_errors(columns: Any) -> list[str]:
+    """What is wrong with a profile's columns, if anything."""
+    if not isinstance(columns, list) or not columns:
+        return ["columns must be a non-empty list of {column, field, date_format}"]
+    errors = []
+    for number, column in enumerate(columns, start=1):
+        if not isinstance(column, dict) or not isinstance(column.get("column"), str) or not column["column"].strip():
+            errors.append(f"column {number}: needs a non-empty 'column' name")
+            continue
+        if column.get("field") not in FIELDS:
+            errors.append(f"column {number}: unknown field {column.get('field')!r}; known: {', '.join(FIELDS)}")
+        unknown = set(column) - {"column", "field", "date_format"}
+        if unknown:
+            errors.append(f"column {number}: unknown key {sorted(unknown)[0]!r}")
+        date_format = column.get("date_format")
+        if date_format not in (None, ISO_DATE) and (not isinstance(date_format, str) or "%" not in date_format):
+            errors.append(f"column {number}: date_format is 'iso' or a strftime pattern such as '%d/%m/%Y'")
+    return errors
+
+
+def cell(value: Any, date_format: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat() if date_format == ISO_DATE else value.strftime(date_format)
+    return str(value)
+
+
+def register_rows(profile: Profile, items: list[tuple[EvidenceItem, dict]]) -> list[list[str]]:
+    rows = [[column.column for column in profile.columns]]
+    for item, context in items:
+        rows.append([cell(FIELDS[column.field][1](item, context), column.date_format) for column in profile.columns])
+    return rows

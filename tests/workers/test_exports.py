@@ -1,0 +1,305 @@
+"""Court submission packages, checked by the Library of Congress' bagit and by the bundled verify.py."""
+
+import csv
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import bagit
+import pytest
+from django.core.files.storage import storages
+
+from evidence import services
+from evidence.access import Role
+from evidence.models import AuditEntry, Export
+from tests.factories import make_incident
+from tests.workers.helpers import archived_item
+from workers import pipeline
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lead(case_a, member_of):
+    return member_of(case_a, Role.LEAD, username="prosecutor")
+
+
+@pytest.fixture
+def record(case_a, lead):
+    incident = make_incident(case_a, title="Killings on Yablunska Street", crimes=["8(2)(a)(i)"])
+    person = services.person_create(actor=lead, case=case_a, full_name="Ivan Petrov")
+    services.allegation_create(actor=lead, case=case_a, incident=incident, person=person, role="direct_perpetrator")
+    photo = archived_item(case_a, lead, b"photo bytes " * 5000, name="IMG_0042.jpg", incidents=[incident])
+    statement = archived_item(case_a, lead, b"%PDF-1.4 statement", name="statement.pdf")
+    return {"incident": incident, "photo": photo, "statement": statement}
+
+
+def build(export: Export) -> Export:
+    pipeline.build_export(export.pk, agent=pipeline.worker_agent("test"))
+    export.refresh_from_db()
+    return export
+
+
+def package_of(export: Export, tmp_path: Path) -> tuple[Path, Path]:
+    """(the zip, the bag folder unpacked from it)."""
+    zip_path = tmp_path / "package.zip"
+    with storages["exports"].open(export.package_key, "rb") as source:
+        zip_path.write_bytes(source.read())
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(tmp_path / "unpacked")
+    (bag,) = (tmp_path / "unpacked").iterdir()
+    return zip_path, bag
+
+
+def run_verify(target: Path) -> subprocess.CompletedProcess:
+    script = target / "data" / "verify.py" if target.is_dir() else target.parent / "unpacked-verify.py"
+    if not target.is_dir():
+        with zipfile.ZipFile(target) as archive:
+            name = next(n for n in archive.namelist() if n.endswith("data/verify.py"))
+            script.write_bytes(archive.read(name))
+    return subprocess.run([sys.executable, str(script), str(target)], capture_output=True, text=True, check=False)
+
+
+def test_a_package_is_a_valid_bag_that_verifies_by_itself(client_for, lead, case_a, record, tmp_path):
+    response = client_for(lead).post(
+        "/api/v1/exports/",
+        {"case": case_a.pk, "incidents": [record["incident"].pk], "evidence": [record["statement"].pk]},
+        format="json",
+    )
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == "queued"
+    export = build(Export.objects.get(pk=response.json()["id"]))
+
+    assert export.status == "ready", export.status_reason
+    assert export.item_count == 2 and export.progress == 100
+    zip_path, bag_path = package_of(export, tmp_path)
+    assert hashlib.sha256(zip_path.read_bytes()).hexdigest() == export.sha256
+    with zipfile.ZipFile(zip_path) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
+    bag = bagit.Bag(str(bag_path))
+    bag.validate()
+    assert set(bag.algorithms) == {"sha256", "sha512"}
+    assert bag.info["External-Identifier"] == str(export.public_id)
+    assert bag.info["Payload-Oxum"] and bag.info["Source-Organization"] and bag.info["Bagging-Date"]
+    photo = record["photo"]
+    assert (bag_path / "data" / "evidence" / photo.ern / "IMG_0042.jpg").read_bytes() == b"photo bytes " * 5000
+    for name in ("register.csv", "incidents.geojson", "suspects.json", "VERIFY.txt", "verify.py"):
+        assert (bag_path / "data" / name).is_file(), name
+    assert (bag_path / "data" / "custody" / f"{photo.ern}.jsonl").is_file()
+    assert "tagmanifest-sha256.txt" in {p.name for p in bag_path.iterdir()}
+    for target in (bag_path, zip_path):
+        verdict = run_verify(target)
+        assert verdict.returncode == 0, verdict.stdout
+        assert "VERDICT: INTACT — 2 evidence files and 2 chains of custody verified" in verdict.stdout
+
+
+def test_the_register_incidents_and_suspects_describe_the_selection(lead, case_a, record, tmp_path):
+    export = build(services.export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
+    _, bag = package_of(export, tmp_path)
+
+    rows = list(csv.DictReader(io.StringIO((bag / "data" / "register.csv").read_text())))
+    incidents = json.loads((bag / "data" / "incidents.geojson").read_text())
+    suspects = json.loads((bag / "data" / "suspects.json").read_text())
+
+    photo = record["photo"]
+    assert [row["ERN"] for row in rows] == [photo.ern]
+    assert rows[0]["SHA-256"] == photo.sha256
+    assert rows[0]["Original file name"] == "IMG_0042.jpg"
+    assert rows[0]["File in package"] == f"data/evidence/{photo.ern}/IMG_0042.jpg"
+    # The head when the package was made; the "exported" entry, naming the package, comes after it.
+    head = photo.custody.exclude(event_type="exported").order_by("sequence").last()
+    assert rows[0]["Custody chain head"] == head.entry_hash
+    assert photo.custody.order_by("sequence").last().previous_hash == head.entry_hash
+    (feature,) = incidents["features"]
+    assert feature["properties"]["crimes"] == [{"code": "8(2)(a)(i)", "title": "War crime of wilful killing"}]
+    assert feature["properties"]["allegations"][0]["person"] == "Ivan Petrov"
+    assert [person["full_name"] for person in suspects["persons"]] == ["Ivan Petrov"]
+
+
+def test_every_exported_item_gets_an_exported_custody_entry_naming_the_package(lead, case_a, record):
+    export = build(services.export_request(actor=lead, case=case_a, evidence=[record["photo"]]))
+
+    entry = record["photo"].custody.get(event_type="exported")
+    assert entry.details["export"] == str(export.public_id)
+    assert entry.details["package_sha256"] == export.sha256
+
+
+@pytest.mark.parametrize("damage", ["change a byte of a file", "delete a custody line"])
+def test_a_damaged_package_fails_bagit_and_verify(lead, case_a, record, tmp_path, damage):
+    export = build(services.export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
+    _, bag_path = package_of(export, tmp_path)
+    photo = record["photo"]
+    if damage == "change a byte of a file":
+        target = bag_path / "data" / "evidence" / photo.ern / "IMG_0042.jpg"
+        data = bytearray(target.read_bytes())
+        data[100] ^= 0x01
+        target.write_bytes(bytes(data))
+    else:
+        target = bag_path / "data" / "custody" / f"{photo.ern}.jsonl"
+        lines = target.read_text().splitlines(keepends=True)
+        target.write_text("".join(lines[:1] + lines[2:]))
+
+    with pytest.raises(bagit.BagValidationError):
+        bagit.Bag(str(bag_path)).validate()
+    verdict = run_verify(bag_path)
+    assert verdict.returncode == 1
+    assert "VERDICT: NOT INTACT" in verdict.stdout
+    if damage == "delete a custody line":
+        assert f"{photo.ern}: entry 2 is missing" in verdict.stdout
+
+
+def test_hostile_and_unicode_names_are_made_safe_and_kept_in_the_register(lead, case_a, tmp_path):
+    nfc, nfd = unicodedata.normalize("NFC", "café.jpg"), unicodedata.normalize("NFD", "café.jpg")
+    items = [
+        archived_item(case_a, lead, b"one", name="../../etc/passwd"),
+        archived_item(case_a, lead, b"two", name=nfc),
+        archived_item(case_a, lead, b"three", name=nfd),
+        archived_item(case_a, lead, b"four", name="con\x01trol\nname.txt"),
+    ]
+    export = build(services.export_request(actor=lead, case=case_a, evidence=items))
+    zip_path, bag_path = package_of(export, tmp_path)
+
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+    assert not [n for n in names if ".." in Path(n).parts or n.startswith("/")]
+    packaged = sorted(
+        str(p.relative_to(bag_path / "data" / "evidence"))
+        for p in (bag_path / "data" / "evidence").rglob("*")
+        if p.is_file()
+    )
+    assert packaged == sorted(
+        [
+            f"{items[0].ern}/passwd",
+            f"{items[1].ern}/{nfc}",
+            f"{items[2].ern}/{nfc}",
+            f"{items[3].ern}/con_trol_name.txt",
+        ]
+    )
+    originals = [
+        row["Original file name"]
+        for row in csv.DictReader(io.StringIO((bag_path / "data" / "register.csv").read_text()))
+    ]
+    assert "../../etc/passwd" in originals and nfd in originals
+    bagit.Bag(str(bag_path)).validate()
+
+
+def test_two_profiles_give_different_registers(client_for, lead, case_a, record, tmp_path):
+    client = client_for(lead)
+    created = client.post(
+        "/api/v1/export-profiles/",
+        {
+            "name": "icc-trial-chamber",
+            "columns": [
+                {"column": "Evidence number", "field": "ern"},
+                {"column": "Date", "field": "captured_at", "date_format": "%d/%m/%Y"},
+                {"column": "Hash (SHA-256)", "field": "sha256"},
+            ],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert [p["name"] for p in client.get("/api/v1/export-profiles/").json()] == ["default", "icc-trial-chamber"]
+
+    headers = {}
+    for profile in ("default", "icc-trial-chamber"):
+        export = build(services.export_request(actor=lead, case=case_a, evidence=[record["photo"]], profile=profile))
+        (tmp_path / profile).mkdir()
+        _, bag = package_of(export, tmp_path / profile)
+        headers[profile] = (bag / "data" / "register.csv").read_text().splitlines()[0]
+
+    assert headers["icc-trial-chamber"] == "Evidence number,Date,Hash (SHA-256)"
+    assert headers["default"].startswith("ERN,Title,Description,Kind,Date of item")
+
+
+@pytest.mark.parametrize(
+    ("columns", "reason"),
+    [([], "at least 1"), ([{"column": "X", "field": "secret_name"}], "unknown field 'secret_name'")],
+)
+def test_a_bad_profile_is_refused(client_for, lead, columns, reason):
+    response = client_for(lead).post("/api/v1/export-profiles/", {"name": "bad", "columns": columns}, format="json")
+
+    assert response.status_code == 400
+    assert reason in json.dumps(response.json())
+
+
+def test_a_legal_member_of_another_case_gets_404(client_for, member_of, case_a, case_b, lead, record):
+    export = build(services.export_request(actor=lead, case=case_a, evidence=[record["photo"]]))
+    stranger = client_for(member_of(case_b, Role.LEGAL))
+
+    assert stranger.get(f"/api/v1/exports/{export.pk}/").status_code == 404
+    assert stranger.get(f"/api/v1/exports/{export.pk}/download/").status_code == 404
+    response = stranger.post("/api/v1/exports/", {"case": case_a.pk, "evidence": [record["photo"].pk]}, format="json")
+    assert response.status_code == 400 and "case" in response.json()
+
+
+@pytest.mark.parametrize("role", [Role.INVESTIGATOR, Role.ANALYST])
+def test_roles_that_do_not_export_get_403(client_for, member_of, case_a, record, role):
+    response = client_for(member_of(case_a, role)).post(
+        "/api/v1/exports/", {"case": case_a.pk, "evidence": [record["photo"].pk]}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert not Export.objects.exists()
+
+
+def test_only_a_lead_may_include_identities_and_the_request_is_recorded(client_for, member_of, case_a, lead, record):
+    body = {"case": case_a.pk, "evidence": [record["photo"].pk], "include_identities": True}
+
+    assert client_for(member_of(case_a, Role.LEGAL)).post("/api/v1/exports/", body, format="json").status_code == 403
+    assert client_for(lead).post("/api/v1/exports/", body, format="json").status_code == 202
+    assert AuditEntry.objects.filter(action="export.identities_requested", actor=lead).count() == 1
+
+
+def test_an_archive_copy_that_no_longer_matches_fails_the_export_and_is_recorded(lead, case_a, record):
+    photo = record["photo"]
+    path = Path(storages["archive"].path(photo.archive_key))
+    path.chmod(0o644)
+    path.write_bytes(b"tampered")
+
+    export = build(services.export_request(actor=lead, case=case_a, evidence=[photo]))
+
+    assert export.status == "failed"
+    assert photo.ern in export.status_reason
+    assert not export.package_key
+    assert photo.custody.filter(event_type="exported", outcome="failure").exists()
+
+
+def test_the_package_downloads_with_ranges(client_for, lead, case_a, record):
+    export = build(services.export_request(actor=lead, case=case_a, evidence=[record["photo"]]))
+    client = client_for(lead)
+
+    whole = client.get(f"/api/v1/exports/{export.pk}/download/")
+    part = client.get(f"/api/v1/exports/{export.pk}/download/", HTTP_RANGE="bytes=0-3")
+
+    assert hashlib.sha256(b"".join(whole.streaming_content)).hexdigest() == export.sha256
+    assert whole["Content-Type"] == "application/zip"
+    assert part.status_code == 206 and b"".join(part.streaming_content) == b"PK\x03\x04"
+
+
+def test_bad_export_requests_name_the_field(client_for, lead, case_a, record):
+    client = client_for(lead)
+
+    assert "incidents" in client.post("/api/v1/exports/", {"case": case_a.pk}, format="json").json()
+    response = client.post(
+        "/api/v1/exports/", {"case": case_a.pk, "evidence": [record["photo"].pk], "profile": "nope"}, format="json"
+    )
+    assert response.status_code == 400 and "profile" in response.json()
+    assert not Export.objects.exists()
+
+
+def test_an_export_left_building_by_a_dead_worker_is_queued_again(lead, case_a, record, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    export = services.export_request(actor=lead, case=case_a, evidence=[record["photo"]])
+    Export.objects.filter(pk=export.pk).update(status="building", started_at=timezone.now() - timedelta(hours=9))
+    settings.SLID_RECEIVED_STALE_SECONDS = 0
+
+    assert services.export_sweep_stuck() == [export.pk]
+    assert build(export).status == "ready"
