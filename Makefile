@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test stop install services lint format lock bench-incidents bench-intake
+.PHONY: run test stop install services lint format lock bench-incidents bench-intake bench-exports
 
 run: install services
 	scripts/run.sh
@@ -40,3 +40,6 @@ bench-incidents: install services
 
 bench-intake: install services
 	scripts/with-env python bench/intake.py
+
+bench-exports: install services
+	scripts/with-env python bench/exports.py

@@ -227,23 +227,35 @@ def _check_unit_parent(unit: Unit) -> None:
         ancestor = ancestor.parent
 
 
+def _record_create(obj: models.Model, *, actor, fields: dict, allowed: set[str], check, action: str):
+    """The shape of every simple create: set the allowed fields, check, save, audit."""
+    _apply(obj, fields, allowed)
+    check(obj)
+    obj.save()
+    audit_record(actor=actor, case=obj.case, action=action, target=obj.public_id)
+    return obj
+
+
+def _record_update(obj: models.Model, *, actor, changes: dict, allowed: set[str], check, action: str):
+    changed = _apply(obj, changes, allowed)
+    check(obj)
+    obj.save()
+    audit_record(actor=actor, case=obj.case, action=action, target=obj.public_id, details=changed)
+    return obj
+
+
 @transaction.atomic
 def unit_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any) -> Unit:
-    unit = Unit(case=case)
-    _apply(unit, fields, UNIT_FIELDS)
-    _check_unit_parent(unit)
-    unit.save()
-    audit_record(actor=actor, case=case, action="unit.create", target=unit.public_id)
-    return unit
+    return _record_create(
+        Unit(case=case), actor=actor, fields=fields, allowed=UNIT_FIELDS, check=_check_unit_parent, action="unit.create"
+    )
 
 
 @transaction.atomic
 def unit_update(*, actor: AbstractBaseUser, unit: Unit, **changes: Any) -> Unit:
-    changed = _apply(unit, changes, UNIT_FIELDS)
-    _check_unit_parent(unit)
-    unit.save()
-    audit_record(actor=actor, case=unit.case, action="unit.update", target=unit.public_id, details=changed)
-    return unit
+    return _record_update(
+        unit, actor=actor, changes=changes, allowed=UNIT_FIELDS, check=_check_unit_parent, action="unit.update"
+    )
 
 
 def _prepare_person(person: Person) -> None:
@@ -254,21 +266,17 @@ def _prepare_person(person: Person) -> None:
 
 @transaction.atomic
 def person_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any) -> Person:
-    person = Person(case=case)
-    _apply(person, fields, PERSON_FIELDS)
-    _prepare_person(person)
-    person.save()
-    audit_record(actor=actor, case=case, action="person.create", target=person.public_id)
-    return person
+    return _record_create(
+        Person(case=case), actor=actor, fields=fields, allowed=PERSON_FIELDS, check=_prepare_person,
+        action="person.create",
+    )  # fmt: skip
 
 
 @transaction.atomic
 def person_update(*, actor: AbstractBaseUser, person: Person, **changes: Any) -> Person:
-    changed = _apply(person, changes, PERSON_FIELDS)
-    _prepare_person(person)
-    person.save()
-    audit_record(actor=actor, case=person.case, action="person.update", target=person.public_id, details=changed)
-    return person
+    return _record_update(
+        person, actor=actor, changes=changes, allowed=PERSON_FIELDS, check=_prepare_person, action="person.update"
+    )
 
 
 def _check_allegation(allegation: Allegation) -> None:
@@ -279,23 +287,18 @@ def _check_allegation(allegation: Allegation) -> None:
 
 @transaction.atomic
 def allegation_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any) -> Allegation:
-    allegation = Allegation(case=case, created_by=actor)
-    _apply(allegation, fields, ALLEGATION_FIELDS)
-    _check_allegation(allegation)
-    allegation.save()
-    audit_record(actor=actor, case=case, action="allegation.create", target=allegation.public_id)
-    return allegation
+    return _record_create(
+        Allegation(case=case, created_by=actor), actor=actor, fields=fields, allowed=ALLEGATION_FIELDS,
+        check=_check_allegation, action="allegation.create",
+    )  # fmt: skip
 
 
 @transaction.atomic
 def allegation_update(*, actor: AbstractBaseUser, allegation: Allegation, **changes: Any) -> Allegation:
-    changed = _apply(allegation, changes, ALLEGATION_FIELDS)
-    _check_allegation(allegation)
-    allegation.save()
-    audit_record(
-        actor=actor, case=allegation.case, action="allegation.update", target=allegation.public_id, details=changed
-    )
-    return allegation
+    return _record_update(
+        allegation, actor=actor, changes=changes, allowed=ALLEGATION_FIELDS, check=_check_allegation,
+        action="allegation.update",
+    )  # fmt: skip
 
 
 # --- Evidence intake, processing results and custody -------------------------------------------

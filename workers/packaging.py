@@ -29,6 +29,42 @@ class BagPlan:
     documents: dict[str, bytes] = field(default_factory=dict)  # path below data/ -> content
 
 
+class HashingWriter:
+    """A forward-only file for zipfile: it hashes the package as it is written, so the package's
+    SHA-256 needs no second pass. zipfile, seeing it cannot seek, writes data descriptors instead
+    of going back to patch headers."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.size = raw, 0
+        # Its own thread, beside the payload's digests: the main thread only reads and writes.
+        self.digests = ParallelDigests(["sha256"])
+
+    def __enter__(self) -> "HashingWriter":
+        self.digests.__enter__()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.digests.__exit__(*exc_info)
+
+    def write(self, data: bytes) -> int:
+        self.digests.update(data)
+        self.size += len(data)
+        return self.raw.write(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def seekable(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    @property
+    def sha256(self) -> str:
+        return self.digests.result.hexdigests["sha256"]
+
+
 class DigestMismatch(Exception):
     def __init__(self, label: str, expected: str, actual: str) -> None:
         super().__init__(f"{label}: the archived copy's SHA-256 is {actual}, expected {expected}")

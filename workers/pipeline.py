@@ -7,6 +7,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
@@ -104,6 +105,30 @@ def _hash_archived(key: str) -> str:
         return hashing.digest_stream(stored, ["sha256"]).hexdigests["sha256"]
 
 
+def _write_package(plan, key: str, progress) -> tuple[str, packaging.HashingWriter]:
+    """Writes the zip straight into a local exports folder (no copy), or through a temporary file
+    into any other store; returns the key and the writer, which knows the package's SHA-256."""
+    store = storages["exports"]
+    try:
+        final_path = Path(store.path(key))
+    except NotImplementedError:
+        final_path = None
+    if final_path is not None:
+        final_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with final_path.open("xb") as raw, packaging.HashingWriter(raw) as writer:
+                packaging.write_bag(plan, writer, progress=progress)
+        except BaseException:
+            final_path.unlink(missing_ok=True)
+            raise
+        return key, writer
+    with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as package:
+        with packaging.HashingWriter(package) as writer:
+            packaging.write_bag(plan, writer, progress=progress)
+        package.seek(0)
+        return store.save(key, File(package)), writer
+
+
 def fixity_check_due(*, agent: Agent, limit: int) -> tuple[int, int]:
     """Re-hashes the archived copies checked longest ago; returns (checked, failed)."""
     from evidence import selectors
@@ -152,19 +177,9 @@ def build_export(export_id: int, *, agent: Agent) -> str:
                 reported["percent"] = percent
                 services.export_set_progress(export_id=export_id, percent=percent)
 
-        with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as package:
-            packaging.write_bag(plan, package, progress=progress)
-            package.seek(0)
-            digests = hashing.digest_stream(package, ["sha256"])
-            package.seek(0)
-            key = storages["exports"].save(f"{export.case.public_id}/{contents.bag_name}.zip", File(package))
+        key, written = _write_package(plan, f"{export.case.public_id}/{contents.bag_name}.zip", progress)
         services.export_mark_ready(
-            export=export,
-            agent=agent,
-            items=contents.items,
-            package_key=key,
-            sha256=digests.hexdigests["sha256"],
-            size=digests.size,
+            export=export, agent=agent, items=contents.items, package_key=key, sha256=written.sha256, size=written.size
         )
         return "ready"
     except packaging.DigestMismatch as mismatch:
