@@ -3,7 +3,6 @@ service (with its custody entry) before the next starts, so a worker that dies a
 item that another run takes up again and brings to one correct end."""
 
 import contextlib
-import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -13,13 +12,11 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
 
-from evidence import services
+from evidence import selectors, services
 from evidence.agents import Agent
 from evidence.exports import export_contents
 from evidence.models import EvidenceItem, EvidenceStatus
 from workers import archive, describe, hashing, identify, packaging, perceptual
-
-logger = logging.getLogger(__name__)
 
 
 def worker_agent(worker_name: str) -> Agent:
@@ -131,8 +128,6 @@ def _write_package(plan, key: str, progress) -> tuple[str, packaging.HashingWrit
 
 def fixity_check_due(*, agent: Agent, limit: int) -> tuple[int, int]:
     """Re-hashes the archived copies checked longest ago; returns (checked, failed)."""
-    from evidence import selectors
-
     checked = failed = 0
     for item in selectors.evidence_fixity_due(limit=limit):
         try:
