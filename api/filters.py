@@ -48,7 +48,9 @@ class IncidentFilterSet(django_filters.FilterSet):
     occurred_after = django_filters.CharFilter(method="filter_nothing", help_text="ISO date or date-time")
     occurred_before = django_filters.CharFilter(method="filter_nothing", help_text="ISO date or date-time")
     crime = django_filters.MultipleChoiceFilter(
-        method="filter_crime", choices=[], help_text="crime code; repeat for any of several"
+        method="filter_crime",
+        choices=lambda: [(code, code) for code in crimes()],
+        help_text="crime code; repeat for any of several",
     )
     suspect = django_filters.NumberFilter(method="filter_suspect", help_text="person id")
     unit = django_filters.NumberFilter(method="filter_unit", help_text="unit id")
@@ -61,10 +63,6 @@ class IncidentFilterSet(django_filters.FilterSet):
     class Meta:
         model = Incident
         fields: list[str] = []
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.filters["crime"].extra["choices"] = [(code, code) for code in crimes()]
 
     def filter_nothing(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset  # Read together in filter_queryset.

@@ -3,10 +3,10 @@ from django.core.files.storage import storages
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -16,7 +16,7 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from api import filters
 from api.case_scoped import CaseScopedViewSet
 from api.downloads import file_download
-from api.permissions import CaseRolePermission, ensure_allowed
+from api.permissions import ensure_allowed, required_rule
 from api.serializers import (
     AdminAreaFeatureSerializer,
     AdminAreaSerializer,
@@ -40,7 +40,6 @@ from api.serializers import (
     UnitSerializer,
 )
 from evidence import register, selectors, services
-from evidence.access import Action
 from evidence.crimes import crimes
 from evidence.models import CaseMembership, ExportStatus
 from geo.models import AdminArea
@@ -49,15 +48,10 @@ from geo.models import AdminArea
 class TokenView(APIView):
     """Exchange a username and password for an API token (POST), or revoke your token (DELETE)."""
 
-    def _is_login(self) -> bool:
-        return getattr(self.request, "method", None) == "POST"
-
-    def get_permissions(self):
-        return [permissions.AllowAny()] if self._is_login() else [permissions.IsAuthenticated()]
-
     def get_authenticators(self):
         # Logging in must not fail because an old, revoked token is still in the headers.
-        return [] if self._is_login() else super().get_authenticators()
+        is_login = getattr(self.request, "method", None) == "POST"
+        return [] if is_login else super().get_authenticators()
 
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, auth=[])
     def post(self, request):
@@ -75,13 +69,6 @@ class TokenView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class IsStaff(permissions.BasePermission):
-    message = "Only staff create cases."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_staff)
-
-
 class CaseViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -93,22 +80,10 @@ class CaseViewSet(
 
     serializer_class = CaseSerializer
     filterset_class = filters.CaseFilterSet
-    permission_classes = [permissions.IsAuthenticated, CaseRolePermission]
-    case_actions = {
-        "update": Action.MANAGE_CASE,
-        "partial_update": Action.MANAGE_CASE,
-        "members": Action.READ,
-        "member": Action.MANAGE_CASE,
-    }
     ordering_fields = ["reference", "created_at"]
 
     def get_queryset(self):
         return selectors.case_list(user=self.request.user)
-
-    def get_permissions(self):
-        if self.action == "create":
-            return [permissions.IsAuthenticated(), IsStaff()]
-        return super().get_permissions()
 
     def perform_create(self, serializer):
         case = services.case_create(actor=self.request.user, **serializer.validated_data)
@@ -124,11 +99,10 @@ class CaseViewSet(
     @action(detail=True, methods=["get", "post"], serializer_class=CaseMembershipSerializer, filterset_class=None)
     def members(self, request, pk=None):
         """List the case's members; a lead adds a member, or changes a member's role, with POST."""
-        case = self.get_object()
+        case = self.get_object()  # the table's rule: read to list, manage the case to add
         if request.method == "GET":
             page = self.paginate_queryset(selectors.case_member_list(case=case))
             return self.get_paginated_response(CaseMembershipSerializer(page, many=True).data)
-        self._check_may_manage(case)
         serializer = CaseMembershipSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership, created = services.case_member_add(actor=request.user, case=case, **serializer.validated_data)
@@ -144,10 +118,6 @@ class CaseViewSet(
         membership = get_object_or_404(CaseMembership.objects.select_related("user"), case=case, user_id=user_id)
         services.case_member_remove(actor=request.user, case=case, user=membership.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def _check_may_manage(self, case) -> None:
-        if not selectors.user_may(user=self.request.user, case=case, action=Action.MANAGE_CASE):
-            self.permission_denied(self.request, message="Only a lead of this case manages its members.")
 
 
 class IncidentPagination(GeoJsonPagination):
@@ -170,7 +140,6 @@ class IncidentViewSet(CaseScopedViewSet):
     create_service = staticmethod(services.incident_create)
     update_service = staticmethod(services.incident_update)
     update_target = "incident"
-    case_actions = {"revisions": Action.READ}
 
     @extend_schema(responses=IncidentRevisionSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
@@ -259,14 +228,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = EvidenceSerializer
     filterset_class = filters.EvidenceFilterSet
-    permission_classes = [permissions.IsAuthenticated, CaseRolePermission]
     parser_classes = [MultiPartParser, JSONParser]
-    case_actions = {
-        "custody": Action.READ,
-        "download": Action.DOWNLOAD,
-        "retry": Action.WRITE,
-        "link": Action.WRITE,
-    }
     ordering_fields = ["received_at", "ern"]
 
     def get_queryset(self):
@@ -278,7 +240,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         upload.is_valid(raise_exception=True)
         data = dict(upload.validated_data)
         case, file = data.pop("case"), data.pop("file")
-        ensure_allowed(request.user, case, Action.WRITE)
+        ensure_allowed(request.user, case, required_rule(request))
         item = services.evidence_receive(
             actor=request.user,
             case=case,
@@ -342,9 +304,7 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     export; only a lead may include witness identities."""
 
     serializer_class = ExportSerializer
-    permission_classes = [permissions.IsAuthenticated, CaseRolePermission]
     filterset_class = filters.ExportFilterSet
-    case_actions = {"download": Action.EXPORT}
 
     def get_queryset(self):
         return selectors.export_list(user=self.request.user)
@@ -382,8 +342,6 @@ class ExportProfileViewSet(viewsets.ViewSet):
 
     @extend_schema(request=ExportProfileSerializer, responses={201: ExportProfileSerializer})
     def create(self, request):
-        if not selectors.user_may_anywhere(user=request.user, action=Action.EXPORT):
-            raise PermissionDenied("Only legal members and leads of a case define export profiles.")
         profile = ExportProfileSerializer(data=request.data)
         profile.is_valid(raise_exception=True)
         created = services.export_profile_create(actor=request.user, **profile.validated_data)

@@ -1,0 +1,64 @@
+"""Who may call what: every API route and method, and the rule it answers to. The permission
+checks read this table, and tests/api/test_authorisation_matrix.py walks the URL configuration
+against it, so a route added without a line here fails the tests.
+
+A rule is one of:
+- PUBLIC: anyone, no token (health, logging in, the API's description);
+- AUTHENTICATED: any signed-in user (data shared by all cases: crimes, admin areas);
+- STAFF: staff users only;
+- EXPORTER: a user who is `legal` or `lead` in some case (defining export profiles);
+- an evidence.access.Action: the user's role in the object's case must allow it
+  (evidence.access.ROLE_ACTIONS). Objects of cases the user is not a member of answer 404.
+"""
+
+from evidence.access import Action
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+STAFF = "staff"
+EXPORTER = "exporter"
+
+READ, WRITE, MANAGE_CASE, DOWNLOAD, EXPORT = (
+    Action.READ, Action.WRITE, Action.MANAGE_CASE, Action.DOWNLOAD, Action.EXPORT,
+)  # fmt: skip
+
+ACCESS: dict[str, dict[str, object]] = {
+    "api-root": {"GET": AUTHENTICATED},
+    "health": {"GET": PUBLIC},
+    "auth-token": {"POST": PUBLIC, "DELETE": AUTHENTICATED},
+    "schema": {"GET": PUBLIC},
+    "docs": {"GET": PUBLIC},
+    "redoc": {"GET": PUBLIC},
+    "case-list": {"GET": READ, "POST": STAFF},
+    "case-detail": {"GET": READ, "PUT": MANAGE_CASE, "PATCH": MANAGE_CASE},
+    "case-members": {"GET": READ, "POST": MANAGE_CASE},
+    "case-member": {"DELETE": MANAGE_CASE},
+    "incident-list": {"GET": READ, "POST": WRITE},
+    "incident-detail": {"GET": READ, "PUT": WRITE, "PATCH": WRITE},
+    "incident-revisions": {"GET": READ},
+    "person-list": {"GET": READ, "POST": WRITE},
+    "person-detail": {"GET": READ, "PUT": WRITE, "PATCH": WRITE},
+    "unit-list": {"GET": READ, "POST": WRITE},
+    "unit-detail": {"GET": READ, "PUT": WRITE, "PATCH": WRITE},
+    "allegation-list": {"GET": READ, "POST": WRITE},
+    "allegation-detail": {"GET": READ, "PUT": WRITE, "PATCH": WRITE},
+    "admin-area-list": {"GET": AUTHENTICATED},
+    "admin-area-detail": {"GET": AUTHENTICATED},
+    "crime-list": {"GET": AUTHENTICATED},
+    "crime-detail": {"GET": AUTHENTICATED},
+    "evidence-list": {"GET": READ, "POST": WRITE},
+    "evidence-detail": {"GET": READ},
+    "evidence-custody": {"GET": READ},
+    "evidence-download": {"GET": DOWNLOAD},
+    "evidence-link": {"POST": WRITE},
+    "evidence-retry": {"POST": WRITE},
+    "export-list": {"GET": READ, "POST": EXPORT},
+    "export-detail": {"GET": READ},
+    "export-download": {"GET": EXPORT},
+    "export-profile-list": {"GET": AUTHENTICATED, "POST": EXPORTER},
+}
+
+
+def rule_for(url_name: str, method: str) -> object:
+    """The rule of a route and method; a route missing from the table is refused to everyone."""
+    return ACCESS.get(url_name, {}).get(method.upper())

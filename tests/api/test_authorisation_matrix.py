@@ -1,0 +1,251 @@
+"""Every route and method of the API, against the one table of who may do what (api.access).
+
+The routes come from the URL configuration, so an endpoint added later cannot escape: it fails
+here until the table has a rule for it. Each row is then called by anyone (no token), by a
+staff user who is in no case, by a lead of another case, and by each role of the case."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from api.access import ACCESS, AUTHENTICATED, EXPORTER, PUBLIC, STAFF
+from evidence import services
+from evidence.access import Action, Role, role_allows
+from tests.factories import UserFactory, make_area, make_incident
+from tests.workers.helpers import archived_item
+from workers import pipeline
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def api_routes() -> dict[str, set[str]]:
+    """{url name: methods it answers} for every route under /api/v1/."""
+    routes: dict[str, set[str]] = {}
+
+    def walk(patterns, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and namespace == "api":
+                view = pattern.callback
+                if hasattr(view, "actions"):
+                    methods = set(view.actions) - {"head"}  # DRF adds HEAD (as GET) on first use
+                else:
+                    view_class = getattr(view, "view_class", None) or view.cls
+                    methods = {m for m in METHODS if hasattr(view_class, m)}
+                routes.setdefault(pattern.name, set()).update(m.upper() for m in methods)
+
+    walk(get_resolver().url_patterns, "")
+    return routes
+
+
+def test_every_route_and_method_has_a_rule_and_every_rule_a_route():
+    routes = api_routes()
+    table = {name: set(rules) for name, rules in ACCESS.items()}
+
+    assert routes == table
+
+
+@dataclass
+class World:
+    case: object
+    other_case: object
+    users: dict
+    incident: object
+    spare_incident: object
+    person: object
+    unit: object
+    allegation: object
+    item: object
+    export: object
+    area: object
+
+
+@pytest.fixture
+def world(case_a, case_b):
+    users = {role: UserFactory(username=f"{role}-of-a") for role in Role.values}
+    for role, user in users.items():
+        case_a.memberships.create(user=user, role=role)
+    users["outsider"] = UserFactory(username="lead-of-b")
+    case_b.memberships.create(user=users["outsider"], role=Role.LEAD)
+    users["staff"] = UserFactory(username="staff", is_staff=True)
+    users["newcomer"] = UserFactory(username="newcomer")
+    lead = users[Role.LEAD]
+    incident = make_incident(case_a)
+    person = services.person_create(actor=lead, case=case_a, full_name="Ivan Petrov")
+    unit = services.unit_create(actor=lead, case=case_a, name="Brigade")
+    allegation = services.allegation_create(actor=lead, case=case_a, incident=incident, person=person, role="present")
+    item = archived_item(case_a, lead, b"testimony", name="statement.txt", incidents=[incident])
+    export = services.export_request(actor=lead, case=case_a, evidence=[item])
+    pipeline.build_export(export.pk, agent=pipeline.worker_agent("test"))
+    return World(
+        case=case_a, other_case=case_b, users=users, incident=incident, spare_incident=make_incident(case_a),
+        person=person, unit=unit, allegation=allegation, item=item, export=export,
+        area=make_area("Kyivska", (29.0, 49.0, 32.0, 51.5)),
+    )  # fmt: skip
+
+
+def feature(w: World, **properties) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [30.5, 50.4]},
+        "properties": {"case": w.case.pk, "title": "Shelling", "occurred_from": "2022-03-04", **properties},
+    }
+
+
+# (url, body, format, the answer a permitted caller gets) for each row of the table.
+def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int]:
+    c, i, p, u, a, e, x = w.case, w.incident, w.person, w.unit, w.allegation, w.item, w.export
+    upload = {"file": SimpleUploadedFile("new.txt", b"new evidence"), "case": c.pk}
+    table = {
+        ("api-root", "GET"): ("/api/v1/", None, 200),
+        ("health", "GET"): ("/api/v1/health/", None, 200),
+        ("auth-token", "POST"): ("/api/v1/auth/token/", {"username": "lead-of-a", "password": PASSWORD}, 200),
+        ("auth-token", "DELETE"): ("/api/v1/auth/token/", None, 204),
+        ("schema", "GET"): ("/api/v1/schema/", None, 200),
+        ("docs", "GET"): ("/api/v1/docs/", None, 200),
+        ("redoc", "GET"): ("/api/v1/redoc/", None, 200),
+        ("case-list", "GET"): ("/api/v1/cases/", None, 200),
+        ("case-list", "POST"): ("/api/v1/cases/", {"reference": "UA-NEW-1", "title": "New"}, 201),
+        ("case-detail", "GET"): (f"/api/v1/cases/{c.pk}/", None, 200),
+        ("case-detail", "PUT"): (f"/api/v1/cases/{c.pk}/", {"reference": c.reference, "title": "T"}, 200),
+        ("case-detail", "PATCH"): (f"/api/v1/cases/{c.pk}/", {"title": "T"}, 200),
+        ("case-members", "GET"): (f"/api/v1/cases/{c.pk}/members/", None, 200),
+        ("case-members", "POST"): (
+            f"/api/v1/cases/{c.pk}/members/", {"user": w.users["newcomer"].pk, "role": "analyst"}, 201,
+        ),
+        ("case-member", "DELETE"): (f"/api/v1/cases/{c.pk}/members/{w.users[Role.ANALYST].pk}/", None, 204),
+        ("incident-list", "GET"): ("/api/v1/incidents/", None, 200),
+        ("incident-list", "POST"): ("/api/v1/incidents/", feature(w), 201),
+        ("incident-detail", "GET"): (f"/api/v1/incidents/{i.pk}/", None, 200),
+        ("incident-detail", "PUT"): (f"/api/v1/incidents/{i.pk}/", feature(w), 200),
+        ("incident-detail", "PATCH"): (f"/api/v1/incidents/{i.pk}/", {"title": "T"}, 200),
+        ("incident-revisions", "GET"): (f"/api/v1/incidents/{i.pk}/revisions/", None, 200),
+        ("person-list", "GET"): ("/api/v1/persons/", None, 200),
+        ("person-list", "POST"): ("/api/v1/persons/", {"case": c.pk, "full_name": "P"}, 201),
+        ("person-detail", "GET"): (f"/api/v1/persons/{p.pk}/", None, 200),
+        ("person-detail", "PUT"): (f"/api/v1/persons/{p.pk}/", {"case": c.pk, "full_name": "P"}, 200),
+        ("person-detail", "PATCH"): (f"/api/v1/persons/{p.pk}/", {"rank": "Major"}, 200),
+        ("unit-list", "GET"): ("/api/v1/units/", None, 200),
+        ("unit-list", "POST"): ("/api/v1/units/", {"case": c.pk, "name": "U"}, 201),
+        ("unit-detail", "GET"): (f"/api/v1/units/{u.pk}/", None, 200),
+        ("unit-detail", "PUT"): (f"/api/v1/units/{u.pk}/", {"case": c.pk, "name": "U"}, 200),
+        ("unit-detail", "PATCH"): (f"/api/v1/units/{u.pk}/", {"notes": "n"}, 200),
+        ("allegation-list", "GET"): ("/api/v1/allegations/", None, 200),
+        ("allegation-list", "POST"): (
+            "/api/v1/allegations/", {"incident": i.pk, "unit": u.pk, "role": "unit_in_control"}, 201,
+        ),
+        ("allegation-detail", "GET"): (f"/api/v1/allegations/{a.pk}/", None, 200),
+        ("allegation-detail", "PUT"): (
+            f"/api/v1/allegations/{a.pk}/", {"incident": i.pk, "person": p.pk, "role": "commander"}, 200,
+        ),
+        ("allegation-detail", "PATCH"): (f"/api/v1/allegations/{a.pk}/", {"basis": "b"}, 200),
+        ("admin-area-list", "GET"): ("/api/v1/admin-areas/", None, 200),
+        ("admin-area-detail", "GET"): (f"/api/v1/admin-areas/{w.area.pk}/", None, 200),
+        ("crime-list", "GET"): ("/api/v1/crimes/", None, 200),
+        ("crime-detail", "GET"): ("/api/v1/crimes/8(2)(a)(i)/", None, 200),
+        ("evidence-list", "GET"): ("/api/v1/evidence/", None, 200),
+        ("evidence-list", "POST"): ("/api/v1/evidence/", upload, 201),
+        ("evidence-detail", "GET"): (f"/api/v1/evidence/{e.pk}/", None, 200),
+        ("evidence-custody", "GET"): (f"/api/v1/evidence/{e.pk}/custody/", None, 200),
+        ("evidence-download", "GET"): (f"/api/v1/evidence/{e.pk}/download/", None, 200),
+        ("evidence-link", "POST"): (f"/api/v1/evidence/{e.pk}/incidents/", {"incident": w.spare_incident.pk}, 200),
+        ("evidence-retry", "POST"): (f"/api/v1/evidence/{e.pk}/retry/", None, 400),  # it has not failed
+        ("export-list", "GET"): ("/api/v1/exports/", None, 200),
+        ("export-list", "POST"): ("/api/v1/exports/", {"case": c.pk, "evidence": [e.pk]}, 202),
+        ("export-detail", "GET"): (f"/api/v1/exports/{x.pk}/", None, 200),
+        ("export-download", "GET"): (f"/api/v1/exports/{x.pk}/download/", None, 200),
+        ("export-profile-list", "GET"): ("/api/v1/export-profiles/", None, 200),
+        ("export-profile-list", "POST"): (
+            "/api/v1/export-profiles/", {"name": "p1", "columns": [{"column": "ERN", "field": "ern"}]}, 201,
+        ),
+    }  # fmt: skip
+    url, body, status = table[(name, method)]
+    return url, body, "multipart" if name == "evidence-list" and method == "POST" else "json", status
+
+
+def call(client, method: str, url: str, body, data_format: str):
+    with transaction.atomic():  # every caller meets the same world
+        response = getattr(client, method.lower())(url, body, format=data_format)
+        transaction.set_rollback(True)
+    return response
+
+
+def is_list(name: str) -> bool:
+    return name.endswith("-list")
+
+
+def listed_ids(response) -> set[int]:
+    body = response.json()
+    return {row["id"] for row in body.get("results", body.get("features", []))}
+
+
+def ids_of_case(w: World, list_name: str) -> set[int]:
+    """The ids of the case's objects that a list route shows."""
+    return {
+        "case-list": {w.case.pk},
+        "incident-list": {w.incident.pk, w.spare_incident.pk},
+        "person-list": {w.person.pk},
+        "unit-list": {w.unit.pk},
+        "allegation-list": {w.allegation.pk},
+        "evidence-list": {w.item.pk},
+        "export-list": {w.export.pk},
+    }[list_name]
+
+
+ROWS = sorted((name, method) for name, rules in ACCESS.items() for method in rules)
+
+
+@pytest.mark.parametrize(("name", "method"), ROWS, ids=[f"{m} {n}" for n, m in ROWS])
+def test_the_route_follows_its_rule(name, method, world, client_for, api):
+    from rest_framework.test import APIClient
+
+    rule = ACCESS[name][method]
+    url, body, data_format, ok = request_for(world, name, method)
+
+    anonymous = call(APIClient(), method, url, body, data_format)
+    if rule == PUBLIC:
+        assert anonymous.status_code not in (401, 403), anonymous.content
+    else:
+        assert anonymous.status_code == 401, (name, method, anonymous.status_code)
+
+    for who, user in {**{r: world.users[r] for r in Role.values}, "outsider": world.users["outsider"],
+                      "staff": world.users["staff"]}.items():  # fmt: skip
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+        body_now = request_for(world, name, method)[1]  # uploads are read once
+        response = call(client_for(user), method, url, body_now, data_format)
+        role = who if who in Role.values else None
+        if rule in (PUBLIC, AUTHENTICATED):
+            expected = ok
+        elif rule == STAFF:
+            expected = ok if who == "staff" else 403
+        elif rule == EXPORTER:
+            expected = ok if who in (Role.LEAD, Role.LEGAL, "outsider") else 403
+        elif role is None:  # a case action, asked by someone who is not in the case
+            if not is_list(name):
+                expected = 404
+            elif method == "GET":
+                expected = 200
+            else:
+                expected = 400  # the case named in the body does not exist for them
+        else:
+            expected = ok if role_allows(role, rule) else 403
+        assert response.status_code == expected, (name, method, who, response.status_code, response.content[:300])
+        if role is None and isinstance(rule, Action) and is_list(name) and method == "GET":
+            assert not listed_ids(response) & ids_of_case(world, name), (name, who)
+
+
+def test_options_describes_a_route_to_signed_in_users_only(client_for, api, case_a, member_of):
+    assert client_for(member_of(case_a, Role.ANALYST)).options("/api/v1/incidents/").status_code == 200
+    assert api.options("/api/v1/incidents/").status_code == 401
+
+
+def test_a_method_a_route_does_not_have_is_405_not_403(client_for, case_a, member_of):
+    assert client_for(member_of(case_a, Role.LEAD)).delete(f"/api/v1/cases/{case_a.pk}/").status_code == 405
