@@ -33,6 +33,8 @@ ACCESS: dict[str, dict[str, object]] = {
     "case-detail": {"GET": READ, "PUT": MANAGE_CASE, "PATCH": MANAGE_CASE},
     "case-members": {"GET": READ, "POST": MANAGE_CASE},
     "case-member": {"DELETE": MANAGE_CASE},
+    "case-audit": {"GET": MANAGE_CASE},
+    "audit-list": {"GET": STAFF},
     "incident-list": {"GET": READ, "POST": WRITE},
     "incident-detail": {"GET": READ, "PUT": WRITE, "PATCH": WRITE},
     "incident-revisions": {"GET": READ},

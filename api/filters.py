@@ -14,6 +14,7 @@ from evidence.models import (
     Allegation,
     AllegationRole,
     AllegationStatus,
+    AuditEntry,
     Case,
     EvidenceItem,
     EvidenceKind,
@@ -223,4 +224,13 @@ class ExportFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Export
+        fields: list[str] = []
+
+
+class AuditEntryFilterSet(django_filters.FilterSet):
+    case = django_filters.CharFilter(field_name="case__reference")
+    action = django_filters.CharFilter(field_name="action")
+
+    class Meta:
+        model = AuditEntry
         fields: list[str] = []

@@ -13,6 +13,7 @@ from evidence.dates import parse_moment
 from evidence.models import (
     PREMIS_EVENT_TYPES,
     Allegation,
+    AuditEntry,
     Case,
     CaseMembership,
     Confidentiality,
@@ -452,3 +453,13 @@ class ExportProfileSerializer(StrictSerializerMixin, serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return columns
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    case = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "at", "actor", "case", "action", "target", "details", "source_ip"]
+        read_only_fields = fields

@@ -16,6 +16,7 @@ router.register("crimes", views.CrimeViewSet, basename="crime")
 router.register("evidence", views.EvidenceViewSet, basename="evidence")
 router.register("exports", views.ExportViewSet, basename="export")
 router.register("export-profiles", views.ExportProfileViewSet, basename="export-profile")
+router.register("audit", views.AuditViewSet, basename="audit")
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),

@@ -21,6 +21,7 @@ from api.serializers import (
     AdminAreaFeatureSerializer,
     AdminAreaSerializer,
     AllegationSerializer,
+    AuditEntrySerializer,
     CaseMembershipSerializer,
     CaseSerializer,
     CrimeSerializer,
@@ -109,6 +110,13 @@ class CaseViewSet(
         return Response(
             CaseMembershipSerializer(membership).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
+
+    @extend_schema(responses=AuditEntrySerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=AuditEntrySerializer, filterset_class=None)
+    def audit(self, request, pk=None):
+        """The case's audit log, newest first: who did what, when and from where (leads only)."""
+        page = self.paginate_queryset(selectors.audit_entry_list(case=self.get_object()))
+        return self.get_paginated_response(AuditEntrySerializer(page, many=True).data)
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Member removed")})
     @action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>\d+)", filterset_class=None)
@@ -346,3 +354,13 @@ class ExportProfileViewSet(viewsets.ViewSet):
         profile.is_valid(raise_exception=True)
         created = services.export_profile_create(actor=request.user, **profile.validated_data)
         return Response(ExportProfileSerializer(register.profile_from_model(created)).data, status=201)
+
+
+class AuditViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The whole audit log, for staff; filter with `case` (a reference) and `action`."""
+
+    serializer_class = AuditEntrySerializer
+    filterset_class = filters.AuditEntryFilterSet
+
+    def get_queryset(self):
+        return selectors.audit_entry_list_all()

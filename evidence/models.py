@@ -77,6 +77,7 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=64)
     target = models.CharField(max_length=200, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True, help_text="Where the request came from.")
 
     class Meta:
         ordering = ["-at", "-id"]

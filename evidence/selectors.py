@@ -72,7 +72,12 @@ def case_member_list(*, case: Case) -> QuerySet[CaseMembership]:
 
 
 def audit_entry_list(*, case: Case) -> QuerySet[AuditEntry]:
-    return case.audit_entries.select_related("actor")
+    return case.audit_entries.select_related("actor", "case")
+
+
+def audit_entry_list_all() -> QuerySet[AuditEntry]:
+    """Every entry; only for staff (api.access)."""
+    return AuditEntry.objects.select_related("actor", "case")
 
 
 # --- Incidents, suspects and allegations -----------------------------------------------------

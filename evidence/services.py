@@ -20,7 +20,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from evidence import custody, register
+from evidence import custody, register, request_context
 from evidence.access import Action, Role, role_allows
 from evidence.agents import Agent
 from evidence.crimes import unknown_crime_codes
@@ -59,7 +59,14 @@ UserModel = get_user_model()
 def audit_record(
     *, actor: AbstractBaseUser | None, case: Case | None, action: str, target: object = "", details: dict | None = None
 ) -> AuditEntry:
-    return AuditEntry.objects.create(actor=actor, case=case, action=action, target=str(target), details=details or {})
+    return AuditEntry.objects.create(
+        actor=actor,
+        case=case,
+        action=action,
+        target=str(target),
+        details=details or {},
+        source_ip=request_context.source_ip.get(),
+    )
 
 
 @transaction.atomic

@@ -121,6 +121,8 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
             f"/api/v1/cases/{c.pk}/members/", {"user": w.users["newcomer"].pk, "role": "analyst"}, 201,
         ),
         ("case-member", "DELETE"): (f"/api/v1/cases/{c.pk}/members/{w.users[Role.ANALYST].pk}/", None, 204),
+        ("case-audit", "GET"): (f"/api/v1/cases/{c.pk}/audit/", None, 200),
+        ("audit-list", "GET"): ("/api/v1/audit/", None, 200),
         ("incident-list", "GET"): ("/api/v1/incidents/", None, 200),
         ("incident-list", "POST"): ("/api/v1/incidents/", feature(w), 201),
         ("incident-detail", "GET"): (f"/api/v1/incidents/{i.pk}/", None, 200),
