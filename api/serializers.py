@@ -78,6 +78,7 @@ class TokenRequestSerializer(StrictSerializerMixin, serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
 
 
 # --- Fields -----------------------------------------------------------------------------------

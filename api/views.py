@@ -6,14 +6,16 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
-from api import filters
+from api import filters, login
+from api.authentication import token_expires_at
 from api.case_scoped import CaseScopedViewSet
 from api.downloads import file_download
 from api.permissions import ensure_allowed, required_rule
@@ -47,7 +49,11 @@ from geo.models import AdminArea
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token (POST), or revoke your token (DELETE)."""
+    """Exchange a username and password for a new API token (POST; the old one is revoked), or revoke
+    your token (DELETE). Logins are throttled, and repeated failures lock the account for a while."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
 
     def get_authenticators(self):
         # Logging in must not fail because an old, revoked token is still in the headers.
@@ -58,11 +64,18 @@ class TokenView(APIView):
     def post(self, request):
         credentials = TokenRequestSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
+        username = credentials.validated_data["username"]
+        locked = login.locked_for_seconds(username)
+        if locked:
+            raise Throttled(wait=locked, detail="Too many failed logins for this account; try again later.")
         user = authenticate(request, **credentials.validated_data)
         if user is None:
+            login.record_failure(username)
+            services.audit_record(actor=None, case=None, action="auth.login_failed", target=username[:200])
             raise ValidationError({"non_field_errors": ["Unable to log in with the given username and password."]})
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        login.record_success(username)
+        token = services.token_issue(user=user)
+        return Response({"token": token.key, "expires_at": token_expires_at(token)})
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Token revoked")})
     def delete(self, request):

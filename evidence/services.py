@@ -19,6 +19,7 @@ from django.core.files.storage import storages
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from evidence import custody, register, request_context
 from evidence.access import Action, Role, role_allows
@@ -812,3 +813,12 @@ def export_sweep_stuck() -> list[int]:
     for export_id in export_ids:
         _enqueue("workers.tasks.build_export", export_id)
     return export_ids
+
+
+@transaction.atomic
+def token_issue(*, user: AbstractBaseUser) -> Token:
+    """A new API token for the user; any earlier one stops working (rotation on every login)."""
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
+    audit_record(actor=user, case=None, action="auth.login", target=user.get_username())
+    return token

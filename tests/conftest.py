@@ -19,6 +19,13 @@ def empty_file_stores():
             shutil.rmtree(location)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()  # login throttles and lockouts start afresh (a local-memory cache in tests)
+
+
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()

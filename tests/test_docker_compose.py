@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_no_secret_is_written_into_the_compose_file():
 def test_every_variable_compose_sets_is_read_by_the_settings(tmp_path):
     environment = compose()["services"]["web"]["environment"]
     secret = tmp_path / "secret"
-    secret.write_text("x" * 64)
+    secret.write_text(secrets.token_urlsafe(64))
 
     def resolved(name: str, value: str) -> str:
         if name.endswith("_FILE"):

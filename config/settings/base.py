@@ -166,7 +166,7 @@ CELERY_TIMEZONE = "UTC"
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every route's rule is in api.access.ACCESS; a route missing there is refused.
@@ -179,7 +179,19 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_THROTTLE_RATES": {"login": env_str("SLID_LOGIN_RATE", "20/min")},
 }
+# Shared by every web worker: login throttles and lockouts.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("SLID_CACHE_URL", CELERY_BROKER_URL),
+        "KEY_PREFIX": "slid-cache",
+    }
+}
+SLID_TOKEN_TTL_HOURS = env_int("SLID_TOKEN_TTL_HOURS", 12)
+SLID_LOGIN_MAX_FAILURES = env_int("SLID_LOGIN_MAX_FAILURES", 5)
+SLID_LOGIN_LOCKOUT_MINUTES = env_int("SLID_LOGIN_LOCKOUT_MINUTES", 15)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Slid API",
     "DESCRIPTION": "War-crimes evidence documentation: cases, incidents, evidence and its chain of custody.",

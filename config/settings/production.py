@@ -7,7 +7,7 @@ from config.env import env_bool, env_int
 from config.settings.base import *  # noqa: F403
 from config.settings.base import INSECURE_DEFAULT_SECRET_KEY, SECRET_KEY
 
-if not SECRET_KEY or SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
+if SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) to a random value of 50+ characters.")
 
 DEBUG = False

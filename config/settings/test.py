@@ -19,3 +19,6 @@ for _name in ("default", "intake", "archive", "exports"):
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "test-files" / "tmp")
+
+# Tests clear the cache between tests; clearing a Redis cache would flush the broker's database.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

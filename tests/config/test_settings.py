@@ -1,4 +1,5 @@
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ def test_production_refuses_to_start_with_the_default_secret():
 
 
 def test_production_starts_with_a_real_secret():
-    result = import_settings("config.settings.production", DJANGO_SECRET_KEY="k" * 64)
+    result = import_settings("config.settings.production", DJANGO_SECRET_KEY=secrets.token_urlsafe(64))
 
     assert result.returncode == 0, result.stderr
 
@@ -57,3 +58,34 @@ def test_celery_acknowledges_late_and_speaks_only_json():
     assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
     assert settings.CELERY_ACCEPT_CONTENT == ["json"]
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_passwords_are_hashed_with_argon2():
+    from config.settings import base
+
+    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_production_settings_pass_the_deployment_checks():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_a_long_but_trivial_secret():
+    result = import_settings("config.settings.production", DJANGO_SECRET_KEY="k" * 64)
+
+    assert result.returncode != 0
+    assert "Set DJANGO_SECRET_KEY" in result.stderr
