@@ -18,8 +18,8 @@ AUTHENTICATED = "authenticated"
 STAFF = "staff"
 EXPORTER = "exporter"
 
-READ, WRITE, MANAGE_CASE, DOWNLOAD, EXPORT = (
-    Action.READ, Action.WRITE, Action.MANAGE_CASE, Action.DOWNLOAD, Action.EXPORT,
+READ, WRITE, MANAGE_CASE, DOWNLOAD, EXPORT, REVEAL = (
+    Action.READ, Action.WRITE, Action.MANAGE_CASE, Action.DOWNLOAD, Action.EXPORT, Action.REVEAL_IDENTITY,
 )  # fmt: skip
 
 ACCESS: dict[str, dict[str, object]] = {
@@ -58,6 +58,13 @@ ACCESS: dict[str, dict[str, object]] = {
     "export-detail": {"GET": READ},
     "export-download": {"GET": EXPORT},
     "export-profile-list": {"GET": AUTHENTICATED, "POST": EXPORTER},
+    # Identities: leads, and the members a lead names for that person (evidence.selectors.user_may_reveal).
+    "witness-list": {"GET": READ, "POST": WRITE},
+    "witness-detail": {"GET": READ, "PATCH": MANAGE_CASE},
+    "witness-identity": {"GET": REVEAL},
+    "victim-list": {"GET": READ, "POST": WRITE},
+    "victim-detail": {"GET": READ, "PATCH": MANAGE_CASE},
+    "victim-identity": {"GET": REVEAL},
 }
 
 

@@ -24,6 +24,7 @@ from evidence.models import (
     Incident,
     IncidentStatus,
     Person,
+    ProtectedPerson,
     Unit,
 )
 from geo import selectors as geo_selectors
@@ -233,4 +234,13 @@ class AuditEntryFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = AuditEntry
+        fields: list[str] = []
+
+
+class ProtectedPersonFilterSet(django_filters.FilterSet):
+    case = django_filters.NumberFilter(field_name="case_id")
+    pseudonym = django_filters.CharFilter(field_name="pseudonym")
+
+    class Meta:
+        model = ProtectedPerson
         fields: list[str] = []

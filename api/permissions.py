@@ -6,7 +6,7 @@ from api.access import AUTHENTICATED, EXPORTER, PUBLIC, STAFF, rule_for
 from evidence.access import Action
 from evidence.errors import NotAllowed
 from evidence.models import Case
-from evidence.selectors import user_may, user_may_anywhere
+from evidence.selectors import user_may, user_may_anywhere, user_may_reveal
 
 
 def required_rule(request, view=None) -> object:
@@ -48,5 +48,7 @@ class TablePermission(BasePermission):
         rule = required_rule(request)
         if not isinstance(rule, Action):
             return True
+        if rule == Action.REVEAL_IDENTITY:
+            return user_may_reveal(user=request.user, person=obj)
         case = obj if isinstance(obj, Case) else obj.case
         return user_may(user=request.user, case=case, action=rule)

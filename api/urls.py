@@ -17,6 +17,8 @@ router.register("evidence", views.EvidenceViewSet, basename="evidence")
 router.register("exports", views.ExportViewSet, basename="export")
 router.register("export-profiles", views.ExportProfileViewSet, basename="export-profile")
 router.register("audit", views.AuditViewSet, basename="audit")
+router.register("witnesses", views.WitnessViewSet, basename="witness")
+router.register("victims", views.VictimViewSet, basename="victim")
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),

@@ -52,10 +52,10 @@ def env_int(name: str, default: int) -> int:
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    NAMES_READ.add(name)
-    raw = os.environ.get(name)
-    if raw is None:
+    NAMES_READ.update({name, f"{name}_FILE"})
+    if name not in os.environ and f"{name}_FILE" not in os.environ:
         return default
+    raw = env_str(name)
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 

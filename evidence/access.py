@@ -18,6 +18,7 @@ class Action(StrEnum):
     MANAGE_CASE = "manage_case"
     DOWNLOAD = "download"
     EXPORT = "export"
+    REVEAL_IDENTITY = "reveal_identity"  # leads; and any member a lead names for that person
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {

@@ -22,6 +22,7 @@ from evidence.models import (
     Incident,
     IncidentRevision,
     Person,
+    ProtectedPerson,
     Unit,
 )
 from evidence.names import latin_form
@@ -275,3 +276,15 @@ def user_may_anywhere(*, user: User, action: Action) -> bool:
         return True
     roles = CaseMembership.objects.filter(user=user.pk).values_list("role", flat=True).distinct()
     return any(role_allows(role, action) for role in roles)
+
+
+def protected_person_list(*, user: User, kind: str) -> QuerySet[ProtectedPerson]:
+    people = ProtectedPerson.objects.filter(kind=kind).prefetch_related("readers")
+    return restrict_to_user_cases(people, user=user)
+
+
+def user_may_reveal(*, user: User, person: ProtectedPerson) -> bool:
+    """A lead of the case, or a member the lead named for this person."""
+    if user_may(user=user, case=person.case, action=Action.REVEAL_IDENTITY):
+        return True
+    return person.readers.filter(pk=user.pk).exists() and case_role(user=user, case=person.case) is not None

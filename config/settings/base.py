@@ -257,3 +257,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Named in every package's bag-info.txt as its Source-Organization.
 SLID_SOURCE_ORGANIZATION = env_str("SLID_SOURCE_ORGANIZATION", "Slid war-crimes documentation")
+
+# Keys of witness and victim identities (evidence/identity_crypto.py): "id:base64,id:base64". The
+# development key below is public; production refuses it.
+DEVELOPMENT_IDENTITY_KEY = "dev:ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcmVhbC11c2U="
+SLID_IDENTITY_KEYS = env_list("SLID_IDENTITY_KEYS", [DEVELOPMENT_IDENTITY_KEY])
+SLID_IDENTITY_KEY_ID = env_str("SLID_IDENTITY_KEY_ID", SLID_IDENTITY_KEYS[0].partition(":")[0])

@@ -5,10 +5,18 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int
 from config.settings.base import *  # noqa: F403
-from config.settings.base import INSECURE_DEFAULT_SECRET_KEY, SECRET_KEY
+from config.settings.base import (
+    DEVELOPMENT_IDENTITY_KEY,
+    INSECURE_DEFAULT_SECRET_KEY,
+    SECRET_KEY,
+    SLID_IDENTITY_KEYS,
+)
 
 if SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) to a random value of 50+ characters.")
+
+if DEVELOPMENT_IDENTITY_KEY in SLID_IDENTITY_KEYS:
+    raise ImproperlyConfigured("Set SLID_IDENTITY_KEYS (or _FILE) to keys of your own; the development key is public.")
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -65,6 +65,8 @@ class World:
     item: object
     export: object
     area: object
+    witness: object
+    victim: object
 
 
 @pytest.fixture
@@ -88,6 +90,8 @@ def world(case_a, case_b):
         case=case_a, other_case=case_b, users=users, incident=incident, spare_incident=make_incident(case_a),
         person=person, unit=unit, allegation=allegation, item=item, export=export,
         area=make_area("Kyivska", (29.0, 49.0, 32.0, 51.5)),
+        witness=services.protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "W"}),
+        victim=services.protected_person_create(actor=lead, case=case_a, kind="victim", identity={"full_name": "V"}),
     )  # fmt: skip
 
 
@@ -168,6 +172,13 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
             "/api/v1/export-profiles/", {"name": "p1", "columns": [{"column": "ERN", "field": "ern"}]}, 201,
         ),
     }  # fmt: skip
+    for kind, person in (("witness", w.witness), ("victim", w.victim)):
+        route = f"/api/v1/{kind}es/" if kind == "witness" else f"/api/v1/{kind}s/"
+        table[(f"{kind}-list", "GET")] = (route, None, 200)
+        table[(f"{kind}-list", "POST")] = (route, {"case": c.pk, "full_name": "Olena K."}, 201)
+        table[(f"{kind}-detail", "GET")] = (f"{route}{person.pk}/", None, 200)
+        table[(f"{kind}-detail", "PATCH")] = (f"{route}{person.pk}/", {"contact": "+380…"}, 200)
+        table[(f"{kind}-identity", "GET")] = (f"{route}{person.pk}/identity/", None, 200)
     url, body, status = table[(name, method)]
     return url, body, "multipart" if name == "evidence-list" and method == "POST" else "json", status
 
@@ -198,6 +209,8 @@ def ids_of_case(w: World, list_name: str) -> set[int]:
         "allegation-list": {w.allegation.pk},
         "evidence-list": {w.item.pk},
         "export-list": {w.export.pk},
+        "witness-list": {w.witness.pk},
+        "victim-list": {w.victim.pk},
     }[list_name]
 
 

@@ -27,8 +27,19 @@ def test_production_refuses_to_start_with_the_default_secret():
     assert "Set DJANGO_SECRET_KEY" in result.stderr
 
 
+def real_identity_keys() -> dict[str, str]:
+    import base64
+
+    return {
+        "SLID_IDENTITY_KEYS": f"k1:{base64.b64encode(secrets.token_bytes(32)).decode()}",
+        "SLID_IDENTITY_KEY_ID": "k1",
+    }
+
+
 def test_production_starts_with_a_real_secret():
-    result = import_settings("config.settings.production", DJANGO_SECRET_KEY=secrets.token_urlsafe(64))
+    result = import_settings(
+        "config.settings.production", DJANGO_SECRET_KEY=secrets.token_urlsafe(64), **real_identity_keys()
+    )
 
     assert result.returncode == 0, result.stderr
 
@@ -74,6 +85,7 @@ def test_production_settings_pass_the_deployment_checks():
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+            **real_identity_keys(),
         },
         capture_output=True,
         text=True,
@@ -85,7 +97,14 @@ def test_production_settings_pass_the_deployment_checks():
 
 
 def test_production_refuses_a_long_but_trivial_secret():
-    result = import_settings("config.settings.production", DJANGO_SECRET_KEY="k" * 64)
+    result = import_settings("config.settings.production", DJANGO_SECRET_KEY="k" * 64, **real_identity_keys())
 
     assert result.returncode != 0
     assert "Set DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_the_public_development_identity_key():
+    result = import_settings("config.settings.production", DJANGO_SECRET_KEY=secrets.token_urlsafe(64))
+
+    assert result.returncode != 0
+    assert "SLID_IDENTITY_KEYS" in result.stderr

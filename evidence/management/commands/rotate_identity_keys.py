@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from evidence.services import identities_rotate_keys
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-encrypts every witness and victim identity under SLID_IDENTITY_KEY_ID. Keep the old keys in "
+        "SLID_IDENTITY_KEYS until this has run, then remove them."
+    )
+
+    def handle(self, *args, **options):
+        rotated = identities_rotate_keys()
+        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {rotated} identities under the current key."))

@@ -1,0 +1,114 @@
+import subprocess
+
+import dj_database_url
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from evidence import identity_crypto, services
+from evidence.access import Role
+from evidence.models import AuditEntry, ProtectedPerson
+
+IDENTITY = {
+    "full_name": "Olena Kovalenko",
+    "date_of_birth": "1961-04-12",
+    "contact": "+380 44 000 0000",
+    "address": "Vokzalna 12, Bucha",
+    "protective_measures": "Voice distortion; no image",
+    "consent": "Consents to use before the ICC, not to publication",
+}
+
+
+@pytest.mark.django_db
+def test_witnesses_and_victims_are_known_by_pseudonyms(client_for, case_a, member_of):
+    client = client_for(member_of(case_a, Role.INVESTIGATOR))
+
+    first = client.post("/api/v1/witnesses/", {"case": case_a.pk, **IDENTITY}, format="json")
+    second = client.post("/api/v1/witnesses/", {"case": case_a.pk, "full_name": "Another"}, format="json")
+    victim = client.post("/api/v1/victims/", {"case": case_a.pk, "full_name": "Ivan"}, format="json")
+
+    assert first.status_code == 201, first.content
+    assert (first.json()["pseudonym"], second.json()["pseudonym"], victim.json()["pseudonym"]) == (
+        "W-0001", "W-0002", "V-0001",
+    )  # fmt: skip
+    listing = client.get("/api/v1/witnesses/").content.decode()
+    assert "Kovalenko" not in listing and "W-0001" in listing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_raw_database_dump_shows_no_name(case_a, member_of, tmp_path):
+    services.protected_person_create(actor=member_of(case_a, Role.LEAD), case=case_a, kind="witness", identity=IDENTITY)
+    database = dj_database_url.parse(django_settings.DATABASE_URL)
+    dump = subprocess.run(
+        ["/usr/lib/postgresql/15/bin/pg_dump", "--data-only", "-h", database["HOST"], "-p", str(database["PORT"]),
+         "-U", database["USER"], connection.settings_dict["NAME"]],
+        env={"PGPASSWORD": database["PASSWORD"] or ""}, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+
+    assert b"W-0001" in dump
+    for secret in ("Kovalenko", "Vokzalna", "+380 44", "1961-04-12", "Voice distortion"):
+        assert secret.encode() not in dump, secret
+
+
+@pytest.mark.django_db
+def test_only_a_lead_or_a_named_member_reveals_and_every_reveal_is_audited(client_for, case_a, member_of):
+    lead = member_of(case_a, Role.LEAD)
+    analyst = member_of(case_a, Role.ANALYST)
+    investigator = member_of(case_a, Role.INVESTIGATOR)
+    witness = services.protected_person_create(actor=lead, case=case_a, kind="witness", identity=IDENTITY)
+    url = f"/api/v1/witnesses/{witness.pk}/identity/"
+
+    revealed = client_for(lead).get(url)
+    assert revealed.status_code == 200
+    assert revealed.json()["full_name"] == "Olena Kovalenko" and revealed.json()["pseudonym"] == "W-0001"
+    assert client_for(analyst).get(url).status_code == 403
+    assert client_for(investigator).get(url).status_code == 403
+
+    named = client_for(lead).patch(f"/api/v1/witnesses/{witness.pk}/", {"readers": [analyst.pk]}, format="json")
+    assert named.status_code == 200 and named.json()["readers"] == [analyst.pk]
+    assert client_for(analyst).get(url).json()["address"] == "Vokzalna 12, Bucha"
+    assert client_for(investigator).get(url).status_code == 403
+    reveals = AuditEntry.objects.filter(action="witness.identity_reveal", target="W-0001")
+    assert sorted(reveals.values_list("actor__username", flat=True)) == sorted([lead.username, analyst.username])
+
+
+@pytest.mark.django_db
+def test_a_reader_must_be_a_member_of_the_case(client_for, case_a, member_of):
+    lead = member_of(case_a, Role.LEAD)
+    witness = services.protected_person_create(actor=lead, case=case_a, kind="witness", identity=IDENTITY)
+    stranger = member_of(case_a.__class__.objects.create(reference="UA-OTHER", title="Other"), Role.LEAD)
+
+    response = client_for(lead).patch(f"/api/v1/witnesses/{witness.pk}/", {"readers": [stranger.pk]}, format="json")
+
+    assert response.status_code == 400 and "readers" in response.json()
+    assert not witness.readers.exists()
+
+
+@pytest.mark.django_db
+def test_keys_rotate_and_old_identities_stay_readable(settings, case_a, member_of):
+    old_key, new_key = identity_crypto.new_key(), identity_crypto.new_key()
+    settings.SLID_IDENTITY_KEYS, settings.SLID_IDENTITY_KEY_ID = [f"old:{old_key}"], "old"
+    witness = services.protected_person_create(
+        actor=member_of(case_a, Role.LEAD), case=case_a, kind="witness", identity=IDENTITY
+    )
+    settings.SLID_IDENTITY_KEYS, settings.SLID_IDENTITY_KEY_ID = [f"new:{new_key}", f"old:{old_key}"], "new"
+
+    assert services.identities_rotate_keys() == 1
+    settings.SLID_IDENTITY_KEYS = [f"new:{new_key}"]  # the old key can now go
+
+    witness = ProtectedPerson.objects.get(pk=witness.pk)
+    assert witness.identity_key_id == "new"
+    assert services.protected_identity(witness)["full_name"] == "Olena Kovalenko"
+
+
+@pytest.mark.django_db
+def test_a_ciphertext_moved_to_another_record_does_not_decrypt(case_a, member_of):
+    from cryptography.exceptions import InvalidTag
+
+    lead = member_of(case_a, Role.LEAD)
+    first = services.protected_person_create(actor=lead, case=case_a, kind="witness", identity=IDENTITY)
+    second = services.protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "X"})
+    ProtectedPerson.objects.filter(pk=second.pk).update(identity_sealed=first.identity_sealed)
+
+    with pytest.raises(InvalidTag):
+        services.protected_identity(ProtectedPerson.objects.get(pk=second.pk))
