@@ -14,7 +14,17 @@ import config
 from evidence import register
 from evidence.crimes import crimes
 from evidence.custody import canonical_time, entry_fields
-from evidence.models import PREMIS_EVENT_TYPES, Allegation, EvidenceItem, Export, Incident, Person, Unit
+from evidence.models import (
+    PREMIS_EVENT_TYPES,
+    Allegation,
+    Confidentiality,
+    EvidenceItem,
+    Export,
+    Incident,
+    Person,
+    ProtectedPerson,
+    Unit,
+)
 
 PACKAGE_FILES = Path(__file__).parent / "package"
 FORBIDDEN_CHARACTERS = set('<>:"/\\|?*')
@@ -67,8 +77,9 @@ def unique_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def export_selection(export: Export) -> tuple[list[EvidenceItem], list[EvidenceItem]]:
-    """(items to package, items left out because they hold no archived original)."""
+def export_selection(export: Export) -> tuple[list[EvidenceItem], list[tuple[EvidenceItem, str]]]:
+    """(items to package, [(item left out, why)]): items with no archived original, and items that
+    identify a witness unless a lead asked for identities."""
     items = (
         EvidenceItem.objects.filter(case=export.case)
         .filter(pk__in=export.evidence_ids)
@@ -78,7 +89,15 @@ def export_selection(export: Export) -> tuple[list[EvidenceItem], list[EvidenceI
     selected = list(
         EvidenceItem.objects.filter(pk__in=ids).prefetch_related("incidents").order_by("ern").select_related("case")
     )
-    return [i for i in selected if i.archive_key], [i for i in selected if not i.archive_key]
+    included, left_out = [], []
+    for item in selected:
+        if not item.archive_key:
+            left_out.append((item, item.status))
+        elif item.confidentiality == Confidentiality.IDENTIFIES_WITNESS and not export.include_identities:
+            left_out.append((item, "identifies a witness"))
+        else:
+            included.append(item)
+    return included, left_out
 
 
 def export_contents(export: Export) -> ExportContents:
@@ -104,6 +123,8 @@ def export_contents(export: Export) -> ExportContents:
     )
     contents.documents["incidents.geojson"] = _incidents_geojson(incidents)
     contents.documents["suspects.json"] = _suspects_json(incidents)
+    if export.include_identities:
+        contents.documents["identities.json"] = _identities_json(export)
     contents.documents["VERIFY.txt"] = (PACKAGE_FILES / "VERIFY.txt").read_bytes()
     contents.documents["verify.py"] = (PACKAGE_FILES / "verify.py").read_bytes()
 
@@ -120,8 +141,17 @@ def export_contents(export: Export) -> ExportContents:
         "Bag-Count": "1 of 1",
     }
     if left_out:
-        contents.info["Slid-Not-Included"] = "; ".join(f"{item.ern} ({item.status})" for item in left_out)
+        contents.info["Slid-Not-Included"] = "; ".join(f"{item.ern} ({why})" for item, why in left_out)
     return contents
+
+
+def _identities_json(export: Export) -> bytes:
+    """The case's witnesses and victims with their identities: only when a lead asked (audited)."""
+    from evidence.services import protected_identity
+
+    people = ProtectedPerson.objects.filter(case=export.case).order_by("kind", "pseudonym")
+    document = [{"pseudonym": p.pseudonym, "kind": p.kind, **protected_identity(p)} for p in people]
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def _custody_lines(item: EvidenceItem, chain: list) -> bytes:

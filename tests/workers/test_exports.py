@@ -303,3 +303,30 @@ def test_an_export_left_building_by_a_dead_worker_is_queued_again(lead, case_a, 
 
     assert services.export_sweep_stuck() == [export.pk]
     assert build(export).status == "ready"
+
+
+def test_witness_identifying_evidence_and_identities_go_only_where_a_lead_asked(lead, case_a, record, tmp_path):
+    from evidence.models import Confidentiality
+
+    identifying = archived_item(
+        case_a, lead, b"face of the witness", confidentiality=Confidentiality.IDENTIFIES_WITNESS
+    )
+    services.protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "Olena K."})
+
+    chosen = [record["photo"], identifying]
+    plain = build(services.export_request(actor=lead, case=case_a, evidence=chosen))
+    (tmp_path / "plain").mkdir()
+    _, plain_bag = package_of(plain, tmp_path / "plain")
+    full = build(
+        services.export_request(
+            actor=lead, case=case_a, evidence=[record["photo"], identifying], include_identities=True
+        )
+    )
+    (tmp_path / "full").mkdir()
+    _, full_bag = package_of(full, tmp_path / "full")
+
+    assert plain.item_count == 1 and not (plain_bag / "data" / "identities.json").exists()
+    assert f"{identifying.ern} (identifies a witness)" in bagit.Bag(str(plain_bag)).info["Slid-Not-Included"]
+    assert full.item_count == 2
+    assert json.loads((full_bag / "data" / "identities.json").read_text())[0]["full_name"] == "Olena K."
+    bagit.Bag(str(full_bag)).validate()
