@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.generics import get_object_or_404
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -18,6 +18,7 @@ from api import filters, login
 from api.authentication import token_expires_at
 from api.case_scoped import CaseScopedViewSet
 from api.downloads import file_download
+from api.parsers import SafeJSONParser
 from api.permissions import ensure_allowed, required_rule
 from api.serializers import (
     AdminAreaFeatureSerializer,
@@ -253,7 +254,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = EvidenceSerializer
     filterset_class = filters.EvidenceFilterSet
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [MultiPartParser, SafeJSONParser]
     ordering_fields = ["received_at", "ern"]
 
     def get_queryset(self):
