@@ -111,3 +111,12 @@ def test_logins_are_throttled_per_client(api, monkeypatch):
     answers = [login(api, username=f"user{n}", password="x").status_code for n in range(4)]
 
     assert answers == [400, 400, 400, 429]
+
+
+def test_responses_carry_security_headers_and_no_cors_grant(client_for):
+    response = client_for(UserFactory()).get("/api/v1/cases/", HTTP_ORIGIN="https://evil.example")
+
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "Access-Control-Allow-Origin" not in response
