@@ -45,7 +45,7 @@ class StrictSerializerMixin:
 
 
 class CaseSerializer(StrictSerializerMixin, serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     my_role = serializers.CharField(read_only=True, allow_null=True, help_text="Your role in the case.")
 
     class Meta:
@@ -63,7 +63,7 @@ class CaseMembershipSerializer(StrictSerializerMixin, serializers.ModelSerialize
     user = serializers.PrimaryKeyRelatedField(queryset=UserModel.objects.filter(is_active=True))
     username = serializers.CharField(source="user.username", read_only=True)
     role = serializers.ChoiceField(choices=Role.choices)
-    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = CaseMembership
@@ -162,10 +162,10 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
     occurred_from = DateOrDateTimeField()
     occurred_to = DateOrDateTimeField(end_of_day=True, required=False, allow_null=True)
     crimes = serializers.ListField(child=serializers.CharField(max_length=24), required=False, max_length=200)
-    admin_area = serializers.PrimaryKeyRelatedField(read_only=True)
+    admin_area = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     admin_area_name = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     distance_m = serializers.SerializerMethodField(help_text="Metres from the `near` point, when one is given.")
 
     class Meta:
@@ -183,7 +183,9 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
     FEATURE_MEMBERS = {"type", "id", "geometry", "properties", "bbox"}
 
     def to_internal_value(self, data):
-        if isinstance(data, dict) and "properties" in data:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a GeoJSON Feature (a JSON object)."]})
+        if "properties" in data:
             unknown = sorted(set(data) - self.FEATURE_MEMBERS)
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown member of a GeoJSON Feature."] for name in unknown})
@@ -281,7 +283,7 @@ class AllegationSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     incident = VisibleRelatedField(selector=selectors.incident_list, model=Incident)
     person = VisibleRelatedField(selector=selectors.person_list, model=Person, required=False, allow_null=True)
     unit = VisibleRelatedField(selector=selectors.unit_list, model=Unit, required=False, allow_null=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Allegation
@@ -330,7 +332,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
     incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     captured_location = GeometryField(read_only=True)
-    received_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    received_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     near_duplicates = serializers.SerializerMethodField()
     duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True)
 
@@ -411,7 +413,7 @@ class ExportRequestSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class ExportSerializer(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     incidents = serializers.ListField(source="incident_ids", child=serializers.IntegerField(), read_only=True)
     evidence = serializers.ListField(source="evidence_ids", child=serializers.IntegerField(), read_only=True)
 
@@ -458,8 +460,8 @@ class ExportProfileSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    case = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    case = serializers.SlugRelatedField(slug_field="reference", read_only=True, allow_null=True)
 
     class Meta:
         model = AuditEntry

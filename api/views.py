@@ -150,6 +150,17 @@ class IncidentPagination(GeoJsonPagination):
     page_size = 50
     max_page_size = 500
 
+    def get_paginated_response_schema(self, schema):
+        # The list serializer is already documented as a FeatureCollection; a page is that, plus counts.
+        # (drf-gis's own version nests the collection in "features" and still requires "results".)
+        link = {"type": "string", "format": "uri", "nullable": True}
+        counts = {
+            "type": "object",
+            "required": ["count"],
+            "properties": {"count": {"type": "integer"}, "next": link, "previous": link},
+        }
+        return {"allOf": [schema, counts]}
+
 
 class IncidentViewSet(CaseScopedViewSet):
     """Incidents as GeoJSON: a FeatureCollection to list, a Feature to read or create.
@@ -226,19 +237,19 @@ class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
         return AdminAreaFeatureSerializer if self.action == "retrieve" else AdminAreaSerializer
 
 
-class CrimeViewSet(viewsets.ViewSet):
+class CrimeViewSet(viewsets.GenericViewSet):
     """The crimes of Rome Statute articles 6, 7 and 8, as the Elements of Crimes number them."""
 
     lookup_value_regex = r"[^/]+"
+    serializer_class = CrimeSerializer
+    filter_backends: list = []
 
-    @extend_schema(
-        responses=CrimeSerializer(many=True),
-        parameters=[OpenApiParameter("article", str, enum=["6", "7", "8"])],
-    )
+    @extend_schema(parameters=[OpenApiParameter("article", str, enum=["6", "7", "8"])])
     def list(self, request):
         article = request.query_params.get("article")
         rows = [crime for crime in crimes().values() if article is None or crime.article == article]
-        return Response({"count": len(rows), "results": CrimeSerializer(rows, many=True).data})
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(CrimeSerializer(page, many=True).data)
 
     @extend_schema(responses=CrimeSerializer)
     def retrieve(self, request, pk=None):

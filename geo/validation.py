@@ -28,7 +28,7 @@ def geometry_from_geojson(value: Any) -> GEOSGeometry:
         # RFC 7946 dropped "crs"; GDAL would also resolve it, which may read files (see settings).
         raise GeometryError('"crs" is not accepted: GeoJSON coordinates are WGS 84 longitude, latitude.')
     kind = value.get("type")
-    if kind not in GEOMETRY_TYPES:
+    if not isinstance(kind, str) or kind not in GEOMETRY_TYPES:
         raise GeometryError(f"Unsupported geometry type {kind!r}; use one of {', '.join(sorted(GEOMETRY_TYPES))}.")
     coordinates = value.get("coordinates")
     if not isinstance(coordinates, list) or not coordinates:
