@@ -167,6 +167,11 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     distance_m = serializers.SerializerMethodField(help_text="Metres from the `near` point, when one is given.")
+    protected_persons = VisibleRelatedField(
+        selector=selectors.protected_person_visible, model=ProtectedPerson, many=True, required=False,
+        write_only=True, help_text="Ids of witnesses and victims of the case; shown back only as pseudonyms.",
+    )  # fmt: skip
+    pseudonyms = serializers.SerializerMethodField(help_text="The witnesses and victims it refers to.")
 
     class Meta:
         model = Incident
@@ -176,7 +181,7 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
             "id", "public_id", "case", "title", "description", "occurred_from", "occurred_to", "date_precision",
             "location", "location_uncertainty_m", "place_name", "admin_area", "admin_area_name", "crimes",
             "killed", "injured", "missing", "detained", "status", "created_by", "updated_by", "created_at",
-            "updated_at", "distance_m",
+            "updated_at", "distance_m", "protected_persons", "pseudonyms",
         ]  # fmt: skip
         read_only_fields = ["public_id", "created_at", "updated_at"]
 
@@ -211,6 +216,9 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
         if start and end and end < start:
             raise serializers.ValidationError({"occurred_to": ["The end is before the start (occurred_from)."]})
         return attrs
+
+    def get_pseudonyms(self, obj) -> list[str]:
+        return sorted(person.pseudonym for person in obj.protected_persons.all())
 
     def get_admin_area_name(self, incident: Incident) -> str | None:
         return str(incident.admin_area) if incident.admin_area else None
@@ -335,6 +343,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
     received_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     near_duplicates = serializers.SerializerMethodField()
     duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True)
+    pseudonyms = serializers.SerializerMethodField(help_text="The witnesses and victims it refers to.")
 
     class Meta:
         model = EvidenceItem
@@ -344,9 +353,12 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "status", "status_reason", "sha256", "md5", "size_bytes", "digests", "media_type",
             "media_type_mismatch", "metadata", "metadata_error", "captured_location", "incident_distances_m",
             "duplicate_of", "near_duplicates", "archive_key", "last_verified_at", "fixity_failed_at", "received_at",
-            "received_by", "archived_at",
+            "received_by", "archived_at", "pseudonyms",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_pseudonyms(self, item: EvidenceItem) -> list[str]:
+        return sorted(person.pseudonym for person in item.protected_persons.all())
 
     def get_near_duplicates(self, item: EvidenceItem) -> list[dict]:
         return selectors.evidence_near_duplicates(item=item)
@@ -358,6 +370,9 @@ class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
     file = serializers.FileField(allow_empty_file=False, use_url=False)
     case = UserCaseField()
     incidents = VisibleRelatedField(selector=selectors.incident_list, model=Incident, many=True, required=False)
+    protected_persons = VisibleRelatedField(
+        selector=selectors.protected_person_visible, model=ProtectedPerson, many=True, required=False
+    )
     title = serializers.CharField(max_length=300, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=EvidenceKind.choices, required=False)

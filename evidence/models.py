@@ -131,6 +131,8 @@ class Incident(models.Model):
     missing = models.PositiveIntegerField(null=True, blank=True)
     detained = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.DRAFT)
+    # Witnesses and victims, referred to by their pseudonyms only.
+    protected_persons = models.ManyToManyField("ProtectedPerson", blank=True, related_name="incidents")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -332,6 +334,7 @@ class EvidenceItem(models.Model):
         max_length=20, choices=Confidentiality.choices, default=Confidentiality.RESTRICTED
     )
     original_filename = models.CharField(max_length=1000)
+    protected_persons = models.ManyToManyField("ProtectedPerson", blank=True, related_name="evidence")
     submitted_sha256 = models.CharField(max_length=64, blank=True, help_text="The hash the submitter computed.")
 
     status = models.CharField(max_length=12, choices=EvidenceStatus.choices, default=EvidenceStatus.RECEIVED)

@@ -89,6 +89,7 @@ def incident_list(*, user: User) -> QuerySet[Incident]:
     which is much cheaper than building it in Python; the derived search columns are left behind."""
     incidents = (
         Incident.objects.select_related("admin_area", "created_by", "updated_by")
+        .prefetch_related("protected_persons")
         .defer("location", "search", "period")
         .annotate(location_geojson=AsGeoJSON("location"))
     )
@@ -199,7 +200,7 @@ def allegation_list(*, user: User) -> QuerySet[Allegation]:
 
 def evidence_list(*, user: User) -> QuerySet[EvidenceItem]:
     items = EvidenceItem.objects.select_related("case", "duplicate_of", "received_by").prefetch_related(
-        "incident_links"
+        "incident_links", "protected_persons"
     )
     return restrict_to_user_cases(items, user=user)
 
@@ -276,6 +277,10 @@ def user_may_anywhere(*, user: User, action: Action) -> bool:
         return True
     roles = CaseMembership.objects.filter(user=user.pk).values_list("role", flat=True).distinct()
     return any(role_allows(role, action) for role in roles)
+
+
+def protected_person_visible(*, user: User) -> QuerySet[ProtectedPerson]:
+    return restrict_to_user_cases(ProtectedPerson.objects.all(), user=user)
 
 
 def protected_person_list(*, user: User, kind: str) -> QuerySet[ProtectedPerson]:

@@ -188,14 +188,26 @@ def _history(actor: AbstractBaseUser | None, action: str) -> pghistory.context:
     return pghistory.context(user=actor.pk if actor else None, action=action)
 
 
+def _set_protected_persons(obj: Incident | EvidenceItem, people: Iterable | None) -> None:
+    """Links witnesses and victims of the same case (they are shown by pseudonym only)."""
+    if people is None:
+        return
+    people = list(people)
+    for person in people:
+        _check_same_case(obj.case, protected_persons=person)
+    obj.protected_persons.set(people)
+
+
 @transaction.atomic
 def incident_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any) -> Incident:
+    people = fields.pop("protected_persons", None)
     incident = Incident(case=case, created_by=actor, updated_by=actor)
     _apply(incident, fields, INCIDENT_FIELDS)
     _check_incident(incident)
     incident.admin_area = admin_area_containing(incident.location)
     with _history(actor, "incident.create"):
         incident.save()
+    _set_protected_persons(incident, people)
     audit_record(actor=actor, case=case, action="incident.create", target=incident.public_id)
     return incident
 
@@ -203,6 +215,7 @@ def incident_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any
 @transaction.atomic
 def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: Any) -> Incident:
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    _set_protected_persons(incident, changes.pop("protected_persons", None))
     changed = _apply(incident, changes, INCIDENT_FIELDS)
     if not changed:
         return incident
@@ -375,6 +388,7 @@ def evidence_receive(
     upload: File,
     original_filename: str,
     incidents: Iterable[Incident] = (),
+    protected_persons: Iterable | None = None,
     **fields: Any,
 ) -> EvidenceItem:
     """Accepts an uploaded file: stores it in the intake store, numbers it, writes the first custody
@@ -412,6 +426,7 @@ def evidence_receive(
         )
         for incident in incidents:
             _link(item=item, incident=incident, agent=agent)
+        _set_protected_persons(item, protected_persons)
         audit_record(actor=actor, case=case, action="evidence.receive", target=item.ern)
     except BaseException:
         intake.delete(intake_key)  # nothing half-written: no file without its record

@@ -112,3 +112,44 @@ def test_a_ciphertext_moved_to_another_record_does_not_decrypt(case_a, member_of
 
     with pytest.raises(InvalidTag):
         services.protected_identity(ProtectedPerson.objects.get(pk=second.pk))
+
+
+@pytest.mark.django_db
+def test_incidents_and_evidence_refer_to_witnesses_by_pseudonym_only(client_for, case_a, member_of, upload):
+    investigator = member_of(case_a, Role.INVESTIGATOR)
+    witness = services.protected_person_create(actor=investigator, case=case_a, kind="witness", identity=IDENTITY)
+    client = client_for(investigator)
+
+    incident = client.post(
+        "/api/v1/incidents/",
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [30.2, 50.5]},
+         "properties": {"case": case_a.pk, "title": "Statement", "occurred_from": "2022-03-04",
+                        "protected_persons": [witness.pk]}},
+        format="json",
+    )  # fmt: skip
+    item = upload(investigator, case_a, b"recorded statement", name="statement.wav", protected_persons=[witness.pk])
+
+    assert incident.status_code == 201, incident.content
+    assert incident.json()["properties"]["pseudonyms"] == ["W-0001"]
+    assert item.status_code == 201 and item.json()["pseudonyms"] == ["W-0001"]
+    for response in (incident, item, client.get(f"/api/v1/incidents/{incident.json()['id']}/")):
+        assert "Kovalenko" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_witness_of_another_case_cannot_be_referred_to(client_for, case_a, case_b, member_of):
+    user = member_of(case_a, Role.INVESTIGATOR)
+    case_b.memberships.create(user=user, role=Role.INVESTIGATOR)
+    foreign = services.protected_person_create(actor=user, case=case_b, kind="witness", identity=IDENTITY)
+
+    response = client_for(user).post(
+        "/api/v1/incidents/",
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [30.2, 50.5]},
+         "properties": {"case": case_a.pk, "title": "x", "occurred_from": "2022-03-04",
+                        "protected_persons": [foreign.pk]}},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert "protected_persons" in response.json()
+    assert not case_a.incidents.exists()
