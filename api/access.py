@@ -26,6 +26,8 @@ ACCESS: dict[str, dict[str, object]] = {
     "api-root": {"GET": AUTHENTICATED},
     "health": {"GET": PUBLIC},
     "auth-token": {"POST": PUBLIC, "DELETE": AUTHENTICATED},
+    "auth-totp": {"POST": STAFF, "DELETE": STAFF},
+    "auth-totp-confirm": {"POST": STAFF},
     "schema": {"GET": PUBLIC},
     "docs": {"GET": PUBLIC},
     "redoc": {"GET": PUBLIC},

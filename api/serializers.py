@@ -75,6 +75,16 @@ class CaseMembershipSerializer(StrictSerializerMixin, serializers.ModelSerialize
 class TokenRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(required=False, max_length=10, help_text="The one-time code, once TOTP is enabled.")
+
+
+class TotpSetupSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32 secret for an authenticator app.")
+    otpauth_uri = serializers.CharField(help_text="The same, as a URI for a QR code.")
+
+
+class TotpCodeSerializer(StrictSerializerMixin, serializers.Serializer):
+    code = serializers.CharField(max_length=10)
 
 
 class TokenSerializer(serializers.Serializer):

@@ -23,6 +23,8 @@ router.register("victims", views.VictimViewSet, basename="victim")
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
+    path("auth/totp/", views.TotpView.as_view(), name="auth-totp"),
+    path("auth/totp/confirm/", views.TotpConfirmView.as_view(), name="auth-totp-confirm"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

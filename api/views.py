@@ -4,7 +4,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.generics import get_object_or_404
@@ -14,7 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
-from api import filters, login
+from api import filters, login, totp
 from api.authentication import token_expires_at
 from api.case_scoped import CaseScopedViewSet
 from api.downloads import file_download
@@ -44,6 +43,8 @@ from api.serializers import (
     ProtectedPersonUpdateSerializer,
     TokenRequestSerializer,
     TokenSerializer,
+    TotpCodeSerializer,
+    TotpSetupSerializer,
     UnitDetailSerializer,
     UnitSerializer,
 )
@@ -73,7 +74,13 @@ class TokenView(APIView):
         locked = login.locked_for_seconds(username)
         if locked:
             raise Throttled(wait=locked, detail="Too many failed logins for this account; try again later.")
+        otp = credentials.validated_data.pop("otp", None)
         user = authenticate(request, **credentials.validated_data)
+        if user is not None and not totp.login_code_ok(user, otp):
+            login.record_failure(username)
+            services.audit_record(actor=user, case=None, action="auth.otp_failed", target=username[:200])
+            message = "The one-time code does not match." if otp else "This account needs a one-time code (otp)."
+            raise ValidationError({"otp": [message]})
         if user is None:
             login.record_failure(username)
             services.audit_record(actor=None, case=None, action="auth.login_failed", target=username[:200])
@@ -84,7 +91,7 @@ class TokenView(APIView):
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Token revoked")})
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        services.token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -360,6 +367,13 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         export = self.get_object()
         if export.status != ExportStatus.READY:
             return Response({"detail": f"The package is {export.status}, not ready."}, status=409)
+        services.audit_record(
+            actor=request.user,
+            case=export.case,
+            action="export.download",
+            target=export.public_id,
+            details={"range": request.headers.get("Range")},
+        )
         return file_download(
             storages["exports"].open(export.package_key, "rb"),
             size=export.size_bytes,
@@ -443,3 +457,29 @@ class WitnessViewSet(ProtectedPersonViewSet):
 
 class VictimViewSet(ProtectedPersonViewSet):
     kind = ProtectedKind.VICTIM
+
+
+class TotpView(APIView):
+    """Staff: start using a TOTP second factor (POST: a new secret, to be confirmed), or stop (DELETE)."""
+
+    @extend_schema(request=None, responses={201: TotpSetupSerializer})
+    def post(self, request):
+        secret, uri = totp.totp_begin(user=request.user)
+        return Response({"secret": secret, "otpauth_uri": uri}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="Second factor removed")})
+    def delete(self, request):
+        totp.totp_remove(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TotpConfirmView(APIView):
+    """Staff: confirm the new secret with a code from the app; from then on logins need a code."""
+
+    @extend_schema(request=TotpCodeSerializer, responses={200: OpenApiResponse(description="Second factor on")})
+    def post(self, request):
+        code = TotpCodeSerializer(data=request.data)
+        code.is_valid(raise_exception=True)
+        if not totp.totp_confirm(user=request.user, code=code.validated_data["code"]):
+            raise ValidationError({"code": ["That code does not match; check the app's clock and try again."]})
+        return Response({"detail": "From now on, logging in needs a one-time code."})

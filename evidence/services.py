@@ -919,3 +919,9 @@ def identities_rotate_keys() -> int:
             locked.save(update_fields=["identity_key_id", "identity_sealed"])
             rotated += 1
     return rotated
+
+
+@transaction.atomic
+def token_revoke(*, user: AbstractBaseUser) -> None:
+    Token.objects.filter(user=user).delete()
+    audit_record(actor=user, case=None, action="auth.logout", target=user.get_username())

@@ -47,11 +47,15 @@ def test_anonymous_requests_get_401(api, path):
     assert response["WWW-Authenticate"] == "Token"
 
 
-def test_a_revoked_token_no_longer_works(client_for):
-    client = client_for(UserFactory())
+def test_a_revoked_token_no_longer_works_and_the_logout_is_audited(client_for):
+    from evidence.models import AuditEntry
+
+    user = UserFactory()
+    client = client_for(user)
 
     assert client.delete("/api/v1/auth/token/").status_code == 204
     assert client.get("/api/v1/cases/").status_code == 401
+    assert AuditEntry.objects.filter(action="auth.logout", actor=user).exists()
 
 
 def login(api, username="olena", password="correct horse battery staple"):

@@ -112,6 +112,9 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ("health", "GET"): ("/api/v1/health/", None, 200),
         ("auth-token", "POST"): ("/api/v1/auth/token/", {"username": "lead-of-a", "password": PASSWORD}, 200),
         ("auth-token", "DELETE"): ("/api/v1/auth/token/", None, 204),
+        ("auth-totp", "POST"): ("/api/v1/auth/totp/", None, 201),
+        ("auth-totp", "DELETE"): ("/api/v1/auth/totp/", None, 204),
+        ("auth-totp-confirm", "POST"): ("/api/v1/auth/totp/confirm/", {"code": "000000"}, 400),  # no device
         ("schema", "GET"): ("/api/v1/schema/", None, 200),
         ("docs", "GET"): ("/api/v1/docs/", None, 200),
         ("redoc", "GET"): ("/api/v1/redoc/", None, 200),

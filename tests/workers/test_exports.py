@@ -278,6 +278,7 @@ def test_the_package_downloads_with_ranges(client_for, lead, case_a, record):
 
     assert hashlib.sha256(b"".join(whole.streaming_content)).hexdigest() == export.sha256
     assert whole["Content-Type"] == "application/zip"
+    assert AuditEntry.objects.filter(action="export.download", actor=lead, target=str(export.public_id)).count() == 2
     assert part.status_code == 206 and b"".join(part.streaming_content) == b"PK\x03\x04"
 
 
