@@ -8,7 +8,6 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from evidence import register, selectors
 from evidence.access import Role
-from evidence.crimes import unknown_crime_codes
 from evidence.dates import parse_moment
 from evidence.models import (
     PREMIS_EVENT_TYPES,
@@ -214,18 +213,8 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
             data = flat
         return super().to_internal_value(data)
 
-    def validate_crimes(self, codes: list[str]) -> list[str]:
-        unknown = unknown_crime_codes(codes)
-        if unknown:
-            raise serializers.ValidationError(f"Unknown crime code {unknown[0]!r}; see /api/v1/crimes/.")
-        return codes
-
-    def validate(self, attrs):
-        start = attrs.get("occurred_from", getattr(self.instance, "occurred_from", None))
-        end = attrs.get("occurred_to", getattr(self.instance, "occurred_to", None))
-        if start and end and end < start:
-            raise serializers.ValidationError({"occurred_to": ["The end is before the start (occurred_from)."]})
-        return attrs
+    # The period's order and the crime codes are the domain's rules: services._check_incident
+    # refuses them with the field and the reason, for the API and every other caller alike.
 
     def get_pseudonyms(self, obj) -> list[str]:
         return sorted(person.pseudonym for person in obj.protected_persons.all())

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Q
 
 import config
 from evidence import register
@@ -80,14 +81,13 @@ def unique_name(name: str, taken: set[str]) -> str:
 def export_selection(export: Export) -> tuple[list[EvidenceItem], list[tuple[EvidenceItem, str]]]:
     """(items to package, [(item left out, why)]): items with no archived original, and items that
     identify a witness unless a lead asked for identities."""
-    items = (
-        EvidenceItem.objects.filter(case=export.case)
-        .filter(pk__in=export.evidence_ids)
-        .union(EvidenceItem.objects.filter(case=export.case, incident_links__incident_id__in=export.incident_ids))
-    )
-    ids = [item.pk for item in items]
+    chosen = Q(pk__in=export.evidence_ids) | Q(incident_links__incident_id__in=export.incident_ids)
     selected = list(
-        EvidenceItem.objects.filter(pk__in=ids).prefetch_related("incidents").order_by("ern").select_related("case")
+        EvidenceItem.objects.filter(case=export.case)
+        .filter(pk__in=EvidenceItem.objects.filter(chosen).values("pk"))
+        .select_related("case")
+        .prefetch_related("incidents")
+        .order_by("ern")
     )
     included, left_out = [], []
     for item in selected:

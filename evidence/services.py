@@ -21,8 +21,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from evidence import custody, identity_crypto, register, request_context
-from evidence.access import Action, Role, role_allows
+from evidence import custody, identity_crypto, register, request_context, selectors
+from evidence.access import Action, Role
 from evidence.agents import Agent
 from evidence.crimes import unknown_crime_codes
 from evidence.errors import DomainError, NotAllowed
@@ -724,10 +724,9 @@ def export_request(
 ) -> Export:
     """Queues a package of the chosen incidents' evidence and the chosen items. Only legal members
     and leads export; only a lead may ask for witness identities, and that request is recorded."""
-    role = CaseMembership.objects.filter(case=case, user=actor).values_list("role", flat=True).first()
-    if not actor.is_superuser and not role_allows(role, Action.EXPORT):
+    if not selectors.user_may(user=actor, case=case, action=Action.EXPORT):
         raise NotAllowed(f"Your role in {case.reference} does not allow exports.")
-    if include_identities and not (actor.is_superuser or role == Role.LEAD):
+    if include_identities and not selectors.user_may(user=actor, case=case, action=Action.REVEAL_IDENTITY):
         raise NotAllowed("Only a lead of the case may include witness identities.")
     incidents, evidence = list(incidents), list(evidence)
     for obj in (*incidents, *evidence):
