@@ -13,7 +13,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from evidence.access import Role
+from geo.fields import BoxField
 from geo.models import AdminArea
+from geo.querysets import FootprintQuerySet
 from geo.selectors import as_geography
 
 CASE_REFERENCE_VALIDATOR = RegexValidator(
@@ -105,7 +107,7 @@ class IncidentStatus(models.TextChoices):
 @pghistory.track(
     pghistory.InsertEvent("created"),
     pghistory.UpdateEvent("changed"),
-    exclude=["search", "period"],
+    exclude=["search", "period", "footprint"],
     model_name="IncidentRevision",
     append_only=True,
 )
@@ -138,7 +140,8 @@ class Incident(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     # Derived columns the database keeps, each for one indexed filter: the period for date-window
-    # overlaps, the text for full-text search.
+    # overlaps, the text for full-text search, the footprint (the location's bounding box) for
+    # counting bbox matches from the index alone (geo.querysets).
     period = models.GeneratedField(
         expression=Func(
             F("occurred_from"),
@@ -155,6 +158,13 @@ class Incident(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+    footprint = models.GeneratedField(
+        expression=Func(F("location"), function="box", output_field=BoxField()),
+        output_field=BoxField(),
+        db_persist=True,
+    )
+
+    objects = FootprintQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_from", "-id"]
@@ -162,6 +172,7 @@ class Incident(models.Model):
             GistIndex(as_geography("location"), name="incident_location_geography"),
             GistIndex(fields=["case", "location"], name="incident_case_location"),
             GistIndex(fields=["case", "period"], name="incident_case_period"),
+            GistIndex(fields=["case", "footprint"], name="incident_case_footprint"),
             GinIndex(fields=["crimes"], name="incident_crimes"),
             GinIndex(fields=["search"], name="incident_search"),
             models.Index(fields=["occurred_from", "id"], name="incident_occurred_from"),

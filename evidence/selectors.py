@@ -90,7 +90,7 @@ def incident_list(*, user: User) -> QuerySet[Incident]:
     incidents = (
         Incident.objects.select_related("admin_area", "created_by", "updated_by")
         .prefetch_related("protected_persons")
-        .defer("location", "search", "period")
+        .defer("location", "search", "period", "footprint")
         .annotate(location_geojson=AsGeoJSON("location"))
     )
     return restrict_to_user_cases(incidents, user=user)

@@ -2,7 +2,7 @@
 
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Area, Distance
-from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
+from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db.models import F, QuerySet
 from django.db.models.functions import Cast
 
@@ -24,12 +24,6 @@ def within_metres(queryset: QuerySet, *, field: str, lon: float, lat: float, met
         .filter(_geog__dwithin=(point, metres))
         .annotate(distance_m=Distance("_geog", point))
     )
-
-
-def intersecting_bbox(queryset: QuerySet, *, field: str, bbox: tuple[float, float, float, float]) -> QuerySet:
-    envelope = Polygon.from_bbox(bbox)
-    envelope.srid = 4326
-    return queryset.filter(**{f"{field}__intersects": envelope})
 
 
 def admin_area_containing(geometry: GEOSGeometry) -> AdminArea | None:

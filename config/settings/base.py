@@ -76,9 +76,12 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", "postgis://slid@127.0.0.1:54329/slid")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
-# PostGIS functions carry high cost estimates, which make PostgreSQL JIT-compile short queries:
-# seen adding 0.7-0.9 s to a 100 ms bbox query. Slid's queries are short; JIT stays off.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Slid's queries are short, and two planner features cost them more than they give:
+# - JIT: PostGIS functions carry high cost estimates, which make PostgreSQL JIT-compile short
+#   queries; seen adding 0.7-0.9 s to a 100 ms bbox query.
+# - parallel workers: starting them costs ~20 ms a query; the first page of a bbox list took
+#   26 ms in parallel and 4.5 ms without (docs/performance.md).
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c max_parallel_workers_per_gather=0"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------

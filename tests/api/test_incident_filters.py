@@ -5,7 +5,7 @@ from django.contrib.gis.geos import LineString, Point, Polygon
 
 from evidence import services
 from evidence.access import Role
-from evidence.models import AllegationRole, IncidentStatus
+from evidence.models import AllegationRole, Incident, IncidentStatus
 from tests.factories import make_area, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,40 @@ def test_bbox_finds_points_inside_and_a_polygon_that_only_partly_overlaps(analys
         "inside",
         "overlapping",
     ]
+
+
+def test_the_bbox_count_is_exact_at_the_edges(analyst, case_a, case_b):
+    # The count is taken in two parts (footprints inside, then those crossing an edge, tested
+    # exactly); it must agree with the features, edge cases included.
+    make_incident(case_a, title="on the east edge", location=Point(31.0, 50.5, srid=4326))
+    make_incident(case_a, title="in a corner", location=Point(30.0, 50.0, srid=4326))
+    make_incident(case_a, title="inside polygon", location=Polygon.from_bbox((30.2, 50.2, 30.4, 50.4)))
+    make_incident(case_a, title="overlapping", location=Polygon.from_bbox((30.9, 50.9, 31.5, 51.5)))
+    # Its bounding box overlaps the rectangle's corner, the triangle itself does not.
+    make_incident(
+        case_a, title="near miss", location=Polygon(((30.95, 51.2), (31.3, 50.95), (31.3, 51.2), (30.95, 51.2)))
+    )
+    # PostgreSQL's box operators have a tolerance of 1e-6: a millionth of a degree must still count.
+    make_incident(case_a, title="just outside", location=Point(31.000001, 50.5, srid=4326))
+    make_incident(case_a, title="just inside", location=Point(30.999999, 50.5, srid=4326))
+    make_incident(case_b, title="another case", location=Point(30.5, 50.5, srid=4326))
+
+    response = analyst.get("/api/v1/incidents/", {"bbox": "30,50,31,51"})
+
+    assert titles(response) == ["in a corner", "inside polygon", "just inside", "on the east edge", "overlapping"]
+    assert response.json()["count"] == 5
+    narrowed = analyst.get("/api/v1/incidents/", {"bbox": "30,50,31,51", "occurred_after": "2022-03-01"})
+    assert narrowed.json()["count"] == 5
+
+
+def test_a_bbox_count_follows_filters_added_afterwards(case_a):
+    make_incident(case_a, title="one", location=Point(30.5, 50.5, srid=4326))
+    make_incident(case_a, title="two", location=Point(30.6, 50.6, srid=4326))
+    in_bbox = Incident.objects.in_bbox((30, 50, 31, 51))
+
+    assert in_bbox.order_by("title").count() == 2
+    assert in_bbox.filter(title="one").count() == 1
+    assert in_bbox.exclude(title="one").order_by("title").count() == 1
 
 
 @pytest.mark.parametrize("bbox", ["30,50,31", "31,50,30,51", "a,b,c,d", "30,50,31,95"])
