@@ -1,13 +1,11 @@
 """Streaming a stored file as an attachment, with HTTP range requests (RFC 9110 §14)."""
 
 import re
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-CHUNK_BYTES = 1024 * 1024
 SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -31,32 +29,23 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     return start, end
 
 
-def _chunks(stream: BinaryIO, start: int, length: int) -> Iterator[bytes]:
-    try:
-        stream.seek(start)
-        remaining = length
-        while remaining > 0:
-            chunk = stream.read(min(CHUNK_BYTES, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            yield chunk
-    finally:
-        stream.close()
-
-
 def file_download(
-    stream: BinaryIO, *, size: int, filename: str, content_type: str, range_header: str | None
+    read: Callable[[int, int], Iterator[bytes]],
+    *,
+    size: int,
+    filename: str,
+    content_type: str,
+    range_header: str | None,
 ) -> HttpResponse:
+    """``read(start, length)`` yields the bytes; only the range asked for is read."""
     wanted = _parse_range(range_header, size)
     if wanted == "unsatisfiable":
-        stream.close()
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
         return response
     first, last = wanted if wanted else (0, size - 1)
     length = last - first + 1 if size else 0
-    response = StreamingHttpResponse(_chunks(stream, first, length), status=206 if wanted else 200)
+    response = StreamingHttpResponse(read(first, length), status=206 if wanted else 200)
     if wanted:
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     response["Content-Length"] = str(length)

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib.auth import authenticate
 from django.core.files.storage import storages
 from django_filters.rest_framework import DjangoFilterBackend
@@ -48,7 +50,8 @@ from api.serializers import (
     UnitDetailSerializer,
     UnitSerializer,
 )
-from evidence import register, selectors, services
+from evidence import register, selectors, services, storage
+from evidence.agents import Agent
 from evidence.crimes import crimes
 from evidence.models import CaseMembership, ExportStatus, ProtectedKind
 from geo.models import AdminArea
@@ -318,7 +321,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         range_header = request.headers.get("Range")
         services.evidence_record_access(actor=request.user, item=item, byte_range=range_header)
         return file_download(
-            storages["archive"].open(item.archive_key, "rb"),
+            partial(storage.read_range, storages["archive"], item.archive_key),
             size=item.size_bytes,
             filename=item.original_filename,
             content_type=item.media_type,
@@ -374,8 +377,15 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             target=export.public_id,
             details={"range": request.headers.get("Range")},
         )
+        layout = storage.stored_layout(export.package_key)
+
+        def on_mismatch(segment: storage.Segment, actual: str) -> None:
+            services.export_record_damaged_original(
+                export=export, archive_key=segment.archive_key, sha256=actual, agent=Agent.for_user(request.user)
+            )
+
         return file_download(
-            storages["exports"].open(export.package_key, "rb"),
+            partial(storage.package_chunks, layout, on_mismatch=on_mismatch),
             size=export.size_bytes,
             filename=f"slid-export-{export.public_id}.zip",
             content_type="application/zip",

@@ -511,6 +511,7 @@ class Export(models.Model):
     item_count = models.PositiveIntegerField(default=0)
     size_bytes = models.BigIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
+    # The package's layout in the exports store: the package is read back from it (evidence.storage).
     package_key = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)

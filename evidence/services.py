@@ -802,6 +802,17 @@ def export_mark_failed(*, export_id: int, reason: str, agent: Agent, damaged_ern
         logger.error("Export %s stopped: %s", export_id, reason)
 
 
+def export_record_damaged_original(*, export: Export, archive_key: str, sha256: str, agent: Agent) -> None:
+    """A package's download found an archived original that no longer matches: a failed fixity
+    check of each item stored under that key (the download itself is broken off)."""
+    for item in EvidenceItem.objects.filter(case=export.case, archive_key=archive_key):
+        error = (
+            f"While package {export.public_id} was downloaded: the archived copy's SHA-256 is {sha256}, "
+            f"expected {item.sha256}"
+        )
+        evidence_record_fixity(item=item, agent=agent, sha256=sha256, error=error)
+
+
 @transaction.atomic
 def export_profile_create(
     *, actor: AbstractBaseUser, name: str, columns: list[dict], description: str = ""

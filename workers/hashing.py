@@ -1,4 +1,4 @@
-"""Digests of a file in one streaming pass, each digest in its own thread.
+"""Digests of a file in one streaming pass, the digests in threads of their own.
 
 hashlib releases the GIL while it hashes a buffer larger than 2 KiB, so the digests really run in
 parallel: the pass takes about as long as the slowest digest alone."""
@@ -19,35 +19,60 @@ class Digests:
     hexdigests: dict[str, str]
 
 
+class DigestLane:
+    """A thread that updates hashers with chunks, in the order fed. Hashers sharing a lane are
+    updated one after the other; lanes run in parallel. On two cores, exporting runs best with
+    one lane for SHA-512 and one for both SHA-256s (docs/performance.md)."""
+
+    def __init__(self) -> None:
+        self._tasks: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while (task := self._tasks.get()) is not None:
+            hashers, chunk = task
+            for hasher in hashers:
+                hasher.update(chunk)
+            self._tasks.task_done()
+        self._tasks.task_done()
+
+    def __enter__(self) -> "DigestLane":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._tasks.put(None)
+        self._thread.join()
+
+    def feed(self, hashers: tuple, chunk: bytes) -> None:
+        self._tasks.put((hashers, chunk))
+
+    def drain(self) -> None:
+        """Returns once every chunk fed so far has been hashed."""
+        self._tasks.join()
+
+
 class ParallelDigests:
-    """Feeds every chunk to each digest's own thread; use as a context manager, then read ``result``."""
+    """Feeds every chunk to each digest in a lane of its own; use as a context manager, then read ``result``."""
 
     def __init__(self, algorithms: list[str]) -> None:
         self.hashers = {name: hashlib.new(name) for name in dict.fromkeys(algorithms)}
-        self.queues: dict[str, queue.Queue] = {name: queue.Queue(maxsize=QUEUE_CHUNKS) for name in self.hashers}
-        self.threads = [threading.Thread(target=self._consume, args=(name,), daemon=True) for name in self.hashers]
+        self.lanes = {name: DigestLane() for name in self.hashers}
         self.size = 0
 
-    def _consume(self, name: str) -> None:
-        hasher, chunks = self.hashers[name], self.queues[name]
-        while (chunk := chunks.get()) is not None:
-            hasher.update(chunk)
-
     def __enter__(self) -> "ParallelDigests":
-        for thread in self.threads:
-            thread.start()
+        for lane in self.lanes.values():
+            lane.__enter__()
         return self
 
     def update(self, chunk: bytes) -> None:
         self.size += len(chunk)
-        for chunks in self.queues.values():
-            chunks.put(chunk)
+        for name, lane in self.lanes.items():
+            lane.feed((self.hashers[name],), chunk)
 
     def __exit__(self, *exc_info) -> None:
-        for chunks in self.queues.values():
-            chunks.put(None)
-        for thread in self.threads:
-            thread.join()
+        for lane in self.lanes.values():
+            lane.__exit__(*exc_info)
 
     @property
     def result(self) -> Digests:

@@ -6,10 +6,10 @@ import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
 from evidence import selectors, services
@@ -102,28 +102,17 @@ def _hash_archived(key: str) -> str:
         return hashing.digest_stream(stored, ["sha256"]).hexdigests["sha256"]
 
 
-def _write_package(plan, key: str, progress) -> tuple[str, packaging.HashingWriter]:
-    """Writes the zip straight into a local exports folder (no copy), or through a temporary file
-    into any other store; returns the key and the writer, which knows the package's SHA-256."""
+def _write_package(plan: packaging.BagPlan, folder: str, progress) -> tuple[str, packaging.PackageLayout]:
+    """Writes the package's structure and its layout into the exports store (the evidence itself
+    stays in the archive); returns the layout's key and the layout."""
     store = storages["exports"]
-    try:
-        final_path = Path(store.path(key))
-    except NotImplementedError:
-        final_path = None
-    if final_path is not None:
-        final_path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with final_path.open("xb") as raw, packaging.HashingWriter(raw) as writer:
-                packaging.write_bag(plan, writer, progress=progress)
-        except BaseException:
-            final_path.unlink(missing_ok=True)
-            raise
-        return key, writer
-    with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as package:
-        with packaging.HashingWriter(package) as writer:
+    with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as structure:
+        with packaging.PackageWriter(structure) as writer:
             packaging.write_bag(plan, writer, progress=progress)
-        package.seek(0)
-        return store.save(key, File(package)), writer
+        structure.seek(0)
+        structure_key = store.save(f"{folder}/structure.bin", File(structure))
+    layout = writer.layout(structure_key)
+    return store.save(f"{folder}/layout.json", ContentFile(layout.to_json())), layout
 
 
 def fixity_check_due(*, agent: Agent, limit: int) -> tuple[int, int]:
@@ -141,7 +130,7 @@ def fixity_check_due(*, agent: Agent, limit: int) -> tuple[int, int]:
 
 
 def build_export(export_id: int, *, agent: Agent) -> str:
-    """Builds the package: each evidence file is copied from the archive and checked against its
+    """Builds the package: each evidence file is read from the archive and checked against its
     recorded SHA-256 on the way; a mismatch stops the export, and nothing bad is ever shipped."""
     export = services.export_claim(export_id=export_id)
     if export is None:
@@ -156,6 +145,7 @@ def build_export(export_id: int, *, agent: Agent) -> str:
                 packaging.PayloadFile(
                     path=f.path,
                     open=lambda key=f.archive_key: archive_store.open(key, "rb"),
+                    archive_key=f.archive_key,
                     size=f.size,
                     expected_sha256=f.sha256,
                     label=f.ern,
@@ -172,9 +162,9 @@ def build_export(export_id: int, *, agent: Agent) -> str:
                 reported["percent"] = percent
                 services.export_set_progress(export_id=export_id, percent=percent)
 
-        key, written = _write_package(plan, f"{export.case.public_id}/{contents.bag_name}.zip", progress)
+        key, layout = _write_package(plan, f"{export.case.public_id}/{contents.bag_name}", progress)
         services.export_mark_ready(
-            export=export, agent=agent, items=contents.items, package_key=key, sha256=written.sha256, size=written.size
+            export=export, agent=agent, items=contents.items, package_key=key, sha256=layout.sha256, size=layout.size
         )
         return "ready"
     except packaging.DigestMismatch as mismatch:

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.utils import timezone
 
+from evidence.storage import read_range
 from tests.redis_server import free_port
 from workers.archive import AlreadyArchived, archive_key
 
@@ -89,3 +90,14 @@ def test_the_s3_archive_never_overwrites_or_deletes(s3_archive):
     with pytest.raises(PermissionError):
         storages["archive"].delete(key)
     assert storages["archive"].open(key).read() == b"first"
+
+
+def test_a_range_of_an_archived_object_is_read_with_a_ranged_get(s3_archive):
+    key = archive_key("cd" * 32)
+    content = bytes(range(256)) * 40
+    storages["archive"].save(key, ContentFile(content))
+
+    assert b"".join(read_range(storages["archive"], key, 1000, 5000)) == content[1000:6000]
+    assert b"".join(read_range(storages["archive"], key, 0, len(content))) == content
+    with pytest.raises(OSError, match="ended after"):
+        b"".join(read_range(storages["archive"], key, 10_000, 500))
