@@ -85,7 +85,7 @@ class PackageWriter:
 
     def write(self, data: bytes) -> int:
         payload = self._payload_hashers
-        if payload:
+        if payload is not None:
             self.lanes["sha256"].feed((self.package_sha256, payload["sha256"]), data)
             self.lanes["sha512"].feed((payload["sha512"],), data)
         else:
