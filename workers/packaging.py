@@ -11,12 +11,13 @@ import hashlib
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO
 
+from django.core.files.storage import storages
 from isal import isal_zlib
 
+from evidence.exports import ExportContents, ExportFile
 from evidence.storage import DigestMismatch, PackageLayout, Segment
 from workers.hashing import CHUNK_BYTES, DigestLane
 
@@ -25,24 +26,6 @@ PAYLOAD_ALGORITHMS = ["sha256", "sha512"]
 # zipfile takes every member's CRC-32 with zlib's (~2.4 GB/s here), through its module global
 # `crc32`; ISA-L computes the same value at ~11 GB/s. On two cores that is ~9% of an export's time.
 zipfile.crc32 = isal_zlib.crc32
-
-
-@dataclass
-class PayloadFile:
-    path: str  # below data/
-    open: Callable[[], BinaryIO]
-    archive_key: str
-    size: int
-    expected_sha256: str
-    label: str  # what to call it in an error (the ERN)
-
-
-@dataclass
-class BagPlan:
-    name: str  # the bag's folder inside the zip
-    info: dict[str, str]
-    files: list[PayloadFile] = field(default_factory=list)
-    documents: dict[str, bytes] = field(default_factory=dict)  # path below data/ -> content
 
 
 class PackageWriter:
@@ -124,24 +107,25 @@ def manifest_path(path: str) -> str:
 
 
 def write_bag(
-    plan: BagPlan, out: PackageWriter, *, progress: Callable[[int, int], None] = lambda done, total: None
+    contents: ExportContents, out: PackageWriter, *, progress: Callable[[int, int], None] = lambda done, total: None
 ) -> None:
     """Writes the bag into ``out`` as a zip; raises DigestMismatch (and stops) if an evidence file
     read back from the archive does not have its recorded SHA-256."""
-    total = sum(f.size for f in plan.files) + sum(len(content) for content in plan.documents.values())
+    total = sum(f.size for f in contents.files) + sum(len(content) for content in contents.documents.values())
     done = 0
     digests: dict[str, dict[str, str]] = {}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as bag:
 
-        def add(path: str, content: bytes = b"", archived: PayloadFile | None = None) -> dict[str, str]:
+        def add(path: str, content: bytes = b"", archived: ExportFile | None = None) -> dict[str, str]:
             nonlocal done
-            with bag.open(f"{plan.name}/{path}", "w", force_zip64=True) as target:
+            with bag.open(f"{contents.bag_name}/{path}", "w", force_zip64=True) as target:
                 if archived is None:
                     target.write(content)
                     done += len(content)
                     progress(done, total)
                     return {name: hashlib.new(name, content).hexdigest() for name in PAYLOAD_ALGORITHMS}
-                with archived.open() as source, out.payload(archived.archive_key, archived.expected_sha256) as hashers:
+                source = storages["archive"].open(archived.archive_key, "rb")
+                with source, out.payload(archived.archive_key, archived.sha256) as hashers:
                     while chunk := source.read(CHUNK_BYTES):
                         target.write(chunk)
                         done += len(chunk)
@@ -149,17 +133,17 @@ def write_bag(
             out.drain()
             return {name: hasher.hexdigest() for name, hasher in hashers.items()}
 
-        for payload in plan.files:
-            hexdigests = add(f"data/{payload.path}", archived=payload)
-            if hexdigests["sha256"] != payload.expected_sha256:
-                raise DigestMismatch(payload.label, payload.expected_sha256, hexdigests["sha256"])
-            digests[f"data/{payload.path}"] = hexdigests
-        for path, content in plan.documents.items():
+        for archived in contents.files:
+            hexdigests = add(f"data/{archived.path}", archived=archived)
+            if hexdigests["sha256"] != archived.sha256:
+                raise DigestMismatch(archived.ern, archived.sha256, hexdigests["sha256"])
+            digests[f"data/{archived.path}"] = hexdigests
+        for path, content in contents.documents.items():
             digests[f"data/{path}"] = add(f"data/{path}", content)
 
         tag_files = {
             "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
-            "bag-info.txt": _bag_info(plan, total, len(digests)),
+            "bag-info.txt": _bag_info(contents.info, total, len(digests)),
         }
         for algorithm in PAYLOAD_ALGORITHMS:
             lines = (f"{d[algorithm]}  {manifest_path(path)}\n" for path, d in sorted(digests.items()))
@@ -171,8 +155,8 @@ def write_bag(
         add("tagmanifest-sha256.txt", tag_manifest.encode("utf-8"))
 
 
-def _bag_info(plan: BagPlan, octets: int, streams: int) -> bytes:
-    info = {"Bagging-Date": datetime.now(UTC).date().isoformat(), **plan.info, "Payload-Oxum": f"{octets}.{streams}"}
+def _bag_info(tags: dict[str, str], octets: int, streams: int) -> bytes:
+    info = {"Bagging-Date": datetime.now(UTC).date().isoformat(), **tags, "Payload-Oxum": f"{octets}.{streams}"}
     lines = []
     for label, value in info.items():
         # A tag value is one line: line breaks inside a value become spaces.

@@ -14,7 +14,7 @@ from django.core.files.storage import storages
 
 from evidence import selectors, services
 from evidence.agents import Agent
-from evidence.exports import export_contents
+from evidence.exports import ExportContents, export_contents
 from evidence.models import EvidenceItem, EvidenceStatus
 from workers import archive, describe, hashing, identify, packaging, perceptual
 
@@ -102,13 +102,13 @@ def _hash_archived(key: str) -> str:
         return hashing.digest_stream(stored, ["sha256"]).hexdigests["sha256"]
 
 
-def _write_package(plan: packaging.BagPlan, folder: str, progress) -> tuple[str, packaging.PackageLayout]:
+def _write_package(contents: ExportContents, folder: str, progress) -> tuple[str, packaging.PackageLayout]:
     """Writes the package's structure and its layout into the exports store (the evidence itself
     stays in the archive); returns the layout's key and the layout."""
     store = storages["exports"]
     with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as structure:
         with packaging.PackageWriter(structure) as writer:
-            packaging.write_bag(plan, writer, progress=progress)
+            packaging.write_bag(contents, writer, progress=progress)
         structure.seek(0)
         structure_key = store.save(f"{folder}/structure.bin", File(structure))
     layout = writer.layout(structure_key)
@@ -137,23 +137,6 @@ def build_export(export_id: int, *, agent: Agent) -> str:
         return "not claimed"
     try:
         contents = export_contents(export)
-        archive_store = storages["archive"]
-        plan = packaging.BagPlan(
-            name=contents.bag_name,
-            info=contents.info,
-            files=[
-                packaging.PayloadFile(
-                    path=f.path,
-                    open=lambda key=f.archive_key: archive_store.open(key, "rb"),
-                    archive_key=f.archive_key,
-                    size=f.size,
-                    expected_sha256=f.sha256,
-                    label=f.ern,
-                )
-                for f in contents.files
-            ],
-            documents=contents.documents,
-        )
         reported = {"percent": -1}
 
         def progress(done: int, total: int) -> None:
@@ -162,7 +145,7 @@ def build_export(export_id: int, *, agent: Agent) -> str:
                 reported["percent"] = percent
                 services.export_set_progress(export_id=export_id, percent=percent)
 
-        key, layout = _write_package(plan, f"{export.case.public_id}/{contents.bag_name}", progress)
+        key, layout = _write_package(contents, f"{export.case.public_id}/{contents.bag_name}", progress)
         services.export_mark_ready(
             export=export, agent=agent, items=contents.items, package_key=key, sha256=layout.sha256, size=layout.size
         )
