@@ -1,16 +1,10 @@
 """A redis-server of a test's own, which the test may stop and start again."""
 
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.ports import free_port, wait_for_port
 
 
 class RedisServer:
@@ -26,14 +20,7 @@ class RedisServer:
              "--appendonly", "yes", "--save", ""],
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise TimeoutError("redis-server did not start")
+        wait_for_port(self.port, self.process, name="redis-server", timeout=10)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

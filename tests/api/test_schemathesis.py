@@ -2,10 +2,8 @@
 database: bounded (a few examples per operation, a fixed seed), as a lead with a case to work in.
 No 5xx, and no response that contradicts the schema."""
 
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import schemathesis
@@ -16,7 +14,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from evidence.access import Role
 from tests.factories import CaseFactory, UserFactory, make_incident
-from tests.redis_server import free_port
+from tests.ports import free_port, wait_for_port
 from tests.workers.worker import ROOT, worker_environment
 
 EXAMPLES_PER_OPERATION = 5
@@ -36,14 +34,7 @@ def live_api(django_db_setup, tmp_path_factory):
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         cwd=ROOT, env=worker_environment(), stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
-            time.sleep(0.2)
+    wait_for_port(port, server, name="gunicorn", timeout=30)
     yield f"http://127.0.0.1:{port}"
     server.terminate()
     server.wait(timeout=20)

@@ -1,9 +1,7 @@
 """The archive on S3 with Object Lock, against a local S3-compatible server (moto in server mode)."""
 
-import socket
 import subprocess
 import sys
-import time
 from datetime import timedelta
 
 import boto3
@@ -14,7 +12,7 @@ from django.core.files.storage import storages
 from django.utils import timezone
 
 from evidence.storage import read_range
-from tests.redis_server import free_port
+from tests.ports import free_port, wait_for_port
 from workers.archive import AlreadyArchived, archive_key
 
 BUCKET = "slid-archive"
@@ -28,15 +26,7 @@ def s3_server():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    wait_for_port(port, process, name="moto server", timeout=30)
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=10)
