@@ -11,7 +11,7 @@ A rule is one of:
   (evidence.access.ROLE_ACTIONS). Objects of cases the user is not a member of answer 404.
 """
 
-from evidence.access import Action
+from evidence.selectors.access import Action
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"

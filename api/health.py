@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 import config
 from config.celery import app as celery_app
-from evidence.selectors import evidence_fixity_failures
+from evidence.selectors.items import evidence_fixity_failures
 
 BROKER_TIMEOUT_SECONDS = 3
 

@@ -3,10 +3,9 @@
 from rest_framework.permissions import BasePermission
 
 from api.access import AUTHENTICATED, EXPORTER, PUBLIC, STAFF, rule_for
-from evidence.access import Action
 from evidence.errors import NotAllowed
 from evidence.models import Case
-from evidence.selectors import user_may, user_may_anywhere, user_may_reveal
+from evidence.selectors.access import Action, user_may, user_may_anywhere, user_may_reveal
 
 
 def required_rule(request, view=None) -> object:

@@ -2,29 +2,41 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from api import views
+from api.auth.views import TokenView, TotpConfirmView, TotpView
+from api.cases.views import AuditViewSet, CaseViewSet
+from api.evidence.views import EvidenceViewSet
 from api.health import HealthView
+from api.packages.views import ExportProfileViewSet, ExportViewSet
+from api.record.views import (
+    AdminAreaViewSet,
+    AllegationViewSet,
+    CrimeViewSet,
+    IncidentViewSet,
+    PersonViewSet,
+    UnitViewSet,
+)
+from api.witnesses.views import VictimViewSet, WitnessViewSet
 
 router = DefaultRouter()
-router.register("cases", views.CaseViewSet, basename="case")
-router.register("incidents", views.IncidentViewSet, basename="incident")
-router.register("persons", views.PersonViewSet, basename="person")
-router.register("units", views.UnitViewSet, basename="unit")
-router.register("allegations", views.AllegationViewSet, basename="allegation")
-router.register("admin-areas", views.AdminAreaViewSet, basename="admin-area")
-router.register("crimes", views.CrimeViewSet, basename="crime")
-router.register("evidence", views.EvidenceViewSet, basename="evidence")
-router.register("exports", views.ExportViewSet, basename="export")
-router.register("export-profiles", views.ExportProfileViewSet, basename="export-profile")
-router.register("audit", views.AuditViewSet, basename="audit")
-router.register("witnesses", views.WitnessViewSet, basename="witness")
-router.register("victims", views.VictimViewSet, basename="victim")
+router.register("cases", CaseViewSet, basename="case")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("persons", PersonViewSet, basename="person")
+router.register("units", UnitViewSet, basename="unit")
+router.register("allegations", AllegationViewSet, basename="allegation")
+router.register("admin-areas", AdminAreaViewSet, basename="admin-area")
+router.register("crimes", CrimeViewSet, basename="crime")
+router.register("evidence", EvidenceViewSet, basename="evidence")
+router.register("exports", ExportViewSet, basename="export")
+router.register("export-profiles", ExportProfileViewSet, basename="export-profile")
+router.register("audit", AuditViewSet, basename="audit")
+router.register("witnesses", WitnessViewSet, basename="witness")
+router.register("victims", VictimViewSet, basename="victim")
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),
-    path("auth/token/", views.TokenView.as_view(), name="auth-token"),
-    path("auth/totp/", views.TotpView.as_view(), name="auth-totp"),
-    path("auth/totp/confirm/", views.TotpConfirmView.as_view(), name="auth-totp-confirm"),
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/totp/", TotpView.as_view(), name="auth-totp"),
+    path("auth/totp/confirm/", TotpConfirmView.as_view(), name="auth-totp-confirm"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

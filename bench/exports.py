@@ -79,9 +79,10 @@ def main() -> None:
     from django.core.files import File
     from django.core.files.storage import storages
 
-    from evidence import services, storage
-    from evidence.access import Role
-    from evidence.models import Case, CaseMembership, EvidenceItem
+    from evidence.models import Case, CaseMembership, EvidenceItem, Role
+    from evidence.package import layout as package_layout
+    from evidence.services.intake import evidence_receive
+    from evidence.services.packages import export_request
     from tests.factories import UserFactory
     from workers import pipeline
 
@@ -99,7 +100,7 @@ def main() -> None:
                 for _ in range(options.file_mib // 64):
                     handle.write(os.urandom(64 * 1024 * 1024))
             with path.open("rb") as handle:
-                item = services.evidence_receive(
+                item = evidence_receive(
                     actor=lead, case=case, upload=File(handle, name=path.name), original_filename=path.name
                 )
             pipeline.process(item.pk, agent=pipeline.worker_agent("bench"))
@@ -113,7 +114,7 @@ def main() -> None:
     rounds = []
     for _ in range(options.rounds):
         # Both read their files from the page cache: each side's files are read once, untimed.
-        export = services.export_request(actor=lead, case=case, evidence=items)
+        export = export_request(actor=lead, case=case, evidence=items)
         read_through(archived)
         ours, our_peak, outcome = run_measured(BUILD.format(root=str(ROOT), export_id=export.pk), env)
         export.refresh_from_db()
@@ -140,7 +141,7 @@ def main() -> None:
         )
     ratio = statistics.median(theirs / ours for ours, _, theirs, _ in rounds)
     print(f"\nThroughput ratio Slid/bagit, median of {len(rounds)}: **{ratio:.2f}** (target ≥ 1.0)")
-    layout = storage.stored_layout(export.package_key)
+    layout = package_layout.stored_layout(export.package_key)
     kept = storages["exports"].size(layout.structure_key) + storages["exports"].size(export.package_key)
     print(f"Package {export.size_bytes:,} bytes; the exports store keeps {kept:,} of them (structure and layout).")
 

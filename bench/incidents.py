@@ -181,8 +181,7 @@ def main() -> None:
     from django.db import connection
     from rest_framework.test import APIClient
 
-    from evidence.access import Role
-    from evidence.models import Case, CaseMembership, Incident
+    from evidence.models import Case, CaseMembership, Incident, Role
     from tests.factories import UserFactory
 
     cases = [Case.objects.get_or_create(reference=f"BENCH-{n}", defaults={"title": f"Bench {n}"})[0] for n in range(4)]

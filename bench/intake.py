@@ -32,7 +32,7 @@ def timed(command) -> float:
 
 
 def bench_hashing(size: int, repeat: int) -> None:
-    from workers.hashing import digest_file
+    from evidence.hashing import digest_file
 
     path = WORK / "hash-input.bin"
     if not path.exists() or path.stat().st_size != size:
@@ -177,8 +177,7 @@ def main() -> None:
 
     from rest_framework.authtoken.models import Token
 
-    from evidence.access import Role
-    from evidence.models import Case, CaseMembership, EvidenceItem
+    from evidence.models import Case, CaseMembership, EvidenceItem, Role
     from tests.factories import UserFactory
 
     case, _ = Case.objects.get_or_create(reference="BENCH-INTAKE", defaults={"title": "Bench intake"})

@@ -8,8 +8,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.geos import Point, Polygon
 from django.db import transaction
 
-from evidence import services
 from evidence.models import AllegationRole, Case, DatePrecision
+from evidence.services.cases import case_create
+from evidence.services.record import allegation_create, incident_create, person_create, unit_create
 
 DEMO_REFERENCE = "DEMO-UA-2022"
 
@@ -19,13 +20,13 @@ def demo_load(*, lead: AbstractBaseUser) -> tuple[Case, bool]:
     existing = Case.objects.filter(reference=DEMO_REFERENCE).first()
     if existing is not None:
         return existing, False
-    case = services.case_create(
+    case = case_create(
         actor=lead,
         reference=DEMO_REFERENCE,
         title="Demo: Kyiv and Kharkiv oblasts, 2022",
         description="Demonstration data, not evidence: the killings in Bucha and the burial site at Izium.",
     )
-    bucha = services.incident_create(
+    bucha = incident_create(
         actor=lead,
         case=case,
         title="Killings of civilians in Bucha",
@@ -38,7 +39,7 @@ def demo_load(*, lead: AbstractBaseUser) -> tuple[Case, bool]:
         place_name="Bucha, Kyiv oblast (Yablunska Street)",
         crimes=["8(2)(a)(i)", "8(2)(b)(i)", "7(1)(a)"],
     )
-    services.incident_create(
+    incident_create(
         actor=lead,
         case=case,
         title="Mass burial site in the forest at Izium",
@@ -54,10 +55,10 @@ def demo_load(*, lead: AbstractBaseUser) -> tuple[Case, bool]:
         place_name="Izium, Kharkiv oblast (forest by the cemetery)",
         crimes=["8(2)(a)(i)", "8(2)(a)(ii)-1"],
     )
-    brigade = services.unit_create(
+    brigade = unit_create(
         actor=lead, case=case, name="64th Separate Motor Rifle Brigade", designation="military unit 51460"
     )
-    commander = services.person_create(
+    commander = person_create(
         actor=lead,
         case=case,
         full_name="Azatbek Omurbekov",
@@ -66,10 +67,10 @@ def demo_load(*, lead: AbstractBaseUser) -> tuple[Case, bool]:
         position="Commander",
         unit=brigade,
     )
-    services.allegation_create(
+    allegation_create(
         actor=lead, case=case, incident=bucha, unit=brigade, role=AllegationRole.UNIT_IN_CONTROL, basis="Demo."
     )
-    services.allegation_create(
+    allegation_create(
         actor=lead, case=case, incident=bucha, person=commander, role=AllegationRole.COMMANDER, basis="Demo."
     )
     return case, True

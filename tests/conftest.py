@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from evidence.access import Role
+from evidence.models import Role
 from tests.factories import CaseFactory, MembershipFactory, UserFactory
 
 

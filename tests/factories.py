@@ -1,8 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from evidence.access import Role
-from evidence.models import Case, CaseMembership
+from evidence.models import Case, CaseMembership, Role
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -37,14 +36,14 @@ def make_incident(case, *, actor=None, **fields):
 
     from django.contrib.gis.geos import Point
 
-    from evidence import services
+    from evidence.services.record import incident_create
 
     defaults = {
         "title": "Shelling of a residential block",
         "occurred_from": datetime(2022, 3, 5, tzinfo=UTC),
         "location": Point(30.52, 50.45, srid=4326),
     }
-    return services.incident_create(actor=actor, case=case, **{**defaults, **fields})
+    return incident_create(actor=actor, case=case, **{**defaults, **fields})
 
 
 def make_area(name: str, bbox: tuple[float, float, float, float], *, level="oblast", parent=None):

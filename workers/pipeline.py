@@ -12,11 +12,24 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from evidence import selectors, services
+from evidence import hashing
 from evidence.agents import Agent
-from evidence.exports import ExportContents, export_contents
 from evidence.models import EvidenceItem, EvidenceStatus
-from workers import archive, describe, hashing, identify, packaging, perceptual
+from evidence.package import writer as packaging
+from evidence.package.contents import ExportContents, export_contents
+from evidence.selectors.items import evidence_fixity_due
+from evidence.services.fixity import evidence_record_fixity
+from evidence.services.packages import export_claim, export_mark_failed, export_mark_ready, export_set_progress
+from evidence.services.processing import (
+    evidence_claim,
+    evidence_finish_intake,
+    evidence_record_archived,
+    evidence_record_description,
+    evidence_record_hashes,
+    evidence_record_identification,
+    evidence_release_claim,
+)
+from workers import archive, describe, identify, perceptual
 
 
 def worker_agent(worker_name: str) -> Agent:
@@ -37,27 +50,27 @@ def local_path(storage, key: str) -> Iterator[str]:
 
 def process(item_id: int, *, agent: Agent) -> str:
     """Processes the item if this worker can claim it; returns the item's resulting status."""
-    claim = services.evidence_claim(item_id=item_id)
+    claim = evidence_claim(item_id=item_id)
     if claim is None:
         return "not claimed"
     item, token = claim
     try:
         return _process_claimed(item, token, agent)
     except BaseException:
-        services.evidence_release_claim(item_id=item_id, token=token)
+        evidence_release_claim(item_id=item_id, token=token)
         raise
 
 
 def _process_claimed(item: EvidenceItem, token, agent: Agent) -> str:
     with local_path(storages["intake"], item.intake_key) as path:
         digests = hashing.digest_file(path, ["sha256", *settings.SLID_DIGESTS])
-        item = services.evidence_record_hashes(item=item, agent=agent, size=digests.size, hexdigests=digests.hexdigests)
+        item = evidence_record_hashes(item=item, agent=agent, size=digests.size, hexdigests=digests.hexdigests)
         if item.status == EvidenceStatus.DUPLICATE:
-            services.evidence_finish_intake(item=item)
+            evidence_finish_intake(item=item)
             return item.status
 
         found = identify.identify_file(path, item.original_filename)
-        services.evidence_record_identification(
+        evidence_record_identification(
             item=item,
             agent=agent,
             media_type=found.media_type,
@@ -67,7 +80,7 @@ def _process_claimed(item: EvidenceItem, token, agent: Agent) -> str:
         )
         description = describe.describe_file(path, found.media_type, timeout=settings.SLID_TOOL_TIMEOUT_SECONDS)
         phash = perceptual.image_phash(path) if found.media_type.startswith("image/") else None
-        services.evidence_record_description(
+        evidence_record_description(
             item=item,
             agent=agent,
             metadata=description.metadata,
@@ -78,11 +91,11 @@ def _process_claimed(item: EvidenceItem, token, agent: Agent) -> str:
 
         key, stored_now = _store_in_archive(path, item.sha256)
         verified = _hash_archived(key)
-        if not services.evidence_record_archived(
+        if not evidence_record_archived(
             item=item, agent=agent, token=token, archive_key=key, verified_sha256=verified, stored_now=stored_now
         ):
             return "claimed by another worker"
-    services.evidence_finish_intake(item=item)
+    evidence_finish_intake(item=item)
     item.refresh_from_db(fields=["status"])
     return item.status
 
@@ -118,13 +131,13 @@ def _write_package(contents: ExportContents, folder: str, progress) -> tuple[str
 def fixity_check_due(*, agent: Agent, limit: int) -> tuple[int, int]:
     """Re-hashes the archived copies checked longest ago; returns (checked, failed)."""
     checked = failed = 0
-    for item in selectors.evidence_fixity_due(limit=limit):
+    for item in evidence_fixity_due(limit=limit):
         try:
             sha256, error = _hash_archived(item.archive_key), ""
         except OSError as problem:
             sha256, error = None, f"The archived copy could not be read: {problem}"
         checked += 1
-        if not services.evidence_record_fixity(item=item, agent=agent, sha256=sha256, error=error):
+        if not evidence_record_fixity(item=item, agent=agent, sha256=sha256, error=error):
             failed += 1
     return checked, failed
 
@@ -132,7 +145,7 @@ def fixity_check_due(*, agent: Agent, limit: int) -> tuple[int, int]:
 def build_export(export_id: int, *, agent: Agent) -> str:
     """Builds the package: each evidence file is read from the archive and checked against its
     recorded SHA-256 on the way; a mismatch stops the export, and nothing bad is ever shipped."""
-    export = services.export_claim(export_id=export_id)
+    export = export_claim(export_id=export_id)
     if export is None:
         return "not claimed"
     try:
@@ -143,16 +156,16 @@ def build_export(export_id: int, *, agent: Agent) -> str:
             percent = done * 100 // max(total, 1)
             if percent > reported["percent"]:
                 reported["percent"] = percent
-                services.export_set_progress(export_id=export_id, percent=percent)
+                export_set_progress(export_id=export_id, percent=percent)
 
         key, layout = _write_package(contents, f"{export.case.public_id}/{contents.bag_name}", progress)
-        services.export_mark_ready(
+        export_mark_ready(
             export=export, agent=agent, items=contents.items, package_key=key, sha256=layout.sha256, size=layout.size
         )
         return "ready"
     except packaging.DigestMismatch as mismatch:
-        services.export_mark_failed(export_id=export_id, reason=str(mismatch), agent=agent, damaged_ern=mismatch.label)
+        export_mark_failed(export_id=export_id, reason=str(mismatch), agent=agent, damaged_ern=mismatch.label)
         return "failed"
     except Exception as error:
-        services.export_mark_failed(export_id=export_id, reason=f"{type(error).__name__}: {error}", agent=agent)
+        export_mark_failed(export_id=export_id, reason=f"{type(error).__name__}: {error}", agent=agent)
         raise

@@ -5,7 +5,9 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from evidence import selectors, services
+from evidence.selectors.items import evidence_fixity_batch_size
+from evidence.services.packages import export_sweep_stuck
+from evidence.services.processing import evidence_mark_failed, evidence_sweep_stuck
 from workers import pipeline
 
 logger = logging.getLogger(__name__)
@@ -20,7 +22,7 @@ def process_evidence(self, item_id: int) -> str:
         retries = self.request.retries
         if retries >= settings.SLID_PROCESSING_MAX_RETRIES:
             logger.exception("Evidence %s failed after %s attempts", item_id, retries + 1)
-            services.evidence_mark_failed(item_id=item_id, agent=agent, reason=f"{type(error).__name__}: {error}")
+            evidence_mark_failed(item_id=item_id, agent=agent, reason=f"{type(error).__name__}: {error}")
             return "failed"
         # The claim was given back; try again later, waiting longer each time.
         raise self.retry(exc=error, countdown=min(30 * 2**retries, 3600)) from error
@@ -28,12 +30,12 @@ def process_evidence(self, item_id: int) -> str:
 
 @shared_task(acks_late=True)
 def sweep_stuck_evidence() -> dict[str, list[int]]:
-    return {"evidence": services.evidence_sweep_stuck(), "exports": services.export_sweep_stuck()}
+    return {"evidence": evidence_sweep_stuck(), "exports": export_sweep_stuck()}
 
 
 @shared_task(acks_late=True)
 def fixity_check() -> dict[str, int]:
-    limit = selectors.evidence_fixity_batch_size()
+    limit = evidence_fixity_batch_size()
     checked, failed = pipeline.fixity_check_due(agent=pipeline.worker_agent("fixity"), limit=limit)
     return {"checked": checked, "failed": failed}
 

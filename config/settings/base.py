@@ -171,7 +171,7 @@ CELERY_TIMEZONE = "UTC"
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "api.authentication.ExpiringTokenAuthentication",
+        "api.auth.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every route's rule is in api.access.ACCESS; a route missing there is refused.

@@ -1,6 +1,6 @@
 import pytest
 
-from evidence.access import Role
+from evidence.models import Role
 from tests.factories import UserFactory
 from tests.workers.helpers import archived_item
 

@@ -12,8 +12,11 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from api.access import ACCESS, AUTHENTICATED, EXPORTER, PUBLIC, STAFF
-from evidence import services
-from evidence.access import Action, Role, role_allows
+from evidence.models import Role
+from evidence.selectors.access import Action, role_allows
+from evidence.services.packages import export_request
+from evidence.services.record import allegation_create, person_create, unit_create
+from evidence.services.witnesses import protected_person_create
 from tests.factories import UserFactory, make_area, make_incident
 from tests.workers.helpers import archived_item
 from workers import pipeline
@@ -80,18 +83,18 @@ def world(case_a, case_b):
     users["newcomer"] = UserFactory(username="newcomer")
     lead = users[Role.LEAD]
     incident = make_incident(case_a)
-    person = services.person_create(actor=lead, case=case_a, full_name="Ivan Petrov")
-    unit = services.unit_create(actor=lead, case=case_a, name="Brigade")
-    allegation = services.allegation_create(actor=lead, case=case_a, incident=incident, person=person, role="present")
+    person = person_create(actor=lead, case=case_a, full_name="Ivan Petrov")
+    unit = unit_create(actor=lead, case=case_a, name="Brigade")
+    allegation = allegation_create(actor=lead, case=case_a, incident=incident, person=person, role="present")
     item = archived_item(case_a, lead, b"testimony", name="statement.txt", incidents=[incident])
-    export = services.export_request(actor=lead, case=case_a, evidence=[item])
+    export = export_request(actor=lead, case=case_a, evidence=[item])
     pipeline.build_export(export.pk, agent=pipeline.worker_agent("test"))
     return World(
         case=case_a, other_case=case_b, users=users, incident=incident, spare_incident=make_incident(case_a),
         person=person, unit=unit, allegation=allegation, item=item, export=export,
         area=make_area("Kyivska", (29.0, 49.0, 32.0, 51.5)),
-        witness=services.protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "W"}),
-        victim=services.protected_person_create(actor=lead, case=case_a, kind="victim", identity={"full_name": "V"}),
+        witness=protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "W"}),
+        victim=protected_person_create(actor=lead, case=case_a, kind="victim", identity={"full_name": "V"}),
     )  # fmt: skip
 
 

@@ -1,7 +1,6 @@
 import pytest
 
-from evidence.access import Role
-from evidence.models import AuditEntry, Case, CaseMembership
+from evidence.models import AuditEntry, Case, CaseMembership, Role
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,6 @@
 import pytest
 
-from evidence.access import Role
-from evidence.models import Confidentiality
+from evidence.models import Confidentiality, Role
 from tests.workers.helpers import archived_item
 
 pytestmark = pytest.mark.django_db

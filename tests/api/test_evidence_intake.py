@@ -1,8 +1,7 @@
 import pytest
 from django.core.files.storage import storages
 
-from evidence.access import Role
-from evidence.models import CustodyEntry, EvidenceItem
+from evidence.models import CustodyEntry, EvidenceItem, Role
 from tests.factories import make_incident
 from tests.media import photo_bytes
 
@@ -124,11 +123,11 @@ def test_a_file_name_with_a_nul_character_is_refused(case_a, member_of):
     # Django's upload parser already strips non-printable characters; other callers meet the service's rule.
     from django.core.files.base import ContentFile
 
-    from evidence import services
     from evidence.errors import DomainError
+    from evidence.services.intake import evidence_receive
 
     with pytest.raises(DomainError, match="NUL character") as error:
-        services.evidence_receive(
+        evidence_receive(
             actor=member_of(case_a), case=case_a, upload=ContentFile(b"bytes"), original_filename="photo\x00.jpg"
         )
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.apps import apps
 
-from evidence.access import Role
+from evidence.models import Role
 from tests.factories import UserFactory, make_incident
 from tests.workers.helpers import archived_item
 

@@ -3,9 +3,8 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.gis.geos import LineString, Point, Polygon
 
-from evidence import services
-from evidence.access import Role
-from evidence.models import AllegationRole, Incident, IncidentStatus
+from evidence.models import AllegationRole, Incident, IncidentStatus, Role
+from evidence.services.record import allegation_create, person_create, unit_create
 from tests.factories import make_area, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -181,17 +180,15 @@ def test_crime_is_repeatable_and_matches_any(analyst, case_a):
 
 
 def test_suspect_and_unit_with_subordinates(analyst, case_a):
-    army = services.unit_create(actor=None, case=case_a, name="Army")
-    brigade = services.unit_create(actor=None, case=case_a, name="Brigade", parent=army)
-    battalion = services.unit_create(actor=None, case=case_a, name="Battalion", parent=brigade)
-    soldier = services.person_create(actor=None, case=case_a, full_name="Ivan Petrov", unit=battalion)
+    army = unit_create(actor=None, case=case_a, name="Army")
+    brigade = unit_create(actor=None, case=case_a, name="Brigade", parent=army)
+    battalion = unit_create(actor=None, case=case_a, name="Battalion", parent=brigade)
+    soldier = person_create(actor=None, case=case_a, full_name="Ivan Petrov", unit=battalion)
     by_brigade = make_incident(case_a, title="by the brigade")
     by_soldier = make_incident(case_a, title="by the soldier")
     make_incident(case_a, title="unattributed")
-    services.allegation_create(
-        actor=None, case=case_a, incident=by_brigade, unit=brigade, role=AllegationRole.UNIT_IN_CONTROL
-    )
-    services.allegation_create(
+    allegation_create(actor=None, case=case_a, incident=by_brigade, unit=brigade, role=AllegationRole.UNIT_IN_CONTROL)
+    allegation_create(
         actor=None, case=case_a, incident=by_soldier, person=soldier, role=AllegationRole.DIRECT_PERPETRATOR
     )
 

@@ -1,7 +1,6 @@
 import pytest
 
-from evidence.access import Role
-from evidence.models import AuditEntry, Incident
+from evidence.models import AuditEntry, Incident, Role
 from tests.factories import make_area, make_incident
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 
-from evidence.access import Role
 from evidence.crimes import crimes
+from evidence.models import Role
 from tests.factories import UserFactory, make_area
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from evidence.access import Role
+from evidence.models import Role
 from tests.factories import CaseFactory, UserFactory, make_incident
 from tests.ports import free_port, wait_for_port
 from tests.workers.worker import ROOT, worker_environment

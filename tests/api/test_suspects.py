@@ -1,8 +1,7 @@
 import pytest
 
-from evidence import services
-from evidence.access import Role
-from evidence.models import Allegation, Person, Unit
+from evidence.models import Allegation, Person, Role, Unit
+from evidence.services.record import allegation_create, person_create, unit_create
 from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +18,7 @@ def names(response) -> list[str]:
 
 
 def test_an_investigator_records_a_suspect(investigator, case_a):
-    unit = services.unit_create(actor=None, case=case_a, name="64th Separate Motor Rifle Brigade")
+    unit = unit_create(actor=None, case=case_a, name="64th Separate Motor Rifle Brigade")
 
     response = investigator.post(
         "/api/v1/persons/",
@@ -56,24 +55,24 @@ BOTH_SCRIPTS = ["Azatbek Omurbekov", "Азатбек Омурбеков"]
     ],
 )
 def test_names_are_found_across_scripts_and_small_misspellings(investigator, case_a, query, expected):
-    services.person_create(actor=None, case=case_a, full_name="Азатбек Омурбеков")
-    services.person_create(actor=None, case=case_a, full_name="Azatbek Omurbekov")
-    services.person_create(actor=None, case=case_a, full_name="Ivan Sidorov")
+    person_create(actor=None, case=case_a, full_name="Азатбек Омурбеков")
+    person_create(actor=None, case=case_a, full_name="Azatbek Omurbekov")
+    person_create(actor=None, case=case_a, full_name="Ivan Sidorov")
 
     assert sorted(names(investigator.get("/api/v1/persons/", {"q": query}))) == expected
 
 
 def test_other_names_are_searched_too(investigator, case_a):
-    services.person_create(actor=None, case=case_a, full_name="Sergei Ivanov", other_names=["Сергій Іванов"])
+    person_create(actor=None, case=case_a, full_name="Sergei Ivanov", other_names=["Сергій Іванов"])
 
     assert names(investigator.get("/api/v1/persons/", {"q": "Сергій"})) == ["Sergei Ivanov"]
 
 
 def test_a_unit_page_shows_its_chain_up_and_subordinates_down(investigator, case_a):
-    army = services.unit_create(actor=None, case=case_a, name="Army", designation="military unit 1")
-    brigade = services.unit_create(actor=None, case=case_a, name="Brigade", parent=army)
-    battalion = services.unit_create(actor=None, case=case_a, name="Battalion", parent=brigade)
-    company = services.unit_create(actor=None, case=case_a, name="Company", parent=battalion)
+    army = unit_create(actor=None, case=case_a, name="Army", designation="military unit 1")
+    brigade = unit_create(actor=None, case=case_a, name="Brigade", parent=army)
+    battalion = unit_create(actor=None, case=case_a, name="Battalion", parent=brigade)
+    company = unit_create(actor=None, case=case_a, name="Company", parent=battalion)
 
     body = investigator.get(f"/api/v1/units/{brigade.pk}/").json()
 
@@ -89,8 +88,8 @@ def test_a_unit_page_shows_its_chain_up_and_subordinates_down(investigator, case
 
 
 def test_a_unit_cannot_be_placed_under_its_own_subordinate(investigator, case_a):
-    army = services.unit_create(actor=None, case=case_a, name="Army")
-    brigade = services.unit_create(actor=None, case=case_a, name="Brigade", parent=army)
+    army = unit_create(actor=None, case=case_a, name="Army")
+    brigade = unit_create(actor=None, case=case_a, name="Brigade", parent=army)
 
     response = investigator.patch(f"/api/v1/units/{army.pk}/", {"parent": brigade.pk}, format="json")
 
@@ -102,7 +101,7 @@ def test_a_unit_cannot_be_placed_under_its_own_subordinate(investigator, case_a)
 
 def test_an_allegation_links_a_suspect_to_an_incident_in_the_same_case(investigator, case_a):
     incident = make_incident(case_a)
-    person = services.person_create(actor=None, case=case_a, full_name="Ivan Petrov")
+    person = person_create(actor=None, case=case_a, full_name="Ivan Petrov")
 
     response = investigator.post(
         "/api/v1/allegations/",
@@ -119,7 +118,7 @@ def test_a_suspect_from_another_case_is_refused(client_for, member_of, case_a, c
     user = member_of(case_a, Role.INVESTIGATOR)
     case_b.memberships.create(user=user, role=Role.INVESTIGATOR)
     incident = make_incident(case_a)
-    foreign = services.person_create(actor=None, case=case_b, full_name="Someone Else")
+    foreign = person_create(actor=None, case=case_b, full_name="Someone Else")
 
     response = client_for(user).post(
         "/api/v1/allegations/",
@@ -134,7 +133,7 @@ def test_a_suspect_from_another_case_is_refused(client_for, member_of, case_a, c
 
 def test_a_suspect_of_a_case_you_cannot_see_does_not_exist(investigator, case_a, case_b):
     incident = make_incident(case_a)
-    hidden = services.person_create(actor=None, case=case_b, full_name="Hidden")
+    hidden = person_create(actor=None, case=case_b, full_name="Hidden")
 
     response = investigator.post(
         "/api/v1/allegations/", {"incident": incident.pk, "person": hidden.pk, "role": "present"}, format="json"
@@ -147,8 +146,8 @@ def test_a_suspect_of_a_case_you_cannot_see_does_not_exist(investigator, case_a,
 @pytest.mark.parametrize("payload", [{}, {"person": "both"}])
 def test_an_allegation_names_a_person_or_a_unit(investigator, case_a, payload):
     incident = make_incident(case_a)
-    person = services.person_create(actor=None, case=case_a, full_name="P")
-    unit = services.unit_create(actor=None, case=case_a, name="U")
+    person = person_create(actor=None, case=case_a, full_name="P")
+    unit = unit_create(actor=None, case=case_a, name="U")
     body = {"incident": incident.pk, "role": "present"}
     if payload:
         body |= {"person": person.pk, "unit": unit.pk}
@@ -161,9 +160,9 @@ def test_an_allegation_names_a_person_or_a_unit(investigator, case_a, payload):
 
 @pytest.mark.parametrize("path", ["persons", "units", "allegations"])
 def test_another_cases_suspects_are_invisible(client_for, member_of, case_a, case_b, path):
-    unit = services.unit_create(actor=None, case=case_b, name="U")
-    person = services.person_create(actor=None, case=case_b, full_name="P", unit=unit)
-    allegation = services.allegation_create(
+    unit = unit_create(actor=None, case=case_b, name="U")
+    person = person_create(actor=None, case=case_b, full_name="P", unit=unit)
+    allegation = allegation_create(
         actor=None, case=case_b, incident=make_incident(case_b), person=person, role="present"
     )
     obj = {"persons": person, "units": unit, "allegations": allegation}[path]

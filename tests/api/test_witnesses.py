@@ -5,9 +5,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from evidence import identity_crypto, services
-from evidence.access import Role
-from evidence.models import AuditEntry, ProtectedPerson
+from evidence import identity_crypto
+from evidence.models import AuditEntry, ProtectedPerson, Role
+from evidence.services.witnesses import identities_rotate_keys, protected_identity, protected_person_create
 
 IDENTITY = {
     "full_name": "Olena Kovalenko",
@@ -37,7 +37,7 @@ def test_witnesses_and_victims_are_known_by_pseudonyms(client_for, case_a, membe
 
 @pytest.mark.django_db(transaction=True)
 def test_a_raw_database_dump_shows_no_name(case_a, member_of, tmp_path):
-    services.protected_person_create(actor=member_of(case_a, Role.LEAD), case=case_a, kind="witness", identity=IDENTITY)
+    protected_person_create(actor=member_of(case_a, Role.LEAD), case=case_a, kind="witness", identity=IDENTITY)
     database = dj_database_url.parse(django_settings.DATABASE_URL)
     dump = subprocess.run(
         ["/usr/lib/postgresql/15/bin/pg_dump", "--data-only", "-h", database["HOST"], "-p", str(database["PORT"]),
@@ -55,7 +55,7 @@ def test_only_a_lead_or_a_named_member_reveals_and_every_reveal_is_audited(clien
     lead = member_of(case_a, Role.LEAD)
     analyst = member_of(case_a, Role.ANALYST)
     investigator = member_of(case_a, Role.INVESTIGATOR)
-    witness = services.protected_person_create(actor=lead, case=case_a, kind="witness", identity=IDENTITY)
+    witness = protected_person_create(actor=lead, case=case_a, kind="witness", identity=IDENTITY)
     url = f"/api/v1/witnesses/{witness.pk}/identity/"
 
     revealed = client_for(lead).get(url)
@@ -75,7 +75,7 @@ def test_only_a_lead_or_a_named_member_reveals_and_every_reveal_is_audited(clien
 @pytest.mark.django_db
 def test_a_reader_must_be_a_member_of_the_case(client_for, case_a, member_of):
     lead = member_of(case_a, Role.LEAD)
-    witness = services.protected_person_create(actor=lead, case=case_a, kind="witness", identity=IDENTITY)
+    witness = protected_person_create(actor=lead, case=case_a, kind="witness", identity=IDENTITY)
     stranger = member_of(case_a.__class__.objects.create(reference="UA-OTHER", title="Other"), Role.LEAD)
 
     response = client_for(lead).patch(f"/api/v1/witnesses/{witness.pk}/", {"readers": [stranger.pk]}, format="json")
@@ -88,17 +88,17 @@ def test_a_reader_must_be_a_member_of_the_case(client_for, case_a, member_of):
 def test_keys_rotate_and_old_identities_stay_readable(settings, case_a, member_of):
     old_key, new_key = identity_crypto.new_key(), identity_crypto.new_key()
     settings.SLID_IDENTITY_KEYS, settings.SLID_IDENTITY_KEY_ID = [f"old:{old_key}"], "old"
-    witness = services.protected_person_create(
+    witness = protected_person_create(
         actor=member_of(case_a, Role.LEAD), case=case_a, kind="witness", identity=IDENTITY
     )
     settings.SLID_IDENTITY_KEYS, settings.SLID_IDENTITY_KEY_ID = [f"new:{new_key}", f"old:{old_key}"], "new"
 
-    assert services.identities_rotate_keys() == 1
+    assert identities_rotate_keys() == 1
     settings.SLID_IDENTITY_KEYS = [f"new:{new_key}"]  # the old key can now go
 
     witness = ProtectedPerson.objects.get(pk=witness.pk)
     assert witness.identity_key_id == "new"
-    assert services.protected_identity(witness)["full_name"] == "Olena Kovalenko"
+    assert protected_identity(witness)["full_name"] == "Olena Kovalenko"
 
 
 @pytest.mark.django_db
@@ -106,18 +106,18 @@ def test_a_ciphertext_moved_to_another_record_does_not_decrypt(case_a, member_of
     from cryptography.exceptions import InvalidTag
 
     lead = member_of(case_a, Role.LEAD)
-    first = services.protected_person_create(actor=lead, case=case_a, kind="witness", identity=IDENTITY)
-    second = services.protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "X"})
+    first = protected_person_create(actor=lead, case=case_a, kind="witness", identity=IDENTITY)
+    second = protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "X"})
     ProtectedPerson.objects.filter(pk=second.pk).update(identity_sealed=first.identity_sealed)
 
     with pytest.raises(InvalidTag):
-        services.protected_identity(ProtectedPerson.objects.get(pk=second.pk))
+        protected_identity(ProtectedPerson.objects.get(pk=second.pk))
 
 
 @pytest.mark.django_db
 def test_incidents_and_evidence_refer_to_witnesses_by_pseudonym_only(client_for, case_a, member_of, upload):
     investigator = member_of(case_a, Role.INVESTIGATOR)
-    witness = services.protected_person_create(actor=investigator, case=case_a, kind="witness", identity=IDENTITY)
+    witness = protected_person_create(actor=investigator, case=case_a, kind="witness", identity=IDENTITY)
     client = client_for(investigator)
 
     incident = client.post(
@@ -140,7 +140,7 @@ def test_incidents_and_evidence_refer_to_witnesses_by_pseudonym_only(client_for,
 def test_a_witness_of_another_case_cannot_be_referred_to(client_for, case_a, case_b, member_of):
     user = member_of(case_a, Role.INVESTIGATOR)
     case_b.memberships.create(user=user, role=Role.INVESTIGATOR)
-    foreign = services.protected_person_create(actor=user, case=case_b, kind="witness", identity=IDENTITY)
+    foreign = protected_person_create(actor=user, case=case_b, kind="witness", identity=IDENTITY)
 
     response = client_for(user).post(
         "/api/v1/incidents/",

@@ -3,7 +3,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from evidence.models import AuditEntry
-from evidence.services import audit_record
+from evidence.services.audit import audit_record
 
 pytestmark = pytest.mark.django_db
 

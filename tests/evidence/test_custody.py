@@ -3,10 +3,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from evidence import services
 from evidence.agents import Agent
 from evidence.custody import GENESIS_HASH, entry_fields, entry_hash
 from evidence.models import CustodyEvent, EvidenceItem
+from evidence.services.custody import custody_append
+from evidence.services.intake import evidence_receive
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def item(case_a):
     from django.core.files.base import ContentFile
 
-    return services.evidence_receive(
+    return evidence_receive(
         actor=UserFactory(username="olena"),
         case=case_a,
         upload=ContentFile(b"evidence bytes"),
@@ -26,7 +27,7 @@ def item(case_a):
 
 def test_entries_chain_by_hash(item):
     agent = Agent.for_worker("test")
-    services.custody_append(item=item, event_type=CustodyEvent.HASHED, agent=agent, detail="hashed")
+    custody_append(item=item, event_type=CustodyEvent.HASHED, agent=agent, detail="hashed")
     first, second = item.custody.order_by("sequence")
 
     assert first.previous_hash == GENESIS_HASH
@@ -73,8 +74,8 @@ def test_verify_custody_passes_whole_chains(item, capsys):
 
 
 def test_verify_custody_reports_a_forged_entry(item, case_a, capsys):
-    services.custody_append(item=item, event_type=CustodyEvent.HASHED, agent=Agent.for_worker("t"), detail="ok")
-    services.custody_append(item=item, event_type=CustodyEvent.ACCESSED, agent=Agent.for_worker("t"), detail="ok")
+    custody_append(item=item, event_type=CustodyEvent.HASHED, agent=Agent.for_worker("t"), detail="ok")
+    custody_append(item=item, event_type=CustodyEvent.ACCESSED, agent=Agent.for_worker("t"), detail="ok")
     with connection.cursor() as cursor:  # a forger with the power to switch the trigger off
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE evidence_custodyentry DISABLE TRIGGER USER")
@@ -89,7 +90,7 @@ def test_verify_custody_reports_a_forged_entry(item, case_a, capsys):
 
 def test_verify_custody_reports_a_deleted_entry(item, capsys):
     for _ in range(2):
-        services.custody_append(item=item, event_type=CustodyEvent.ACCESSED, agent=Agent.for_worker("t"))
+        custody_append(item=item, event_type=CustodyEvent.ACCESSED, agent=Agent.for_worker("t"))
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE evidence_custodyentry DISABLE TRIGGER USER")

@@ -1,12 +1,12 @@
 from django.core.files.base import ContentFile
 
-from evidence import services
+from evidence.services.intake import evidence_receive
 from workers import pipeline
 
 
 def archived_item(case, user, content: bytes, name: str = "file.bin", **fields):
     """An item received and processed in this process (no broker), as the worker would."""
-    item = services.evidence_receive(
+    item = evidence_receive(
         actor=user, case=case, upload=ContentFile(content, name=name), original_filename=name, **fields
     )
     pipeline.process(item.pk, agent=pipeline.worker_agent("test"))

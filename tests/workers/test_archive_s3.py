@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.utils import timezone
 
-from evidence.storage import read_range
+from evidence.package.layout import read_range
 from tests.ports import free_port, wait_for_port
 from workers.archive import AlreadyArchived, archive_key
 

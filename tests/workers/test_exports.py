@@ -14,9 +14,11 @@ import bagit
 import pytest
 from django.core.files.storage import storages
 
-from evidence import services, storage
-from evidence.access import Role
-from evidence.models import AuditEntry, Export
+from evidence.models import AuditEntry, Export, Role
+from evidence.package import layout as package_layout
+from evidence.services.packages import export_request, export_sweep_stuck
+from evidence.services.record import allegation_create, person_create
+from evidence.services.witnesses import protected_person_create
 from tests.factories import make_incident
 from tests.workers.helpers import archived_item
 from workers import pipeline
@@ -32,8 +34,8 @@ def lead(case_a, member_of):
 @pytest.fixture
 def record(case_a, lead):
     incident = make_incident(case_a, title="Killings on Yablunska Street", crimes=["8(2)(a)(i)"])
-    person = services.person_create(actor=lead, case=case_a, full_name="Ivan Petrov")
-    services.allegation_create(actor=lead, case=case_a, incident=incident, person=person, role="direct_perpetrator")
+    person = person_create(actor=lead, case=case_a, full_name="Ivan Petrov")
+    allegation_create(actor=lead, case=case_a, incident=incident, person=person, role="direct_perpetrator")
     photo = archived_item(case_a, lead, b"photo bytes " * 5000, name="IMG_0042.jpg", incidents=[incident])
     statement = archived_item(case_a, lead, b"%PDF-1.4 statement", name="statement.pdf")
     return {"incident": incident, "photo": photo, "statement": statement}
@@ -46,8 +48,8 @@ def build(export: Export) -> Export:
 
 
 def package_bytes(export: Export) -> bytes:
-    layout = storage.stored_layout(export.package_key)
-    return b"".join(storage.package_chunks(layout, 0, export.size_bytes, on_mismatch=lambda *_: None))
+    layout = package_layout.stored_layout(export.package_key)
+    return b"".join(package_layout.package_chunks(layout, 0, export.size_bytes, on_mismatch=lambda *_: None))
 
 
 def package_of(export: Export, tmp_path: Path) -> tuple[Path, Path]:
@@ -103,7 +105,7 @@ def test_a_package_is_a_valid_bag_that_verifies_by_itself(client_for, lead, case
 
 
 def test_the_register_incidents_and_suspects_describe_the_selection(lead, case_a, record, tmp_path):
-    export = build(services.export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
+    export = build(export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
     _, bag = package_of(export, tmp_path)
 
     rows = list(csv.DictReader(io.StringIO((bag / "data" / "register.csv").read_text())))
@@ -126,7 +128,7 @@ def test_the_register_incidents_and_suspects_describe_the_selection(lead, case_a
 
 
 def test_every_exported_item_gets_an_exported_custody_entry_naming_the_package(lead, case_a, record):
-    export = build(services.export_request(actor=lead, case=case_a, evidence=[record["photo"]]))
+    export = build(export_request(actor=lead, case=case_a, evidence=[record["photo"]]))
 
     entry = record["photo"].custody.get(event_type="exported")
     assert entry.details["export"] == str(export.public_id)
@@ -135,7 +137,7 @@ def test_every_exported_item_gets_an_exported_custody_entry_naming_the_package(l
 
 @pytest.mark.parametrize("damage", ["change a byte of a file", "delete a custody line"])
 def test_a_damaged_package_fails_bagit_and_verify(lead, case_a, record, tmp_path, damage):
-    export = build(services.export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
+    export = build(export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
     _, bag_path = package_of(export, tmp_path)
     photo = record["photo"]
     if damage == "change a byte of a file":
@@ -165,7 +167,7 @@ def test_hostile_and_unicode_names_are_made_safe_and_kept_in_the_register(lead, 
         archived_item(case_a, lead, b"three", name=nfd),
         archived_item(case_a, lead, b"four", name="con\x01trol\nname.txt"),
     ]
-    export = build(services.export_request(actor=lead, case=case_a, evidence=items))
+    export = build(export_request(actor=lead, case=case_a, evidence=items))
     zip_path, bag_path = package_of(export, tmp_path)
 
     with zipfile.ZipFile(zip_path) as archive:
@@ -211,7 +213,7 @@ def test_two_profiles_give_different_registers(client_for, lead, case_a, record,
 
     headers = {}
     for profile in ("default", "icc-trial-chamber"):
-        export = build(services.export_request(actor=lead, case=case_a, evidence=[record["photo"]], profile=profile))
+        export = build(export_request(actor=lead, case=case_a, evidence=[record["photo"]], profile=profile))
         (tmp_path / profile).mkdir()
         _, bag = package_of(export, tmp_path / profile)
         headers[profile] = (bag / "data" / "register.csv").read_text().splitlines()[0]
@@ -232,7 +234,7 @@ def test_a_bad_profile_is_refused(client_for, lead, columns, reason):
 
 
 def test_a_legal_member_of_another_case_gets_404(client_for, member_of, case_a, case_b, lead, record):
-    export = build(services.export_request(actor=lead, case=case_a, evidence=[record["photo"]]))
+    export = build(export_request(actor=lead, case=case_a, evidence=[record["photo"]]))
     stranger = client_for(member_of(case_b, Role.LEGAL))
 
     assert stranger.get(f"/api/v1/exports/{export.pk}/").status_code == 404
@@ -265,7 +267,7 @@ def test_an_archive_copy_that_no_longer_matches_fails_the_export_and_is_recorded
     path.chmod(0o644)
     path.write_bytes(b"tampered")
 
-    export = build(services.export_request(actor=lead, case=case_a, evidence=[photo]))
+    export = build(export_request(actor=lead, case=case_a, evidence=[photo]))
 
     assert export.status == "failed"
     assert photo.ern in export.status_reason
@@ -274,7 +276,7 @@ def test_an_archive_copy_that_no_longer_matches_fails_the_export_and_is_recorded
 
 
 def test_the_package_downloads_with_ranges(client_for, lead, case_a, record):
-    export = build(services.export_request(actor=lead, case=case_a, evidence=[record["photo"]]))
+    export = build(export_request(actor=lead, case=case_a, evidence=[record["photo"]]))
     client = client_for(lead)
 
     whole = client.get(f"/api/v1/exports/{export.pk}/download/")
@@ -287,9 +289,9 @@ def test_the_package_downloads_with_ranges(client_for, lead, case_a, record):
 
 
 def test_any_range_of_the_package_is_the_same_bytes_as_the_whole(client_for, lead, case_a, record):
-    export = build(services.export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
+    export = build(export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
     whole = package_bytes(export)
-    layout = storage.stored_layout(export.package_key)
+    layout = package_layout.stored_layout(export.package_key)
     boundaries, offset = [], 0
     for segment in layout.segments:
         offset += segment.length
@@ -308,7 +310,7 @@ def test_any_range_of_the_package_is_the_same_bytes_as_the_whole(client_for, lea
 
 def test_every_member_crc_is_what_zlib_computes(lead, case_a, record, tmp_path):
     # Slid takes the CRC-32s with ISA-L's; a fresh interpreter checks them with zlib's.
-    export = build(services.export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
+    export = build(export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
     zip_path, _ = package_of(export, tmp_path)
 
     test = "import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).testzip())"
@@ -317,8 +319,8 @@ def test_every_member_crc_is_what_zlib_computes(lead, case_a, record, tmp_path):
 
 
 def test_the_exports_store_keeps_no_copy_of_the_evidence(lead, case_a, record):
-    export = build(services.export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
-    layout = storage.stored_layout(export.package_key)
+    export = build(export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
+    layout = package_layout.stored_layout(export.package_key)
 
     with storages["exports"].open(layout.structure_key, "rb") as structure:
         kept = structure.read()
@@ -329,14 +331,14 @@ def test_the_exports_store_keeps_no_copy_of_the_evidence(lead, case_a, record):
 
 def test_a_download_that_meets_a_damaged_original_breaks_off_before_the_file_is_whole(client_for, lead, case_a, record):
     photo = record["photo"]
-    export = build(services.export_request(actor=lead, case=case_a, evidence=[photo]))
+    export = build(export_request(actor=lead, case=case_a, evidence=[photo]))
     path = Path(storages["archive"].path(photo.archive_key))
     path.chmod(0o644)
     path.write_bytes(b"tampered".ljust(photo.size_bytes, b"!"))
 
     response = client_for(lead).get(f"/api/v1/exports/{export.pk}/download/")
     received = bytearray()
-    with pytest.raises(storage.DigestMismatch):
+    with pytest.raises(package_layout.DigestMismatch):
         for chunk in response.streaming_content:
             received += chunk
 
@@ -363,11 +365,11 @@ def test_an_export_left_building_by_a_dead_worker_is_queued_again(lead, case_a, 
 
     from django.utils import timezone
 
-    export = services.export_request(actor=lead, case=case_a, evidence=[record["photo"]])
+    export = export_request(actor=lead, case=case_a, evidence=[record["photo"]])
     Export.objects.filter(pk=export.pk).update(status="building", started_at=timezone.now() - timedelta(hours=9))
     settings.SLID_RECEIVED_STALE_SECONDS = 0
 
-    assert services.export_sweep_stuck() == [export.pk]
+    assert export_sweep_stuck() == [export.pk]
     assert build(export).status == "ready"
 
 
@@ -377,16 +379,14 @@ def test_witness_identifying_evidence_and_identities_go_only_where_a_lead_asked(
     identifying = archived_item(
         case_a, lead, b"face of the witness", confidentiality=Confidentiality.IDENTIFIES_WITNESS
     )
-    services.protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "Olena K."})
+    protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "Olena K."})
 
     chosen = [record["photo"], identifying]
-    plain = build(services.export_request(actor=lead, case=case_a, evidence=chosen))
+    plain = build(export_request(actor=lead, case=case_a, evidence=chosen))
     (tmp_path / "plain").mkdir()
     _, plain_bag = package_of(plain, tmp_path / "plain")
     full = build(
-        services.export_request(
-            actor=lead, case=case_a, evidence=[record["photo"], identifying], include_identities=True
-        )
+        export_request(actor=lead, case=case_a, evidence=[record["photo"], identifying], include_identities=True)
     )
     (tmp_path / "full").mkdir()
     _, full_bag = package_of(full, tmp_path / "full")

@@ -5,9 +5,8 @@ import time
 import pytest
 from django.test import override_settings
 
-from evidence import services
-from evidence.access import Role
-from evidence.models import EvidenceItem
+from evidence.models import EvidenceItem, Role
+from evidence.services.processing import evidence_sweep_stuck
 from tests.redis_server import RedisServer
 from tests.workers.worker import Worker, wait_for_status
 
@@ -54,7 +53,7 @@ def test_a_worker_killed_mid_hash_leaves_an_item_that_ends_archived(
     second = Worker(tmp_path / "second.log", CELERY_BROKER_URL=own_broker.url, SLID_PROCESSING_STALE_SECONDS="2")
     try:
         time.sleep(2.5)  # the first claim is now stale
-        assert item.pk in services.evidence_sweep_stuck()
+        assert item.pk in evidence_sweep_stuck()
         item = wait_for_status(item, {"archived", "failed"}, timeout=120)
     finally:
         second.stop()
@@ -78,7 +77,7 @@ def test_an_upload_while_the_broker_is_down_is_accepted_and_archived_when_it_ret
     own_broker.start()
     worker = Worker(tmp_path / "worker.log", CELERY_BROKER_URL=own_broker.url)
     try:
-        assert services.evidence_sweep_stuck() == [item.pk]
+        assert evidence_sweep_stuck() == [item.pk]
         item = wait_for_status(item, {"archived", "failed"}, timeout=60)
     finally:
         worker.stop()

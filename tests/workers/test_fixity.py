@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import storages
 
-from evidence import selectors
-from evidence.access import Role
+from evidence.models import Role
+from evidence.selectors.items import evidence_fixity_batch_size, evidence_fixity_due
 from tests.workers.helpers import archived_item
 from workers import pipeline
 
@@ -44,8 +44,8 @@ def test_fixity_runs_are_spread_so_each_item_is_checked_within_the_period(settin
     settings.SLID_FIXITY_DAYS = 1
     settings.SLID_FIXITY_RUN_MINUTES = 360  # four runs a day
 
-    assert selectors.evidence_fixity_batch_size() == 2  # 5 items over 4 runs, rounded up
-    first = list(selectors.evidence_fixity_due(limit=2))
+    assert evidence_fixity_batch_size() == 2  # 5 items over 4 runs, rounded up
+    first = list(evidence_fixity_due(limit=2))
     pipeline.fixity_check_due(agent=pipeline.worker_agent("fixity"), limit=2)
-    second = list(selectors.evidence_fixity_due(limit=2))
+    second = list(evidence_fixity_due(limit=2))
     assert not set(first) & set(second)

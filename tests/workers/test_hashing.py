@@ -1,7 +1,7 @@
 import hashlib
 import io
 
-from workers.hashing import digest_stream
+from evidence.hashing import digest_stream
 
 
 def test_parallel_digests_equal_hashlib_in_one_pass():

@@ -1,8 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from evidence.access import Role
-from evidence.models import EvidenceItem
+from evidence.models import EvidenceItem, Role
 from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db

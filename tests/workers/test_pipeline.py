@@ -10,8 +10,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.core.files.storage import storages
 
-from evidence.access import Role
-from evidence.models import EvidenceItem
+from evidence.models import EvidenceItem, Role
 from tests.factories import make_incident
 from tests.media import photo_bytes, resized, with_gps
 from tests.workers.worker import wait_for_status

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from evidence.services import user_ensure_admin
+from evidence.services.accounts import user_ensure_admin
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from evidence.models import Incident
-from evidence.services import incidents_assign_admin_areas
+from evidence.services.record import incidents_assign_admin_areas
 from geo.models import AdminArea
 from geo.services import AreaFieldMapping, AreaImportError, admin_areas_import, admin_areas_read
 

@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from evidence import services
 from evidence.incident_import import RowProblem, parse_row, read_rows
 from evidence.models import Case
+from evidence.services.record import incident_create
 
 
 class Command(BaseCommand):
@@ -39,5 +39,5 @@ class Command(BaseCommand):
             raise CommandError(f"{len(problems)} bad rows; nothing was imported.\n" + "\n".join(map(str, problems)))
         with transaction.atomic():
             for fields in tqdm(rows, desc="writing", unit=" incidents", **progress):
-                services.incident_create(actor=None, case=target, **fields)
+                incident_create(actor=None, case=target, **fields)
         self.stdout.write(self.style.SUCCESS(f"Imported {len(rows)} incidents into {target.reference}."))

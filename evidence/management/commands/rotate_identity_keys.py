@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from evidence.services import identities_rotate_keys
+from evidence.services.witnesses import identities_rotate_keys
 
 
 class Command(BaseCommand):

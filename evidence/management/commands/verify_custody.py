@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from evidence import selectors
 from evidence.models import EvidenceItem
+from evidence.selectors.custody import custody_first_broken_link
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         checked, broken = 0, []
         for item in items.iterator():
             checked += 1
-            problem = selectors.custody_first_broken_link(item=item)
+            problem = custody_first_broken_link(item=item)
             if problem:
                 sequence, reason = problem
                 broken.append(f"{item.ern}: entry {sequence}: {reason}")

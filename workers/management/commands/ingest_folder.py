@@ -5,9 +5,9 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from evidence import services
+from evidence.hashing import digest_file
 from evidence.models import Case, EvidenceItem
-from workers.hashing import digest_file
+from evidence.services.intake import evidence_receive
 
 
 class Command(BaseCommand):
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 skipped += 1
                 continue
             with path.open("rb") as handle:
-                services.evidence_receive(
+                evidence_receive(
                     actor=submitter,
                     case=target,
                     upload=File(handle, name=path.name),

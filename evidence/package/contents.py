@@ -1,5 +1,5 @@
 """What goes into a submission package, read from the record: the evidence files (by archive key)
-and the documents beside them. Packaging itself (the bag, the zip) is workers.packaging."""
+and the documents beside them. Packaging itself (the bag, the zip) is evidence.package.writer."""
 
 import csv
 import io
@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db.models import Q
 
 import config
-from evidence import register
 from evidence.crimes import crimes
 from evidence.custody import canonical_time, entry_fields
 from evidence.models import (
@@ -26,8 +25,9 @@ from evidence.models import (
     ProtectedPerson,
     Unit,
 )
+from evidence.package import register
 
-PACKAGE_FILES = Path(__file__).parent / "package"
+PACKAGE_FILES = Path(__file__).parent  # VERIFY.txt and verify.py, shipped in every package
 FORBIDDEN_CHARACTERS = set('<>:"/\\|?*')
 MAX_NAME_LENGTH = 180
 
@@ -147,7 +147,7 @@ def export_contents(export: Export) -> ExportContents:
 
 def _identities_json(export: Export) -> bytes:
     """The case's witnesses and victims with their identities: only when a lead asked (audited)."""
-    from evidence.services import protected_identity
+    from evidence.services.witnesses import protected_identity
 
     people = ProtectedPerson.objects.filter(case=export.case).order_by("kind", "pseudonym")
     document = [{"pseudonym": p.pseudonym, "kind": p.kind, **protected_identity(p)} for p in people]

@@ -6,7 +6,7 @@ from binascii import unhexlify
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from evidence.services import audit_record
+from evidence.services.audit import audit_record
 
 ISSUER = "Slid"
 

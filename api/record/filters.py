@@ -1,4 +1,4 @@
-"""One FilterSet per resource. Bad parameters answer 400 naming the parameter."""
+"""Filters of the record's lists: places, periods, crimes, suspects and units."""
 
 import django_filters
 from django.contrib.postgres.search import SearchQuery
@@ -7,37 +7,23 @@ from django.db.models import Q, QuerySet
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from api.serializers import DateOrDateTimeField
-from evidence import selectors
+from api.fields import DateOrDateTimeField
 from evidence.crimes import crimes
 from evidence.models import (
     Allegation,
     AllegationRole,
     AllegationStatus,
-    AuditEntry,
-    Case,
-    EvidenceItem,
-    EvidenceKind,
-    EvidenceStatus,
-    Export,
-    ExportStatus,
     Incident,
     IncidentStatus,
     Person,
-    ProtectedPerson,
     Unit,
 )
+from evidence.selectors.record import person_search, unit_ids_with_subordinates, unit_list
 from geo import selectors as geo_selectors
 from geo.models import AdminArea
 from geo.validation import GeometryError, parse_bbox, parse_point
 
 MAX_RADIUS_M = 2_000_000
-
-
-class CaseFilterSet(django_filters.FilterSet):
-    class Meta:
-        model = Case
-        fields = {"reference": ["exact"]}
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -82,11 +68,11 @@ class IncidentFilterSet(django_filters.FilterSet):
         return queryset.filter(allegations__person_id=value).distinct()
 
     def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        unit = selectors.unit_list(user=self.request.user).filter(pk=value).first()
+        unit = unit_list(user=self.request.user).filter(pk=value).first()
         if unit is None:
             raise ValidationError({"unit": [f"No unit {int(value)}."]})
         if self.form.cleaned_data.get("include_subordinates"):
-            unit_ids = selectors.unit_ids_with_subordinates(unit=unit)
+            unit_ids = unit_ids_with_subordinates(unit=unit)
         else:
             unit_ids = [unit.pk]
         # Incidents alleged against the unit itself or against people serving in it.
@@ -168,7 +154,7 @@ class PersonFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return selectors.person_search(queryset, text=value)
+        return person_search(queryset, text=value)
 
 
 class UnitFilterSet(django_filters.FilterSet):
@@ -208,43 +194,3 @@ class AdminAreaFilterSet(django_filters.FilterSet):
 
     def filter_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Q(name_uk__icontains=value) | Q(name_en__icontains=value) | Q(code=value))
-
-
-class EvidenceFilterSet(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="case_id")
-    incident = django_filters.NumberFilter(field_name="incident_links__incident_id")
-    status = django_filters.MultipleChoiceFilter(choices=EvidenceStatus.choices)
-    kind = django_filters.MultipleChoiceFilter(choices=EvidenceKind.choices)
-    sha256 = django_filters.CharFilter(field_name="sha256", lookup_expr="iexact")
-    ern = django_filters.CharFilter(field_name="ern")
-
-    class Meta:
-        model = EvidenceItem
-        fields: list[str] = []
-
-
-class ExportFilterSet(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="case_id")
-    status = django_filters.MultipleChoiceFilter(choices=ExportStatus.choices)
-
-    class Meta:
-        model = Export
-        fields: list[str] = []
-
-
-class AuditEntryFilterSet(django_filters.FilterSet):
-    case = django_filters.CharFilter(field_name="case__reference")
-    action = django_filters.CharFilter(field_name="action")
-
-    class Meta:
-        model = AuditEntry
-        fields: list[str] = []
-
-
-class ProtectedPersonFilterSet(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="case_id")
-    pseudonym = django_filters.CharFilter(field_name="pseudonym")
-
-    class Meta:
-        model = ProtectedPerson
-        fields: list[str] = []

@@ -17,9 +17,9 @@ from typing import BinaryIO
 from django.core.files.storage import storages
 from isal import isal_zlib
 
-from evidence.exports import ExportContents, ExportFile
-from evidence.storage import DigestMismatch, PackageLayout, Segment
-from workers.hashing import CHUNK_BYTES, DigestLane
+from evidence.hashing import CHUNK_BYTES, DigestLane
+from evidence.package.contents import ExportContents, ExportFile
+from evidence.package.layout import DigestMismatch, PackageLayout, Segment
 
 PAYLOAD_ALGORITHMS = ["sha256", "sha512"]
 

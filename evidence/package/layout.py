@@ -1,6 +1,6 @@
 """Reading stored bytes back: a range of a stored file, and a package from its layout.
 
-A package is kept as its layout, not as a second copy of the evidence (workers.packaging writes
+A package is kept as its layout, not as a second copy of the evidence (evidence.package.writer writes
 it): runs of its structure file (zip headers, documents, manifests) and references to archived
 originals. Reading it back reads the originals from the write-once archive again."""
 

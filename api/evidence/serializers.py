@@ -1,0 +1,102 @@
+"""Evidence items, uploads and custody entries as the API shows and accepts them."""
+
+from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
+
+from api.fields import DateOrDateTimeField, StrictSerializerMixin, UserCaseField, VisibleRelatedField
+from evidence.models import (
+    PREMIS_EVENT_TYPES,
+    Confidentiality,
+    CustodyEntry,
+    EvidenceItem,
+    EvidenceKind,
+    Incident,
+    ProtectedPerson,
+    SourceType,
+)
+from evidence.selectors.items import evidence_near_duplicates
+from evidence.selectors.record import incident_list
+from evidence.selectors.witnesses import protected_person_visible
+
+SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    """An evidence item as Slid knows it: what was submitted, and what the workers found."""
+
+    incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    captured_location = GeometryField(read_only=True)
+    received_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    near_duplicates = serializers.SerializerMethodField()
+    duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True)
+    pseudonyms = serializers.SerializerMethodField(help_text="The witnesses and victims it refers to.")
+
+    class Meta:
+        model = EvidenceItem
+        fields = [
+            "id", "public_id", "ern", "case", "incidents", "title", "description", "kind", "source_type", "source",
+            "source_url", "captured_at", "acquired_at", "confidentiality", "original_filename", "submitted_sha256",
+            "status", "status_reason", "sha256", "md5", "size_bytes", "digests", "media_type",
+            "media_type_mismatch", "metadata", "metadata_error", "captured_location", "incident_distances_m",
+            "duplicate_of", "near_duplicates", "archive_key", "last_verified_at", "fixity_failed_at", "received_at",
+            "received_by", "archived_at", "pseudonyms",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_pseudonyms(self, item: EvidenceItem) -> list[str]:
+        return sorted(person.pseudonym for person in item.protected_persons.all())
+
+    def get_near_duplicates(self, item: EvidenceItem) -> list[dict]:
+        return evidence_near_duplicates(item=item)
+
+
+class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
+    """multipart/form-data: the file and what the submitter knows about it."""
+
+    file = serializers.FileField(allow_empty_file=False, use_url=False)
+    case = UserCaseField()
+    incidents = VisibleRelatedField(selector=incident_list, model=Incident, many=True, required=False)
+    protected_persons = VisibleRelatedField(
+        selector=protected_person_visible, model=ProtectedPerson, many=True, required=False
+    )
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices, required=False)
+    source_type = serializers.ChoiceField(choices=SourceType.choices, required=False)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    source_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
+    captured_at = DateOrDateTimeField(required=False, allow_null=True)
+    acquired_at = DateOrDateTimeField(required=False, allow_null=True)
+    confidentiality = serializers.ChoiceField(choices=Confidentiality.choices, required=False)
+    sha256 = serializers.RegexField(
+        SHA256_PATTERN,
+        required=False,
+        allow_blank=True,
+        help_text="The SHA-256 you computed; a file whose hash differs is marked corrupt.",
+        error_messages={"invalid": "Expected 64 hexadecimal characters."},
+    )
+
+    def validate(self, attrs):
+        incidents = attrs.get("incidents", [])
+        for incident in incidents:
+            if incident.case_id != attrs["case"].pk:
+                raise serializers.ValidationError({"incidents": [f"Incident {incident.pk} belongs to another case."]})
+        return attrs
+
+
+class CustodyEntrySerializer(serializers.ModelSerializer):
+    premis_event_type = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustodyEntry
+        fields = [
+            "sequence", "event_type", "premis_event_type", "outcome", "detail", "details", "agent", "agent_details",
+            "occurred_at", "previous_hash", "entry_hash",
+        ]  # fmt: skip
+
+    def get_premis_event_type(self, entry: CustodyEntry) -> str:
+        return PREMIS_EVENT_TYPES[entry.event_type]
+
+
+class EvidenceLinkSerializer(StrictSerializerMixin, serializers.Serializer):
+    incident = VisibleRelatedField(selector=incident_list, model=Incident)

@@ -1,0 +1,106 @@
+"""Evidence: upload, read, chain of custody, download, links and retries."""
+
+from functools import partial
+
+from django.core.files.storage import storages
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from api.downloads import file_download
+from api.evidence.filters import EvidenceFilterSet
+from api.evidence.serializers import (
+    CustodyEntrySerializer,
+    EvidenceLinkSerializer,
+    EvidenceSerializer,
+    EvidenceUploadSerializer,
+)
+from api.parsers import SafeJSONParser
+from api.permissions import ensure_allowed, required_rule
+from evidence.package import layout as package_layout
+from evidence.selectors.access import user_may_download
+from evidence.selectors.custody import custody_entry_list
+from evidence.selectors.items import evidence_list
+from evidence.services.custody import evidence_record_access
+from evidence.services.intake import evidence_link_incident, evidence_receive
+from evidence.services.processing import evidence_retry
+
+
+class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Evidence files. Upload with multipart POST; workers hash, describe and archive each one, and every
+    step is written in the item's chain of custody (`custody/`). `download/` streams the archived original."""
+
+    serializer_class = EvidenceSerializer
+    filterset_class = EvidenceFilterSet
+    parser_classes = [MultiPartParser, SafeJSONParser]
+    ordering_fields = ["received_at", "ern"]
+
+    def get_queryset(self):
+        return evidence_list(user=self.request.user)
+
+    @extend_schema(request={"multipart/form-data": EvidenceUploadSerializer}, responses={201: EvidenceSerializer})
+    def create(self, request):
+        upload = EvidenceUploadSerializer(data=request.data, context=self.get_serializer_context())
+        upload.is_valid(raise_exception=True)
+        data = dict(upload.validated_data)
+        case, file = data.pop("case"), data.pop("file")
+        ensure_allowed(request.user, case, required_rule(request))
+        item = evidence_receive(
+            actor=request.user,
+            case=case,
+            upload=file,
+            original_filename=file.name,
+            incidents=data.pop("incidents", []),
+            submitted_sha256=data.pop("sha256", "").lower(),
+            **data,
+        )
+        return Response(EvidenceSerializer(item, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(responses=CustodyEntrySerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def custody(self, request, pk=None):
+        """The item's chain of custody, first entry first, each with the hash of the one before."""
+        entries = custody_entry_list(item=self.get_object())
+        return Response(CustodyEntrySerializer(entries, many=True).data)
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def download(self, request, pk=None):
+        """The archived original, as an attachment; `Range: bytes=…` requests get 206. Each download is recorded."""
+        item = self.get_object()
+        if not user_may_download(user=request.user, item=item):
+            self.permission_denied(request, message=f"Your role may not download {item.confidentiality} evidence.")
+        if not item.archive_key:
+            return Response({"detail": f"{item.ern} is {item.status}; it is not archived yet."}, status=409)
+        range_header = request.headers.get("Range")
+        evidence_record_access(actor=request.user, item=item, byte_range=range_header)
+        return file_download(
+            partial(package_layout.read_range, storages["archive"], item.archive_key),
+            size=item.size_bytes,
+            filename=item.original_filename,
+            content_type=item.media_type,
+            range_header=range_header,
+        )
+
+    @extend_schema(request=None, responses=EvidenceSerializer)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def retry(self, request, pk=None):
+        """Processes a failed item again."""
+        item = evidence_retry(actor=request.user, item=self.get_object())
+        return Response(EvidenceSerializer(item, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=EvidenceLinkSerializer, responses=EvidenceSerializer)
+    @action(detail=True, methods=["post"], url_path="incidents", filterset_class=None)
+    def link(self, request, pk=None):
+        """Links the item to another incident of its case (written in its chain of custody)."""
+        item = self.get_object()
+        link = EvidenceLinkSerializer(data=request.data, context=self.get_serializer_context())
+        link.is_valid(raise_exception=True)
+        evidence_link_incident(actor=request.user, item=item, incident=link.validated_data["incident"])
+        return Response(EvidenceSerializer(self.get_object(), context=self.get_serializer_context()).data)

@@ -1,0 +1,92 @@
+"""Serializer fields and mixins every subject shares: strict input (unknown fields are refused),
+dates that may be bare days, validated geometries, and references limited to the user's cases."""
+
+import json
+from datetime import datetime
+
+from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
+
+from evidence.dates import parse_moment
+from evidence.models import (
+    Case,
+)
+from evidence.selectors.cases import case_list
+from geo.validation import GeometryError, geometry_from_geojson
+
+
+class StrictSerializerMixin:
+    """Refuses fields the serializer does not know, so a misspelt field is an error, not a silent drop."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class DateOrDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time, or a bare date: the day's first moment (UTC), or its last with ``end_of_day``."""
+
+    def __init__(self, *, end_of_day: bool = False, **kwargs) -> None:
+        self.end_of_day = end_of_day
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        if isinstance(value, datetime):
+            return super().to_internal_value(value)
+        if not isinstance(value, str):
+            raise serializers.ValidationError("Expected an ISO 8601 date or date-time string.")
+        try:
+            return parse_moment(value, end_of_day=self.end_of_day)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+class ValidatedGeometryField(GeometryField):
+    """GeoJSON geometry in, checked by geo.validation: out-of-range coordinates and invalid shapes are refused.
+
+    Out, it uses the GeoJSON the database wrote when the selector annotated ``<field>_geojson``.
+    """
+
+    def get_attribute(self, instance):
+        precomputed = getattr(instance, f"{self.source}_geojson", None)
+        if precomputed is not None:
+            return json.loads(precomputed)
+        return super().get_attribute(instance)
+
+    def to_internal_value(self, value):
+        try:
+            return geometry_from_geojson(value)
+        except GeometryError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object from the requesting user's cases, found through the given selector.
+
+    ``model`` only tells the schema what the id refers to; the selector decides what is found."""
+
+    def __init__(self, *, selector, model, **kwargs) -> None:
+        self.selector = selector
+        super().__init__(queryset=model.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        return self.selector(user=self.context["request"].user)
+
+
+class UserCaseField(VisibleRelatedField):
+    """A case the requesting user is a member of; any other id reads as not existing."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(selector=case_list, model=Case, **kwargs)
+
+
+class CaseScopedSerializerMixin(StrictSerializerMixin):
+    """Objects stay in the case they were created in."""
+
+    def validate_case(self, case: Case) -> Case:
+        if self.instance is not None and case.pk != self.instance.case_id:
+            raise serializers.ValidationError("An object cannot be moved to another case.")
+        return case

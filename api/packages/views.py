@@ -1,0 +1,83 @@
+"""Court submission packages and the register profiles they are built with."""
+
+from functools import partial
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api.downloads import file_download
+from api.packages.filters import ExportFilterSet
+from api.packages.serializers import ExportProfileSerializer, ExportRequestSerializer, ExportSerializer
+from evidence.agents import Agent
+from evidence.models import ExportStatus
+from evidence.package import layout as package_layout
+from evidence.package import register
+from evidence.selectors.packages import export_list
+from evidence.services.audit import audit_record
+from evidence.services.packages import export_profile_create, export_record_damaged_original, export_request
+
+
+class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Court submission packages: BagIt bags in a zip, built by a worker. Only `legal` members and leads
+    export; only a lead may include witness identities."""
+
+    serializer_class = ExportSerializer
+    filterset_class = ExportFilterSet
+
+    def get_queryset(self):
+        return export_list(user=self.request.user)
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportSerializer})
+    def create(self, request):
+        selection = ExportRequestSerializer(data=request.data, context=self.get_serializer_context())
+        selection.is_valid(raise_exception=True)
+        export = export_request(actor=request.user, **selection.validated_data)
+        return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY}, filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def download(self, request, pk=None):
+        """The package (a zip); `Range: bytes=…` requests get 206."""
+        export = self.get_object()
+        if export.status != ExportStatus.READY:
+            return Response({"detail": f"The package is {export.status}, not ready."}, status=409)
+        audit_record(
+            actor=request.user,
+            case=export.case,
+            action="export.download",
+            target=export.public_id,
+            details={"range": request.headers.get("Range")},
+        )
+        layout = package_layout.stored_layout(export.package_key)
+
+        def on_mismatch(segment: package_layout.Segment, actual: str) -> None:
+            export_record_damaged_original(
+                export=export, archive_key=segment.archive_key, sha256=actual, agent=Agent.for_user(request.user)
+            )
+
+        return file_download(
+            partial(package_layout.package_chunks, layout, on_mismatch=on_mismatch),
+            size=export.size_bytes,
+            filename=f"slid-export-{export.public_id}.zip",
+            content_type="application/zip",
+            range_header=request.headers.get("Range"),
+        )
+
+
+class ExportProfileViewSet(viewsets.ViewSet):
+    """Register profiles: which columns data/register.csv has, in which order, with which date format.
+    `default` is built in; legal members and leads add others."""
+
+    @extend_schema(responses=ExportProfileSerializer(many=True))
+    def list(self, request):
+        return Response(ExportProfileSerializer(register.profiles(), many=True).data)
+
+    @extend_schema(request=ExportProfileSerializer, responses={201: ExportProfileSerializer})
+    def create(self, request):
+        profile = ExportProfileSerializer(data=request.data)
+        profile.is_valid(raise_exception=True)
+        created = export_profile_create(actor=request.user, **profile.validated_data)
+        return Response(ExportProfileSerializer(register.profile_from_model(created)).data, status=201)

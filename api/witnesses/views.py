@@ -1,0 +1,68 @@
+"""Witnesses and victims: pseudonyms for members, identities for the readers a lead names."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api.permissions import ensure_allowed, required_rule
+from api.witnesses.filters import ProtectedPersonFilterSet
+from api.witnesses.serializers import (
+    IdentitySerializer,
+    ProtectedPersonCreateSerializer,
+    ProtectedPersonSerializer,
+    ProtectedPersonUpdateSerializer,
+)
+from evidence.models import ProtectedKind
+from evidence.selectors.witnesses import protected_person_list
+from evidence.services.witnesses import protected_identity_reveal, protected_person_create, protected_person_update
+
+
+class ProtectedPersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Witnesses or victims of a case, known by pseudonym. Investigators record them; leads change
+    them and name who else may reveal an identity; every reveal is in the audit log."""
+
+    kind: str
+    serializer_class = ProtectedPersonSerializer
+    filterset_class = ProtectedPersonFilterSet
+
+    def get_queryset(self):
+        return protected_person_list(user=self.request.user, kind=self.kind)
+
+    @extend_schema(request=ProtectedPersonCreateSerializer, responses={201: ProtectedPersonSerializer})
+    def create(self, request):
+        data = ProtectedPersonCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        case, readers = fields.pop("case"), fields.pop("readers", [])
+        ensure_allowed(request.user, case, required_rule(request))
+        person = protected_person_create(
+            actor=request.user, case=case, kind=self.kind, identity=fields, readers=readers
+        )
+        return Response(ProtectedPersonSerializer(person).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ProtectedPersonUpdateSerializer, responses=ProtectedPersonSerializer)
+    def partial_update(self, request, pk=None):
+        person = self.get_object()
+        data = ProtectedPersonUpdateSerializer(data=request.data, partial=True, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        readers = fields.pop("readers", None)
+        protected_person_update(actor=request.user, person=person, identity=fields, readers=readers)
+        return Response(ProtectedPersonSerializer(self.get_object()).data)
+
+    @extend_schema(responses=IdentitySerializer, filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def identity(self, request, pk=None):
+        """Who this person is: for leads, and for members a lead named. The reveal is audited."""
+        person = self.get_object()
+        identity = protected_identity_reveal(actor=request.user, person=person)
+        return Response(IdentitySerializer({**identity, "pseudonym": person.pseudonym}).data)
+
+
+class WitnessViewSet(ProtectedPersonViewSet):
+    kind = ProtectedKind.WITNESS
+
+
+class VictimViewSet(ProtectedPersonViewSet):
+    kind = ProtectedKind.VICTIM

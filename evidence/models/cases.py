@@ -1,0 +1,64 @@
+"""Cases, their members and their roles."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.core.validators import RegexValidator
+from django.utils import timezone
+
+CASE_REFERENCE_VALIDATOR = RegexValidator(
+    r"^[A-Z0-9]+(-[A-Z0-9]+)*$",
+    "Use capital letters, digits and single hyphens, e.g. UA-2022-BUCHA.",
+)
+
+
+class Case(models.Model):
+    """The unit of need-to-know: people see what belongs to the cases they are members of."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=64, unique=True, validators=[CASE_REFERENCE_VALIDATOR])
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="CaseMembership", through_fields=("case", "user"), related_name="cases"
+    )
+    # The number of the case's last evidence item, for its ERN (reference-000123).
+    evidence_counter = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["reference"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Role(models.TextChoices):
+    LEAD = "lead", "Lead"
+    INVESTIGATOR = "investigator", "Investigator"
+    ANALYST = "analyst", "Analyst"
+    LEGAL = "legal", "Legal"
+
+
+class CaseMembership(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="case_memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["case", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="membership_one_per_user_and_case"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} in {self.case}"

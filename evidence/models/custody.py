@@ -1,0 +1,71 @@
+"""The chain of custody: one hash-linked entry per event in an evidence item's life (PREMIS events)."""
+
+import pgtrigger
+from django.conf import settings
+from django.contrib.gis.db import models
+
+from evidence.models.items import EvidenceItem
+
+
+class CustodyEvent(models.TextChoices):
+    RECEIVED = "received", "Received"
+    HASHED = "hashed", "Hashed"
+    IDENTIFIED = "identified", "Identified"
+    DESCRIBED = "described", "Described"
+    DUPLICATE_FOUND = "duplicate_found", "Duplicate found"
+    ARCHIVED = "archived", "Archived"
+    VERIFIED = "verified", "Verified"
+    ACCESSED = "accessed", "Accessed"
+    LINKED = "linked", "Linked to an incident"
+    EXPORTED = "exported", "Exported"
+    FIXITY_CHECK = "fixity_check", "Fixity check"
+    FAILED = "failed", "Processing failed"
+
+
+# The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
+PREMIS_EVENT_TYPES = {
+    CustodyEvent.RECEIVED: "ingestion start",
+    CustodyEvent.HASHED: "message digest calculation",
+    CustodyEvent.IDENTIFIED: "format identification",
+    CustodyEvent.DESCRIBED: "metadata extraction",
+    CustodyEvent.DUPLICATE_FOUND: "validation",
+    CustodyEvent.ARCHIVED: "replication",
+    CustodyEvent.VERIFIED: "fixity check",
+    CustodyEvent.ACCESSED: "dissemination",
+    CustodyEvent.LINKED: "metadata modification",
+    CustodyEvent.EXPORTED: "dissemination",
+    CustodyEvent.FIXITY_CHECK: "fixity check",
+    CustodyEvent.FAILED: "ingestion end",
+}
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    WARNING = "warning", "Warning"
+    FAILURE = "failure", "Failure"
+
+
+class CustodyEntry(models.Model):
+    """One event in an evidence item's life. Entries chain by hash; the database refuses to change them."""
+
+    evidence = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="custody")
+    sequence = models.PositiveIntegerField()
+    event_type = models.CharField(max_length=20, choices=CustodyEvent.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    detail = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    agent = models.CharField(max_length=300, help_text="user:<username> or worker:<name>@<host>")
+    agent_details = models.JSONField(default=dict, blank=True, help_text="host, tool versions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    occurred_at = models.DateTimeField()
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["evidence", "sequence"]
+        verbose_name_plural = "custody entries"
+        constraints = [models.UniqueConstraint(fields=["evidence", "sequence"], name="custody_sequence_once")]
+        triggers = [pgtrigger.Protect(name="custody_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id}#{self.sequence} {self.event_type}"

@@ -1,0 +1,131 @@
+"""Evidence items and their links to incidents."""
+
+import uuid
+
+import pgtrigger
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.utils import timezone
+
+from evidence.models.cases import Case
+from evidence.models.record import Incident
+
+
+class EvidenceKind(models.TextChoices):
+    PHOTO = "photo", "Photo"
+    VIDEO = "video", "Video"
+    AUDIO = "audio", "Audio"
+    DOCUMENT = "document", "Document"
+    TESTIMONY = "testimony", "Testimony"
+    OTHER = "other", "Other"
+
+
+class SourceType(models.TextChoices):
+    WITNESS = "witness", "Witness"
+    OPEN_SOURCE = "open_source", "Open source"
+    FORENSIC = "forensic", "Forensic"
+    OFFICIAL = "official", "Official"
+    OTHER = "other", "Other"
+
+
+class EvidenceStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSING = "processing", "Processing"
+    ARCHIVED = "archived", "Archived"
+    DUPLICATE = "duplicate", "Duplicate"
+    FAILED = "failed", "Failed"
+    CORRUPT = "corrupt", "Corrupt"
+
+
+class Confidentiality(models.TextChoices):
+    PUBLIC = "public", "Public"
+    RESTRICTED = "restricted", "Restricted"
+    CONFIDENTIAL = "confidential", "Confidential"
+    IDENTIFIES_WITNESS = "identifies_witness", "Identifies a witness"
+
+
+HASHES_SET = pgtrigger.Q(old__sha256__isnull=False)
+
+
+HASHES_CHANGED = (
+    pgtrigger.Q(old__sha256__df=pgtrigger.F("new__sha256"))
+    | pgtrigger.Q(old__md5__df=pgtrigger.F("new__md5"))
+    | pgtrigger.Q(old__size_bytes__df=pgtrigger.F("new__size_bytes"))
+)
+
+
+class EvidenceItem(models.Model):
+    """One file as it was submitted, and everything learnt about it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
+    ern = models.CharField("evidence reference number", max_length=80, unique=True, editable=False)
+    incidents = models.ManyToManyField(Incident, through="EvidenceIncidentLink", related_name="evidence", blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=10, choices=EvidenceKind.choices, default=EvidenceKind.OTHER)
+    source_type = models.CharField(max_length=12, choices=SourceType.choices, default=SourceType.OTHER)
+    source = models.TextField(blank=True)
+    source_url = models.URLField(max_length=2000, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
+    acquired_at = models.DateTimeField(null=True, blank=True)
+    confidentiality = models.CharField(
+        max_length=20, choices=Confidentiality.choices, default=Confidentiality.RESTRICTED
+    )
+    original_filename = models.CharField(max_length=1000)
+    protected_persons = models.ManyToManyField("ProtectedPerson", blank=True, related_name="evidence")
+    submitted_sha256 = models.CharField(max_length=64, blank=True, help_text="The hash the submitter computed.")
+
+    status = models.CharField(max_length=12, choices=EvidenceStatus.choices, default=EvidenceStatus.RECEIVED)
+    status_reason = models.TextField(blank=True)
+    intake_key = models.CharField(max_length=500, blank=True)
+    archive_key = models.CharField(max_length=200, blank=True)
+    # Set once by the worker; the database refuses to change them afterwards.
+    sha256 = models.CharField(max_length=64, blank=True, null=True, db_index=True)
+    md5 = models.CharField(max_length=32, blank=True, null=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    digests = models.JSONField(default=dict, blank=True, help_text="Every digest computed, by algorithm.")
+    media_type = models.CharField(max_length=200, blank=True)
+    media_type_mismatch = models.BooleanField(default=False)
+    metadata = models.JSONField(default=dict, blank=True)
+    metadata_error = models.TextField(blank=True)
+    captured_location = models.PointField(srid=4326, null=True, blank=True)
+    incident_distances_m = models.JSONField(default=dict, blank=True)
+    duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    perceptual_hash = models.CharField(max_length=16, blank=True)
+
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    fixity_failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name_plural = "evidence items"
+        indexes = [
+            models.Index(fields=["status", "claimed_at"], name="evidence_status_claimed"),
+            models.Index(fields=["case", "sha256"], name="evidence_case_sha256"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="evidence_never_deleted", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="evidence_hashes_set_once", operation=pgtrigger.Update, condition=HASHES_SET & HASHES_CHANGED
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.ern
+
+
+class EvidenceIncidentLink(models.Model):
+    evidence = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="incident_links")
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="evidence_links")
+    linked_at = models.DateTimeField(default=timezone.now, editable=False)
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["evidence", "incident"], name="evidence_link_once")]

@@ -1,0 +1,66 @@
+"""Court submission packages and the register profiles they are built with."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import Q
+from django.utils import timezone
+
+from evidence.models.cases import Case
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    BUILDING = "building", "Building"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ExportProfile(models.Model):
+    """The columns of a package's evidence register, as one chamber's e-Court protocol wants them.
+    The built-in "default" profile lives in evidence.register; these are the ones teams add."""
+
+    name = models.SlugField(max_length=64, unique=True)
+    description = models.TextField(blank=True)
+    # [{"column": "Evidence number", "field": "ern", "date_format": "%d/%m/%Y"}, …] in order.
+    columns = models.JSONField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Export(models.Model):
+    """A request for a submission package and, once built, the package itself."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="exports")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    incident_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    evidence_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    profile = models.CharField(max_length=64, default="default")
+    include_identities = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    status_reason = models.TextField(blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    item_count = models.PositiveIntegerField(default=0)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    # The package's layout in the exports store: the package is read back from it (evidence.package.layout).
+    package_key = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(progress__lte=100), name="export_progress_at_most_100")]
+
+    def __str__(self) -> str:
+        return f"export {self.public_id}"

@@ -1,0 +1,42 @@
+"""Witnesses and victims, known by pseudonym; their identities are kept encrypted."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.utils import timezone
+
+from evidence.models.cases import Case
+
+
+class ProtectedKind(models.TextChoices):
+    WITNESS = "witness", "Witness"
+    VICTIM = "victim", "Victim"
+
+
+PSEUDONYM_PREFIX = {ProtectedKind.WITNESS: "W", ProtectedKind.VICTIM: "V"}
+
+
+IDENTITY_FIELDS = ("full_name", "date_of_birth", "contact", "address", "protective_measures", "consent")
+
+
+class ProtectedPerson(models.Model):
+    """A witness or victim, known everywhere by a pseudonym (W-0042). Who they are is encrypted;
+    the database holds only ciphertext and the id of the key (evidence.identity_crypto)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="protected_persons")
+    kind = models.CharField(max_length=8, choices=ProtectedKind.choices)
+    pseudonym = models.CharField(max_length=16)
+    identity_key_id = models.CharField(max_length=64)
+    identity_sealed = models.BinaryField()
+    readers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["case", "pseudonym"]
+        constraints = [models.UniqueConstraint(fields=["case", "pseudonym"], name="pseudonym_once_per_case")]
+
+    def __str__(self) -> str:
+        return self.pseudonym

@@ -1,0 +1,73 @@
+"""Writes to cases and their membership. A case always keeps at least one lead."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from evidence.errors import DomainError
+from evidence.models import (
+    Case,
+    CaseMembership,
+    Role,
+)
+from evidence.services.audit import audit_record
+from evidence.services.common import apply_changes
+
+
+@transaction.atomic
+def case_create(*, actor: AbstractBaseUser, reference: str, title: str, description: str = "") -> Case:
+    """Creates a case; its creator becomes the first lead."""
+    if Case.objects.filter(reference=reference).exists():
+        raise DomainError(f"A case with reference {reference} already exists.", field="reference")
+    case = Case.objects.create(reference=reference, title=title, description=description, created_by=actor)
+    CaseMembership.objects.create(case=case, user=actor, role=Role.LEAD, added_by=actor)
+    audit_record(actor=actor, case=case, action="case.create", target=case, details={"title": title})
+    return case
+
+
+@transaction.atomic
+def case_update(*, actor: AbstractBaseUser, case: Case, **changes: Any) -> Case:
+    changed = apply_changes(case, changes, {"title", "description"})
+    case.save()
+    audit_record(actor=actor, case=case, action="case.update", target=case, details=changed)
+    return case
+
+
+@transaction.atomic
+def case_member_add(
+    *, actor: AbstractBaseUser, case: Case, user: AbstractBaseUser, role: str
+) -> tuple[CaseMembership, bool]:
+    """Adds ``user`` to the case, or changes the role of a member. Returns (membership, created)."""
+    membership = CaseMembership.objects.select_for_update().filter(case=case, user=user).first()
+    if membership is None:
+        membership = CaseMembership.objects.create(case=case, user=user, role=role, added_by=actor)
+        audit_record(actor=actor, case=case, action="member.add", target=user, details={"role": role})
+        return membership, True
+    if membership.role == Role.LEAD and role != Role.LEAD:
+        _ensure_another_lead(case=case, user=user)
+    previous = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        actor=actor, case=case, action="member.change_role", target=user, details={"from": previous, "to": role}
+    )
+    return membership, False
+
+
+@transaction.atomic
+def case_member_remove(*, actor: AbstractBaseUser, case: Case, user: AbstractBaseUser) -> None:
+    membership = CaseMembership.objects.select_for_update().filter(case=case, user=user).first()
+    if membership is None:
+        raise DomainError(f"User {user.pk} is not a member of {case.reference}.", field="user")
+    if membership.role == Role.LEAD:
+        _ensure_another_lead(case=case, user=user)
+    membership.delete()
+    audit_record(actor=actor, case=case, action="member.remove", target=user, details={"role": membership.role})
+
+
+def _ensure_another_lead(*, case: Case, user: AbstractBaseUser) -> None:
+    # Lock every lead row so two leads cannot remove each other at the same moment.
+    leads = list(CaseMembership.objects.select_for_update().filter(case=case, role=Role.LEAD).exclude(user=user))
+    if not leads:
+        raise DomainError(f"{case.reference} must keep at least one lead; name another lead first.", field="role")

@@ -1,0 +1,175 @@
+"""Writes to the record: incidents, units, persons and allegations. Nothing is ever deleted;
+each change is audited (and incidents keep every revision)."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models, transaction
+from django.utils import timezone
+
+from evidence.crimes import unknown_crime_codes
+from evidence.errors import DomainError
+from evidence.models import (
+    Allegation,
+    Case,
+    Incident,
+    Person,
+    Unit,
+)
+from evidence.names import latin_form
+from evidence.services.audit import audit_record
+from evidence.services.common import apply_changes, check_same_case, history_context, set_protected_persons
+from geo.selectors import admin_area_containing
+
+INCIDENT_FIELDS = {
+    "title", "description", "occurred_from", "occurred_to", "date_precision", "location", "location_uncertainty_m",
+    "place_name", "crimes", "killed", "injured", "missing", "detained", "status",
+}  # fmt: skip
+
+
+UNIT_FIELDS = {"name", "designation", "parent", "notes"}
+
+
+PERSON_FIELDS = {
+    "full_name", "other_names", "date_of_birth", "rank", "position", "nationality", "identifiers", "unit",
+}  # fmt: skip
+
+
+ALLEGATION_FIELDS = {"incident", "person", "unit", "role", "basis", "confidence", "status"}
+
+
+def _check_incident(incident: Incident) -> None:
+    if incident.occurred_to is not None and incident.occurred_to < incident.occurred_from:
+        raise DomainError("The end is before the start (occurred_from).", field="occurred_to")
+    unknown = unknown_crime_codes(incident.crimes)
+    if unknown:
+        raise DomainError(f"Unknown crime code {unknown[0]!r}; see /api/v1/crimes/.", field="crimes")
+    incident.crimes = sorted(set(incident.crimes))
+
+
+@transaction.atomic
+def incident_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any) -> Incident:
+    people = fields.pop("protected_persons", None)
+    incident = Incident(case=case, created_by=actor, updated_by=actor)
+    apply_changes(incident, fields, INCIDENT_FIELDS)
+    _check_incident(incident)
+    incident.admin_area = admin_area_containing(incident.location)
+    with history_context(actor, "incident.create"):
+        incident.save()
+    set_protected_persons(incident, people)
+    audit_record(actor=actor, case=case, action="incident.create", target=incident.public_id)
+    return incident
+
+
+@transaction.atomic
+def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: Any) -> Incident:
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    set_protected_persons(incident, changes.pop("protected_persons", None))
+    changed = apply_changes(incident, changes, INCIDENT_FIELDS)
+    if not changed:
+        return incident
+    _check_incident(incident)
+    if "location" in changed:
+        incident.admin_area = admin_area_containing(incident.location)
+    incident.updated_by = actor
+    incident.updated_at = timezone.now()
+    with history_context(actor, "incident.update"):
+        incident.save()
+    audit_record(actor=actor, case=incident.case, action="incident.update", target=incident.public_id, details=changed)
+    return incident
+
+
+def incidents_assign_admin_areas(incidents: Iterable[Incident]) -> int:
+    """Re-computes the admin area of each incident (after boundaries were imported). Returns how many changed."""
+    changed = 0
+    with history_context(None, "incident.assign_admin_areas"):
+        for incident in incidents:
+            area = admin_area_containing(incident.location)
+            if area != incident.admin_area:
+                Incident.objects.filter(pk=incident.pk).update(admin_area=area)
+                changed += 1
+    return changed
+
+
+def _check_unit_parent(unit: Unit) -> None:
+    check_same_case(unit.case, parent=unit.parent)
+    ancestor = unit.parent
+    while ancestor is not None:
+        if ancestor.pk == unit.pk:
+            raise DomainError("A unit cannot be placed under itself or its own subordinate.", field="parent")
+        ancestor = ancestor.parent
+
+
+def _record_create(obj: models.Model, *, actor, fields: dict, allowed: set[str], check, action: str):
+    """The shape of every simple create: set the allowed fields, check, save, audit."""
+    apply_changes(obj, fields, allowed)
+    check(obj)
+    obj.save()
+    audit_record(actor=actor, case=obj.case, action=action, target=obj.public_id)
+    return obj
+
+
+def _record_update(obj: models.Model, *, actor, changes: dict, allowed: set[str], check, action: str):
+    changed = apply_changes(obj, changes, allowed)
+    check(obj)
+    obj.save()
+    audit_record(actor=actor, case=obj.case, action=action, target=obj.public_id, details=changed)
+    return obj
+
+
+@transaction.atomic
+def unit_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any) -> Unit:
+    return _record_create(
+        Unit(case=case), actor=actor, fields=fields, allowed=UNIT_FIELDS, check=_check_unit_parent, action="unit.create"
+    )
+
+
+@transaction.atomic
+def unit_update(*, actor: AbstractBaseUser, unit: Unit, **changes: Any) -> Unit:
+    return _record_update(
+        unit, actor=actor, changes=changes, allowed=UNIT_FIELDS, check=_check_unit_parent, action="unit.update"
+    )
+
+
+def _prepare_person(person: Person) -> None:
+    check_same_case(person.case, unit=person.unit)
+    names = [person.full_name, *person.other_names]
+    person.search_names = " | ".join(dict.fromkeys(latin_form(name) for name in names if name.strip()))
+
+
+@transaction.atomic
+def person_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any) -> Person:
+    return _record_create(
+        Person(case=case), actor=actor, fields=fields, allowed=PERSON_FIELDS, check=_prepare_person,
+        action="person.create",
+    )  # fmt: skip
+
+
+@transaction.atomic
+def person_update(*, actor: AbstractBaseUser, person: Person, **changes: Any) -> Person:
+    return _record_update(
+        person, actor=actor, changes=changes, allowed=PERSON_FIELDS, check=_prepare_person, action="person.update"
+    )
+
+
+def _check_allegation(allegation: Allegation) -> None:
+    if (allegation.person is None) == (allegation.unit is None):
+        raise DomainError("An allegation names either a person or a unit, not both and not neither.", field="person")
+    check_same_case(allegation.case, incident=allegation.incident, person=allegation.person, unit=allegation.unit)
+
+
+@transaction.atomic
+def allegation_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any) -> Allegation:
+    return _record_create(
+        Allegation(case=case, created_by=actor), actor=actor, fields=fields, allowed=ALLEGATION_FIELDS,
+        check=_check_allegation, action="allegation.create",
+    )  # fmt: skip
+
+
+@transaction.atomic
+def allegation_update(*, actor: AbstractBaseUser, allegation: Allegation, **changes: Any) -> Allegation:
+    return _record_update(
+        allegation, actor=actor, changes=changes, allowed=ALLEGATION_FIELDS, check=_check_allegation,
+        action="allegation.update",
+    )  # fmt: skip
