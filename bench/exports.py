@@ -24,10 +24,10 @@ BUILD = """
 import os, sys, time, django
 sys.path.insert(0, {root!r})
 django.setup()
-from workers import pipeline
-agent = pipeline.worker_agent("bench")
+from workers import common, exports, fixity, processing
+agent = common.worker_agent("bench")
 started = time.perf_counter()
-print(pipeline.build_export({export_id}, agent=agent))
+print(exports.build_export({export_id}, agent=agent))
 print("SECONDS", time.perf_counter() - started)
 """
 MAKE_BAG = """
@@ -84,7 +84,7 @@ def main() -> None:
     from evidence.services.intake import evidence_receive
     from evidence.services.packages import export_request
     from tests.factories import UserFactory
-    from workers import pipeline
+    from workers import common, processing
 
     case, _ = Case.objects.get_or_create(reference="BENCH-EXPORTS", defaults={"title": "Bench exports"})
     lead = UserFactory(username="bench-lead")
@@ -103,7 +103,7 @@ def main() -> None:
                 item = evidence_receive(
                     actor=lead, case=case, upload=File(handle, name=path.name), original_filename=path.name
                 )
-            pipeline.process(item.pk, agent=pipeline.worker_agent("bench"))
+            processing.process(item.pk, agent=common.worker_agent("bench"))
             path.unlink()  # archived now; keeping it would only crowd the page cache
         items = list(EvidenceItem.objects.filter(case=case, status="archived"))
     total = sum(item.size_bytes for item in items)

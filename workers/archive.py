@@ -4,9 +4,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, storages
 from django.utils import timezone
 from storages.backends.s3 import S3Storage
+
+from evidence import hashing
 
 
 def archive_key(sha256: str) -> str:
@@ -47,3 +50,18 @@ class ObjectLockS3Storage(WriteOnceMixin, S3Storage):
         parameters = super().get_object_parameters(name)
         retain_until = timezone.now() + timedelta(days=settings.SLID_ARCHIVE_RETENTION_DAYS)
         return {**parameters, "ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": retain_until}
+
+
+def store_in_archive(path: str, sha256: str) -> tuple[str, bool]:
+    store, key = storages["archive"], archive_key(sha256)
+    try:
+        with open(path, "rb") as source:
+            store.save(key, File(source, name=key))
+    except AlreadyArchived:
+        return key, False  # the same bytes (same SHA-256) are there already; read back below
+    return key, True
+
+
+def hash_archived(key: str) -> str:
+    with storages["archive"].open(key, "rb") as stored:
+        return hashing.digest_stream(stored, ["sha256"]).hexdigests["sha256"]

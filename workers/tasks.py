@@ -8,16 +8,16 @@ from django.conf import settings
 from evidence.selectors.items import evidence_fixity_batch_size
 from evidence.services.packages import export_sweep_stuck
 from evidence.services.processing import evidence_mark_failed, evidence_sweep_stuck
-from workers import pipeline
+from workers import common, exports, fixity, processing
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def process_evidence(self, item_id: int) -> str:
-    agent = pipeline.worker_agent(self.request.hostname or "worker")
+    agent = common.worker_agent(self.request.hostname or "worker")
     try:
-        return pipeline.process(item_id, agent=agent)
+        return processing.process(item_id, agent=agent)
     except Exception as error:
         retries = self.request.retries
         if retries >= settings.SLID_PROCESSING_MAX_RETRIES:
@@ -36,10 +36,10 @@ def sweep_stuck_evidence() -> dict[str, list[int]]:
 @shared_task(acks_late=True)
 def fixity_check() -> dict[str, int]:
     limit = evidence_fixity_batch_size()
-    checked, failed = pipeline.fixity_check_due(agent=pipeline.worker_agent("fixity"), limit=limit)
+    checked, failed = fixity.fixity_check_due(agent=common.worker_agent("fixity"), limit=limit)
     return {"checked": checked, "failed": failed}
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def build_export(self, export_id: int) -> str:
-    return pipeline.build_export(export_id, agent=pipeline.worker_agent(self.request.hostname or "worker"))
+    return exports.build_export(export_id, agent=common.worker_agent(self.request.hostname or "worker"))

@@ -19,7 +19,7 @@ from evidence.services.record import allegation_create, person_create, unit_crea
 from evidence.services.witnesses import protected_person_create
 from tests.factories import UserFactory, make_area, make_incident
 from tests.workers.helpers import archived_item
-from workers import pipeline
+from workers import common, exports
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +88,7 @@ def world(case_a, case_b):
     allegation = allegation_create(actor=lead, case=case_a, incident=incident, person=person, role="present")
     item = archived_item(case_a, lead, b"testimony", name="statement.txt", incidents=[incident])
     export = export_request(actor=lead, case=case_a, evidence=[item])
-    pipeline.build_export(export.pk, agent=pipeline.worker_agent("test"))
+    exports.build_export(export.pk, agent=common.worker_agent("test"))
     return World(
         case=case_a, other_case=case_b, users=users, incident=incident, spare_incident=make_incident(case_a),
         person=person, unit=unit, allegation=allegation, item=item, export=export,

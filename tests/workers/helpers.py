@@ -1,7 +1,7 @@
 from django.core.files.base import ContentFile
 
 from evidence.services.intake import evidence_receive
-from workers import pipeline
+from workers import common, processing
 
 
 def archived_item(case, user, content: bytes, name: str = "file.bin", **fields):
@@ -9,6 +9,6 @@ def archived_item(case, user, content: bytes, name: str = "file.bin", **fields):
     item = evidence_receive(
         actor=user, case=case, upload=ContentFile(content, name=name), original_filename=name, **fields
     )
-    pipeline.process(item.pk, agent=pipeline.worker_agent("test"))
+    processing.process(item.pk, agent=common.worker_agent("test"))
     item.refresh_from_db()
     return item

@@ -21,7 +21,7 @@ from evidence.services.record import allegation_create, person_create
 from evidence.services.witnesses import protected_person_create
 from tests.factories import make_incident
 from tests.workers.helpers import archived_item
-from workers import pipeline
+from workers import common, exports
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def record(case_a, lead):
 
 
 def build(export: Export) -> Export:
-    pipeline.build_export(export.pk, agent=pipeline.worker_agent("test"))
+    exports.build_export(export.pk, agent=common.worker_agent("test"))
     export.refresh_from_db()
     return export
 

@@ -7,7 +7,7 @@ from django.core.files.storage import storages
 from evidence.models import Role
 from evidence.selectors.items import evidence_fixity_batch_size, evidence_fixity_due
 from tests.workers.helpers import archived_item
-from workers import pipeline
+from workers import common, fixity
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def test_a_flipped_byte_in_the_archive_is_caught_recorded_and_reported(api, case
     damaged = archived_item(case_a, user, b"testimony to be damaged " * 1000, name="b.txt")
     flip_one_byte(Path(storages["archive"].path(damaged.archive_key)))
 
-    checked, failed = pipeline.fixity_check_due(agent=pipeline.worker_agent("fixity"), limit=10)
+    checked, failed = fixity.fixity_check_due(agent=common.worker_agent("fixity"), limit=10)
 
     assert (checked, failed) == (2, 1)
     damaged.refresh_from_db()
@@ -46,6 +46,6 @@ def test_fixity_runs_are_spread_so_each_item_is_checked_within_the_period(settin
 
     assert evidence_fixity_batch_size() == 2  # 5 items over 4 runs, rounded up
     first = list(evidence_fixity_due(limit=2))
-    pipeline.fixity_check_due(agent=pipeline.worker_agent("fixity"), limit=2)
+    fixity.fixity_check_due(agent=common.worker_agent("fixity"), limit=2)
     second = list(evidence_fixity_due(limit=2))
     assert not set(first) & set(second)
