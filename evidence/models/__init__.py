@@ -1,8 +1,8 @@
 """The record's tables, one module per subject. Everything is importable from ``evidence.models``
 (Django loads the models from here), and each class is defined in exactly one module below."""
 
-from evidence.models.audit import AuditEntry
-from evidence.models.cases import CASE_REFERENCE_VALIDATOR, Case, CaseMembership, Role
+from evidence.models.audit import AuditAction, AuditEntry
+from evidence.models.cases import CASE_REFERENCE_VALIDATOR, DEFAULT_TIME_ZONE, Case, CaseMembership, Role
 from evidence.models.custody import PREMIS_EVENT_TYPES, CustodyEntry, CustodyEvent, Outcome
 from evidence.models.items import (
     Confidentiality,
@@ -13,6 +13,7 @@ from evidence.models.items import (
     SourceType,
 )
 from evidence.models.packages import Export, ExportProfile, ExportStatus
+from evidence.models.queue import OutboxTask
 from evidence.models.record import (
     Allegation,
     AllegationRole,
@@ -27,9 +28,10 @@ from evidence.models.record import (
 from evidence.models.witnesses import IDENTITY_FIELDS, PSEUDONYM_PREFIX, ProtectedKind, ProtectedPerson
 
 __all__ = [
-    "CASE_REFERENCE_VALIDATOR", "IDENTITY_FIELDS", "PREMIS_EVENT_TYPES", "PSEUDONYM_PREFIX", "Allegation",
-    "AllegationRole", "AllegationStatus", "AuditEntry", "Case", "CaseMembership", "Confidence", "Confidentiality",
-    "CustodyEntry", "CustodyEvent", "DatePrecision", "EvidenceIncidentLink", "EvidenceItem", "EvidenceKind",
-    "EvidenceStatus", "Export", "ExportProfile", "ExportStatus", "Incident", "IncidentStatus", "Outcome", "Person",
-    "ProtectedKind", "ProtectedPerson", "Role", "SourceType", "Unit",
+    "Allegation", "AllegationRole", "AllegationStatus", "AuditAction", "AuditEntry", "CASE_REFERENCE_VALIDATOR",
+    "Case", "CaseMembership", "Confidence", "Confidentiality", "CustodyEntry", "CustodyEvent", "DEFAULT_TIME_ZONE",
+    "DatePrecision", "EvidenceIncidentLink", "EvidenceItem", "EvidenceKind", "EvidenceStatus", "Export",
+    "ExportProfile", "ExportStatus", "IDENTITY_FIELDS", "Incident", "IncidentStatus", "OutboxTask", "Outcome",
+    "PREMIS_EVENT_TYPES", "PSEUDONYM_PREFIX", "Person", "ProtectedKind", "ProtectedPerson", "Role", "SourceType",
+    "Unit",
 ]  # fmt: skip

@@ -1,9 +1,11 @@
 """Cases, their members and their roles."""
 
 import uuid
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils import timezone
 
@@ -11,6 +13,13 @@ CASE_REFERENCE_VALIDATOR = RegexValidator(
     r"^[A-Z0-9]+(-[A-Z0-9]+)*$",
     "Use capital letters, digits and single hyphens, e.g. UA-2022-BUCHA.",
 )
+
+DEFAULT_TIME_ZONE = "Europe/Kyiv"
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in zoneinfo.available_timezones():
+        raise ValidationError(f"{name!r} is not a time zone of the IANA database, such as Europe/Kyiv.")
 
 
 class Case(models.Model):
@@ -29,6 +38,8 @@ class Case(models.Model):
     )
     # The number of the case's last evidence item, for its ERN (reference-000123).
     evidence_counter = models.PositiveIntegerField(default=0, editable=False)
+    # A bare date given for this case (2022-03-04) means that day here, and packages print dates here.
+    time_zone = models.CharField(max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone])
 
     class Meta:
         ordering = ["reference"]

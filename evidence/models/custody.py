@@ -20,6 +20,8 @@ class CustodyEvent(models.TextChoices):
     EXPORTED = "exported", "Exported"
     FIXITY_CHECK = "fixity_check", "Fixity check"
     FAILED = "failed", "Processing failed"
+    CORRUPT = "corrupt", "Found corrupt"
+    RETRIED = "retried", "Retry requested"
 
 
 # The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
@@ -36,6 +38,8 @@ PREMIS_EVENT_TYPES = {
     CustodyEvent.EXPORTED: "dissemination",
     CustodyEvent.FIXITY_CHECK: "fixity check",
     CustodyEvent.FAILED: "ingestion end",
+    CustodyEvent.CORRUPT: "fixity check",
+    CustodyEvent.RETRIED: "ingestion start",
 }
 
 
@@ -60,11 +64,17 @@ class CustodyEntry(models.Model):
     occurred_at = models.DateTimeField()
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    # How entry_hash is computed (evidence.custody): 1, Python's JSON; 2, RFC 8785 (JCS). Old entries keep theirs.
+    version = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["evidence", "sequence"]
         verbose_name_plural = "custody entries"
-        constraints = [models.UniqueConstraint(fields=["evidence", "sequence"], name="custody_sequence_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["evidence", "sequence"], name="custody_sequence_once"),
+            models.CheckConstraint(condition=models.Q(event_type__in=CustodyEvent.values), name="custody_event_valid"),
+            models.CheckConstraint(condition=models.Q(outcome__in=Outcome.values), name="custody_outcome_valid"),
+        ]
         triggers = [pgtrigger.Protect(name="custody_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:

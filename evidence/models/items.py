@@ -5,6 +5,7 @@ import uuid
 import pgtrigger
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 from evidence.models.cases import Case
@@ -98,10 +99,14 @@ class EvidenceItem(models.Model):
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
+    # A claim is a lease: the worker renews it while it works; once it runs out, another worker may claim.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     archived_at = models.DateTimeField(null=True, blank=True)
     last_verified_at = models.DateTimeField(null=True, blank=True)
     fixity_failed_at = models.DateTimeField(null=True, blank=True)
+    # When fixity last looked at the archived copy, whatever it found: the queue moves on either way.
+    last_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -109,6 +114,15 @@ class EvidenceItem(models.Model):
         indexes = [
             models.Index(fields=["status", "claimed_at"], name="evidence_status_claimed"),
             models.Index(fields=["case", "sha256"], name="evidence_case_sha256"),
+            models.Index(F("last_checked_at").asc(nulls_first=True), "id", name="evidence_fixity_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=EvidenceStatus.values), name="evidence_status_valid"),
+            models.CheckConstraint(condition=Q(kind__in=EvidenceKind.values), name="evidence_kind_valid"),
+            models.CheckConstraint(condition=Q(source_type__in=SourceType.values), name="evidence_source_type_valid"),
+            models.CheckConstraint(
+                condition=Q(confidentiality__in=Confidentiality.values), name="evidence_confidentiality_valid"
+            ),
         ]
         triggers = [
             pgtrigger.Protect(name="evidence_never_deleted", operation=pgtrigger.Delete),

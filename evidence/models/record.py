@@ -112,6 +112,10 @@ class Incident(models.Model):
                 name="incident_period_in_order",
                 violation_error_message="The end (occurred_to) is before the start (occurred_from).",
             ),
+            models.CheckConstraint(condition=Q(status__in=IncidentStatus.values), name="incident_status_valid"),
+            models.CheckConstraint(
+                condition=Q(date_precision__in=DatePrecision.values), name="incident_date_precision_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -205,6 +209,9 @@ class Allegation(models.Model):
                 condition=Q(person__isnull=False, unit__isnull=True) | Q(person__isnull=True, unit__isnull=False),
                 name="allegation_names_a_person_or_a_unit",
             ),
+            models.CheckConstraint(condition=Q(status__in=AllegationStatus.values), name="allegation_status_valid"),
+            models.CheckConstraint(condition=Q(role__in=AllegationRole.values), name="allegation_role_valid"),
+            models.CheckConstraint(condition=Q(confidence__in=Confidence.values), name="allegation_confidence_valid"),
         ]
 
     def __str__(self) -> str:

@@ -36,7 +36,10 @@ class ProtectedPerson(models.Model):
 
     class Meta:
         ordering = ["case", "pseudonym"]
-        constraints = [models.UniqueConstraint(fields=["case", "pseudonym"], name="pseudonym_once_per_case")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "pseudonym"], name="pseudonym_once_per_case"),
+            models.CheckConstraint(condition=models.Q(kind__in=ProtectedKind.values), name="protected_kind_valid"),
+        ]
 
     def __str__(self) -> str:
         return self.pseudonym
