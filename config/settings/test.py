@@ -1,24 +1,33 @@
 """Settings for the test suite: the same real services, with files and tasks kept apart from a
 running `make run` (its own folder, its own Celery queue)."""
 
+import os
+
 from config.settings.base import *  # noqa: F403
-from config.settings.base import STORAGES, VAR_DIR
+from config.settings.base import DATABASES, STORAGES, VAR_DIR
+
+# SLID_TEST_INSTANCE=name keeps a second test run on the same machine apart from the first: its own
+# test database, Celery queue and file folder (for running parts of the suite side by side).
+_instance = os.environ.get("SLID_TEST_INSTANCE", "")
+_suffix = f"-{_instance}" if _instance else ""
+if _instance:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_instance}"}
 
 # Fast hashing in tests; the Argon2 setting itself is tested against config.settings.base.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_TASK_DEFAULT_QUEUE = "slid-test"
+CELERY_TASK_DEFAULT_QUEUE = f"slid-test{_suffix}"
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 for _name in ("default", "intake", "archive", "exports"):
     if "FileSystemStorage" in STORAGES[_name]["BACKEND"]:
-        STORAGES[_name] = {**STORAGES[_name], "OPTIONS": {"location": str(VAR_DIR / "test-files" / _name)}}
+        STORAGES[_name] = {**STORAGES[_name], "OPTIONS": {"location": str(VAR_DIR / f"test-files{_suffix}" / _name)}}
 
 # Static assets straight from the apps, so the docs page is served without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "test-files" / "tmp")
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / f"test-files{_suffix}" / "tmp")
 
 # Tests clear the cache between tests; clearing a Redis cache would flush the broker's database.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
