@@ -22,11 +22,13 @@ class Migration(migrations.Migration):
                 ('task', models.CharField(help_text="The Celery task's name.", max_length=200)),
                 ('args', models.JSONField(default=list)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ('due_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('attempts', models.PositiveIntegerField(default=0)),
                 ('last_error', models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['id'],
+                'ordering': ['due_at', 'id'],
+                'indexes': [models.Index(fields=['due_at', 'id'], name='outbox_due')],
             },
         ),
         migrations.AddField(
