@@ -1,72 +1,126 @@
-"""One evidence item's way from intake to archive, step by step; every change of the item's state
-is made by evidence.services.processing, guarded by this worker's claim."""
+"""One evidence item's way from intake to archive, step by step. Every change of the item's state
+is made by evidence.services.processing, guarded by this worker's claim, which a heartbeat keeps
+alive while the worker works."""
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.files.storage import storages
+from django.db import connection
 
 from evidence import hashing
 from evidence.agents import Agent
-from evidence.models import EvidenceItem, EvidenceStatus
+from evidence.models import CustodyEvent, EvidenceItem, EvidenceStatus
 from evidence.services.processing import (
+    Claim,
+    ClaimLost,
     evidence_claim,
-    evidence_finish_intake,
+    evidence_mark_failed,
     evidence_record_archived,
     evidence_record_description,
     evidence_record_hashes,
     evidence_record_identification,
     evidence_release_claim,
+    evidence_renew_lease,
+    max_attempts,
+    steps_recorded,
 )
 from workers import archive, describe, identify, perceptual
 from workers.common import local_path
 
+logger = logging.getLogger(__name__)
+
 
 def process(item_id: int, *, agent: Agent) -> str:
-    """Processes the item if this worker can claim it; returns the item's resulting status."""
+    """Processes the item if this worker can claim it; returns what became of it. An error ends the
+    attempt: the item goes back to wait for the next one, or is ``failed`` after the last."""
     claim = evidence_claim(item_id=item_id)
     if claim is None:
         return "not claimed"
-    item, token = claim
+    if claim.attempt > max_attempts():
+        # Earlier attempts never reported back: their worker died (e.g. the file kills it every time).
+        reason = f"The worker stopped during each of {claim.attempt - 1} attempts"
+        return "failed" if evidence_mark_failed(claim=claim, agent=agent, reason=reason) else "claim lost"
     try:
-        return _process_claimed(item, token, agent)
-    except BaseException:
-        evidence_release_claim(item_id=item_id, token=token)
-        raise
+        with lease_kept(claim):
+            return _process_claimed(claim, agent)
+    except ClaimLost as lost:
+        logger.warning("Stopped processing evidence %s: %s", item_id, lost)
+        return "claim lost"
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"
+        logger.exception("Attempt %s at evidence %s failed", claim.attempt, item_id)
+        if claim.is_last_attempt:
+            return "failed" if evidence_mark_failed(claim=claim, agent=agent, reason=reason) else "claim lost"
+        evidence_release_claim(claim=claim, agent=agent, reason=reason)
+        return "will retry"
 
 
-def _process_claimed(item: EvidenceItem, token, agent: Agent) -> str:
+def _process_claimed(claim: Claim, agent: Agent) -> str:
+    item = EvidenceItem.objects.get(pk=claim.item_id)
+    done = steps_recorded(item_id=item.pk)
     with local_path(storages["intake"], item.intake_key) as path:
-        digests = hashing.digest_file(path, ["sha256", *settings.SLID_DIGESTS])
-        item = evidence_record_hashes(item=item, agent=agent, size=digests.size, hexdigests=digests.hexdigests)
-        if item.status == EvidenceStatus.DUPLICATE:
-            evidence_finish_intake(item=item)
-            return item.status
+        if CustodyEvent.HASHED not in done:
+            digests = hashing.digest_file(path, ["sha256", *settings.SLID_DIGESTS])
+            item = evidence_record_hashes(claim=claim, agent=agent, size=digests.size, hexdigests=digests.hexdigests)
+            if item.status == EvidenceStatus.CORRUPT:
+                return item.status  # the intake copy is not what arrived: it is kept, never archived
 
-        found = identify.identify_file(path, item.original_filename)
-        evidence_record_identification(
-            item=item,
-            agent=agent,
-            media_type=found.media_type,
-            expected=found.expected_from_name,
-            mismatch=found.mismatch,
-            description=found.description,
-        )
-        description = describe.describe_file(path, found.media_type, timeout=settings.SLID_TOOL_TIMEOUT_SECONDS)
-        phash = perceptual.image_phash(path) if found.media_type.startswith("image/") else None
-        evidence_record_description(
-            item=item,
-            agent=agent,
-            metadata=description.metadata,
-            errors=description.errors,
-            gps=description.gps,
-            perceptual_hash=phash,
-        )
+        media_type = item.media_type
+        if CustodyEvent.IDENTIFIED not in done:
+            found = identify.identify_file(path, item.original_filename)
+            media_type = found.media_type
+            evidence_record_identification(
+                claim=claim,
+                agent=agent,
+                media_type=found.media_type,
+                expected=found.expected_from_name,
+                mismatch=found.mismatch,
+                description=found.description,
+            )
+        if CustodyEvent.DESCRIBED not in done:
+            description = describe.describe_file(path, media_type, timeout=settings.SLID_TOOL_TIMEOUT_SECONDS)
+            phash = perceptual.image_phash(path) if media_type.startswith("image/") else None
+            evidence_record_description(
+                claim=claim,
+                agent=agent,
+                metadata=description.metadata,
+                errors=description.errors,
+                gps=description.gps,
+                perceptual_hash=phash,
+            )
 
-        key, stored_now = archive.store_in_archive(path, item.sha256)
+        key = archive.store_in_archive(path, item.sha256)[0]
         verified = archive.hash_archived(key)
-        if not evidence_record_archived(
-            item=item, agent=agent, token=token, archive_key=key, verified_sha256=verified, stored_now=stored_now
-        ):
-            return "claimed by another worker"
-    evidence_finish_intake(item=item)
-    item.refresh_from_db(fields=["status"])
+    item = evidence_record_archived(claim=claim, agent=agent, archive_key=key, verified_sha256=verified)
     return item.status
+
+
+@contextlib.contextmanager
+def lease_kept(claim: Claim) -> Iterator[None]:
+    """Renews the claim's lease in the background while the body runs, so a long hash or archive
+    write keeps the item, and a worker that dies lets it go within one lease."""
+    stop = threading.Event()
+    interval = max(settings.SLID_LEASE_SECONDS / 4, 0.5)
+
+    def renew() -> None:
+        try:
+            while not stop.wait(interval):
+                try:
+                    if not evidence_renew_lease(claim=claim):
+                        return  # another worker has it; the next recording step will notice
+                except Exception:
+                    logger.warning("Could not renew the lease of evidence %s", claim.item_id, exc_info=True)
+        finally:
+            connection.close()
+
+    heartbeat = threading.Thread(target=renew, name=f"lease-{claim.item_id}", daemon=True)
+    heartbeat.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        heartbeat.join()

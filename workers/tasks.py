@@ -1,31 +1,24 @@
-"""Celery tasks: thin — load by id, call the pipeline or a service, own the retry policy."""
+"""Celery tasks: thin — load by id and call a worker module or a service. Importing this module
+also starts the outbox relay in each worker (workers.outbox)."""
 
 import logging
 
 from celery import shared_task
-from django.conf import settings
 
 from evidence.selectors.items import evidence_fixity_batch_size
+from evidence.services.intake import intake_remove_orphans
 from evidence.services.packages import export_sweep_stuck
-from evidence.services.processing import evidence_mark_failed, evidence_sweep_stuck
-from workers import common, exports, fixity, processing
+from evidence.services.processing import evidence_sweep_stuck
+from workers import common, exports, fixity, outbox, processing  # noqa: F401 - outbox starts the relay
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def process_evidence(self, item_id: int) -> str:
-    agent = common.worker_agent(self.request.hostname or "worker")
-    try:
-        return processing.process(item_id, agent=agent)
-    except Exception as error:
-        retries = self.request.retries
-        if retries >= settings.SLID_PROCESSING_MAX_RETRIES:
-            logger.exception("Evidence %s failed after %s attempts", item_id, retries + 1)
-            evidence_mark_failed(item_id=item_id, agent=agent, reason=f"{type(error).__name__}: {error}")
-            return "failed"
-        # The claim was given back; try again later, waiting longer each time.
-        raise self.retry(exc=error, countdown=min(30 * 2**retries, 3600)) from error
+    # No Celery retries: a failed attempt gives the item back with a backoff through the outbox
+    # (evidence.services.processing), and it is "failed" after the last attempt.
+    return processing.process(item_id, agent=common.worker_agent(self.request.hostname or "worker"))
 
 
 @shared_task(acks_late=True)
@@ -43,3 +36,8 @@ def fixity_check() -> dict[str, int]:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def build_export(self, export_id: int) -> str:
     return exports.build_export(export_id, agent=common.worker_agent(self.request.hostname or "worker"))
+
+
+@shared_task(acks_late=True)
+def remove_intake_orphans() -> list[str]:
+    return intake_remove_orphans()

@@ -1,18 +1,24 @@
 """Receiving evidence: the upload's record, its first custody entry and its links to incidents."""
 
+import contextlib
 import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.db.models.functions import Distance
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import transaction
+from django.utils import timezone
 
 from evidence.agents import Agent
 from evidence.errors import DomainError
+from evidence.hashing import CHUNK_BYTES, Digests, ParallelDigests
 from evidence.models import (
+    AuditAction,
     Case,
     CustodyEvent,
     EvidenceIncidentLink,
@@ -31,7 +37,6 @@ EVIDENCE_SUBMITTED_FIELDS = {
 }  # fmt: skip
 
 
-@transaction.atomic
 def evidence_receive(
     *,
     actor: AbstractBaseUser,
@@ -40,49 +45,107 @@ def evidence_receive(
     original_filename: str,
     incidents: Iterable[Incident] = (),
     protected_persons: Iterable | None = None,
+    receipt: Digests | None = None,
     **fields: Any,
 ) -> EvidenceItem:
-    """Accepts an uploaded file: stores it in the intake store, numbers it, writes the first custody
-    entry and, once committed, asks a worker to process it."""
+    """Accepts an uploaded file: stores it in the intake store, numbers it, records its digests as
+    received and the first custody entry, and once committed asks a worker to process it.
+
+    ``receipt`` holds the digests taken while the bytes arrived (api.uploads does this); without it
+    they are taken here, before the file is stored. The worker's own hash must then equal them."""
     unknown = sorted(set(fields) - EVIDENCE_SUBMITTED_FIELDS)
     if unknown:
         raise DomainError(f"{unknown[0]} cannot be set here.", field=unknown[0])
     if "\x00" in original_filename:
         # PostgreSQL cannot store it, and keeping the name exactly as given matters more than accepting it.
         raise DomainError("The file name contains a NUL character; rename the file and send it again.", field="file")
-    incidents = list(incidents)
+    incidents = list(dict.fromkeys(incidents))  # the same incident named twice is linked once
     for incident in incidents:
         check_same_case(case, incidents=incident)
+    if receipt is None:
+        receipt = digest_upload(upload)
+    if receipt.size == 0:
+        raise DomainError("The file is empty.", field="file")
+    # The slow part (an S3 upload can take minutes) happens before the case is locked for its number,
+    # so uploads to one case never queue behind each other.
+    intake_key = _store_in_intake(upload, folder=str(case.public_id))
+    try:
+        item = _record_receipt(
+            actor=actor, case=case, original_filename=original_filename, intake_key=intake_key, receipt=receipt,
+            incidents=incidents, protected_persons=protected_persons, fields=fields,
+        )  # fmt: skip
+    except BaseException:
+        storages["intake"].delete(intake_key)  # nothing half-written: no file without its record
+        raise
+    return item
+
+
+def digest_upload(upload: File) -> Digests:
+    """The digests of an upload that arrived without them, read from its start."""
+    with ParallelDigests(["sha256", *settings.SLID_DIGESTS]) as digests:
+        for chunk in upload.chunks(CHUNK_BYTES):
+            digests.update(chunk)
+    upload.seek(0)
+    return digests.result
+
+
+def _store_in_intake(upload: File, *, folder: str) -> str:
+    """Saves the upload under a new key; a failure (a full disk) leaves no partial file behind."""
+    intake = storages["intake"]
+    key = f"{folder}/{uuid.uuid4()}"
+    try:
+        return intake.save(key, upload)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            if intake.exists(key):
+                intake.delete(key)
+        raise
+
+
+@transaction.atomic
+def _record_receipt(
+    *, actor, case: Case, original_filename: str, intake_key: str, receipt: Digests, incidents, protected_persons,
+    fields: dict,
+) -> EvidenceItem:  # fmt: skip
     case = Case.objects.select_for_update().get(pk=case.pk)
     case.evidence_counter += 1
     case.save(update_fields=["evidence_counter"])
-    intake = storages["intake"]
-    intake_key = intake.save(f"{case.public_id}/{uuid.uuid4()}", upload)
-    try:
-        item = EvidenceItem.objects.create(
-            case=case,
-            ern=f"{case.reference}-{case.evidence_counter:06d}",
-            original_filename=original_filename,
-            intake_key=intake_key,
-            received_by=actor,
-            **fields,
-        )
-        agent = Agent.for_user(actor)
-        custody_append(
-            item=item,
-            event_type=CustodyEvent.RECEIVED,
-            agent=agent,
-            detail=f"Received {original_filename!r} ({upload.size} bytes) from {agent.name}",
-            details={"original_filename": original_filename, "size_bytes": upload.size, "intake_key": intake_key},
-        )
-        for incident in incidents:
-            _link(item=item, incident=incident, agent=agent)
-        set_protected_persons(item, protected_persons)
-        audit_record(actor=actor, case=case, action="evidence.receive", target=item.ern)
-    except BaseException:
-        intake.delete(intake_key)  # nothing half-written: no file without its record
-        raise
-    transaction.on_commit(lambda: evidence_enqueue_processing(item.pk))
+    hexdigests = receipt.hexdigests
+    item = EvidenceItem.objects.create(
+        case=case,
+        ern=f"{case.reference}-{case.evidence_counter:06d}",
+        original_filename=original_filename,
+        intake_key=intake_key,
+        received_by=actor,
+        sha256=hexdigests["sha256"],
+        md5=hexdigests.get("md5"),
+        size_bytes=receipt.size,
+        digests=hexdigests,
+        **fields,
+    )
+    agent = Agent.for_user(actor)
+    submitted = (item.submitted_sha256 or "").lower()
+    note = f"; the submitter's SHA-256 {submitted} differs" if submitted and submitted != hexdigests["sha256"] else ""
+    custody_append(
+        item=item,
+        event_type=CustodyEvent.RECEIVED,
+        agent=agent,
+        detail=f"Received {original_filename!r} ({receipt.size} bytes, SHA-256 {hexdigests['sha256']}) "
+        f"from {agent.name}{note}",
+        details={
+            "original_filename": original_filename,
+            "size_bytes": receipt.size,
+            "sha256": hexdigests["sha256"],
+            "digests": hexdigests,
+            "submitted_sha256": submitted or None,
+            "intake_key": intake_key,
+        },
+    )
+    for incident in incidents:
+        _link(item=item, incident=incident, agent=agent)
+    set_protected_persons(item, protected_persons)
+    audit_record(actor=actor, case=case, action=AuditAction.EVIDENCE_RECEIVE, target=item.ern)
+    evidence_enqueue_processing(item.pk)
     return item
 
 
@@ -106,7 +169,11 @@ def evidence_link_incident(*, actor: AbstractBaseUser, item: EvidenceItem, incid
     if item.captured_location is not None:
         record_incident_distances(item)
     audit_record(
-        actor=actor, case=item.case, action="evidence.link", target=item.ern, details={"incident": incident.pk}
+        actor=actor,
+        case=item.case,
+        action=AuditAction.EVIDENCE_LINK,
+        target=item.ern,
+        details={"incident": incident.pk},
     )
 
 
@@ -119,3 +186,22 @@ def record_incident_distances(item: EvidenceItem) -> None:
     )
     item.incident_distances_m = {str(pk): round(metres.m, 1) for pk, metres in distances}
     EvidenceItem.objects.filter(pk=item.pk).update(incident_distances_m=item.incident_distances_m)
+
+
+def intake_remove_orphans(*, older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Removes intake files that no evidence item records: left by an upload or a bulk intake that
+    died between storing the file and recording it (they were never received, so nothing of the
+    record is lost). Only files older than ``older_than`` are touched, so an upload that is being
+    recorded right now is safe. Returns the keys removed."""
+    intake = storages["intake"]
+    cutoff = timezone.now() - older_than
+    known = set(EvidenceItem.objects.exclude(intake_key="").values_list("intake_key", flat=True))
+    removed = []
+    folders, _ = intake.listdir("")
+    for folder in folders:
+        for name in intake.listdir(folder)[1]:
+            key = f"{folder}/{name}"
+            if key not in known and intake.get_modified_time(key) < cutoff:
+                intake.delete(key)
+                removed.append(key)
+    return removed

@@ -1,7 +1,19 @@
-"""The evidence state machine: every change of an item's status, guarded by the worker's claim."""
+"""The evidence state machine. Every change of an item's status happens here, as one conditional
+UPDATE guarded by the worker's claim token, with its custody entry in the same transaction.
+
+    received ──claim──▶ processing ──▶ archived | duplicate | corrupt | failed
+        ▲                   │
+        └────release────────┘   (an attempt failed; it is tried again after a backoff)
+    failed ──retry (a member asks)──▶ received
+
+A claim is a lease: the worker renews it while it works (``evidence_renew_lease``), and once it runs
+out (the worker died, or lost the database) another worker may claim the item. Each step's result
+is recorded once; a later claim resumes after the last recorded step instead of repeating it.
+The database refuses any other change of status (migration 0012)."""
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,95 +27,229 @@ from django.utils import timezone
 from evidence.agents import Agent
 from evidence.errors import DomainError
 from evidence.models import (
+    AuditAction,
     Case,
+    CustodyEntry,
     CustodyEvent,
     EvidenceItem,
     EvidenceStatus,
+    OutboxTask,
     Outcome,
 )
 from evidence.services.audit import audit_record
 from evidence.services.custody import custody_append
 from evidence.services.intake import record_incident_distances
-from evidence.services.queue import evidence_enqueue_processing
+from evidence.services.queue import PROCESS_EVIDENCE, evidence_enqueue_processing
+
+S = EvidenceStatus
+# Every allowed change of status; the README prints this table and tests/evidence/test_state_machine.py
+# tries every other pair.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.RECEIVED: frozenset({S.PROCESSING}),
+    S.PROCESSING: frozenset({S.RECEIVED, S.ARCHIVED, S.DUPLICATE, S.CORRUPT, S.FAILED}),
+    S.FAILED: frozenset({S.RECEIVED}),
+    S.ARCHIVED: frozenset(),
+    S.DUPLICATE: frozenset(),
+    S.CORRUPT: frozenset(),
+}
+FINAL_STATES = frozenset({S.ARCHIVED, S.DUPLICATE, S.CORRUPT, S.FAILED})
+# Steps whose result is recorded once; a re-claimed item skips those already in its custody.
+RESUMABLE_STEPS = (CustodyEvent.HASHED, CustodyEvent.IDENTIFIED, CustodyEvent.DESCRIBED)
 
 
-def evidence_claim(*, item_id: int) -> tuple[EvidenceItem, uuid.UUID] | None:
-    """Claims an item for processing with one conditional UPDATE, so only one worker proceeds: an
-    item just received, or one whose earlier claim is so old that its worker must be gone."""
+class ClaimLost(Exception):
+    """Another worker holds the item now (this worker's lease ran out); this one must stop."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    item_id: int
+    token: uuid.UUID
+    attempt: int
+
+    @property
+    def is_last_attempt(self) -> bool:
+        return self.attempt >= max_attempts()
+
+
+def max_attempts() -> int:
+    return settings.SLID_PROCESSING_MAX_RETRIES + 1
+
+
+def _lease_until():
+    return timezone.now() + timedelta(seconds=settings.SLID_LEASE_SECONDS)
+
+
+def evidence_claim(*, item_id: int) -> Claim | None:
+    """Claims an item with one conditional UPDATE, so only one worker proceeds: an item waiting to be
+    processed, or one whose lease ran out (its worker is gone)."""
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.SLID_PROCESSING_STALE_SECONDS)
     token = uuid.uuid4()
     claimed = (
         EvidenceItem.objects.filter(pk=item_id)
-        .filter(Q(status=EvidenceStatus.RECEIVED) | Q(status=EvidenceStatus.PROCESSING, claimed_at__lt=stale))
-        .update(status=EvidenceStatus.PROCESSING, claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+        .filter(
+            Q(status=S.RECEIVED)
+            # A claim with no lease was made before leases existed: its worker is long gone.
+            | Q(status=S.PROCESSING) & (Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True))
+        )
+        .update(
+            status=S.PROCESSING,
+            claimed_at=now,
+            claim_token=token,
+            lease_expires_at=_lease_until(),
+            attempts=F("attempts") + 1,
+        )
     )
     if claimed != 1:
         return None
-    return EvidenceItem.objects.select_related("case").get(pk=item_id), token
+    attempt = EvidenceItem.objects.filter(pk=item_id).values_list("attempts", flat=True).get()
+    return Claim(item_id=item_id, token=token, attempt=attempt)
 
 
-@transaction.atomic
-def evidence_release_claim(*, item_id: int, token: uuid.UUID) -> None:
-    """Gives a claimed item back (before a retry), unless another worker has claimed it since."""
-    EvidenceItem.objects.filter(pk=item_id, claim_token=token, status=EvidenceStatus.PROCESSING).update(
-        status=EvidenceStatus.RECEIVED, claimed_at=None, claim_token=None
+def evidence_renew_lease(*, claim: Claim) -> bool:
+    """Extends the lease; False when the claim was lost (the caller must stop)."""
+    return (
+        EvidenceItem.objects.filter(pk=claim.item_id, status=S.PROCESSING, claim_token=claim.token).update(
+            lease_expires_at=_lease_until()
+        )
+        == 1
+    )
+
+
+def _claimed(claim: Claim) -> EvidenceItem:
+    """The item, locked for this transaction, if the claim still holds."""
+    item = EvidenceItem.objects.select_for_update().select_related("case").get(pk=claim.item_id)
+    if item.status != S.PROCESSING or item.claim_token != claim.token:
+        raise ClaimLost(f"{item.ern} is {item.status} and no longer claimed by this worker.")
+    return item
+
+
+def _move(item: EvidenceItem, to: str, *, reason: str = "", **fields) -> None:
+    """Changes the status of a locked item, only along an allowed transition."""
+    if to not in TRANSITIONS[item.status]:
+        raise DomainError(f"{item.ern} cannot go from {item.status} to {to}.", field="status")
+    # Every move ends the claim: only evidence_claim enters "processing".
+    changes = {"status": to, "status_reason": reason[:2000], "claim_token": None, "lease_expires_at": None, **fields}
+    updated = EvidenceItem.objects.filter(pk=item.pk, status=item.status, claim_token=item.claim_token).update(
+        **changes
+    )
+    if updated != 1:
+        raise ClaimLost(f"{item.ern} changed under this worker.")
+    for name, value in changes.items():
+        setattr(item, name, value)
+
+
+def steps_recorded(*, item_id: int) -> set[str]:
+    """The resumable steps whose result is already in the item's custody."""
+    return set(
+        CustodyEntry.objects.filter(evidence_id=item_id, event_type__in=RESUMABLE_STEPS).values_list(
+            "event_type", flat=True
+        )
     )
 
 
 @transaction.atomic
-def evidence_record_hashes(*, item: EvidenceItem, agent: Agent, size: int, hexdigests: dict[str, str]) -> EvidenceItem:
-    """Records the digests (once: the database refuses to change them) and decides whether the item
-    is corrupt (the submitter's hash differs) or a duplicate of an earlier item in the case."""
-    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
-    sha256 = hexdigests["sha256"]
-    if item.sha256 is None:
-        item.sha256, item.md5, item.size_bytes, item.digests = sha256, hexdigests.get("md5"), size, hexdigests
+def evidence_release_claim(*, claim: Claim, agent: Agent, reason: str) -> float | None:
+    """An attempt failed and more are left: the item goes back to ``received``, and is sent again
+    after a backoff that doubles each time (through the outbox, so neither a broker outage nor a
+    dead worker loses it). Returns the delay in seconds, or None if the claim was lost already."""
+    try:
+        item = _claimed(claim)
+    except ClaimLost:
+        return None
+    delay = min(settings.SLID_RETRY_BASE_SECONDS * 2 ** (claim.attempt - 1), 3600)
+    _move(item, S.RECEIVED, reason=f"Attempt {claim.attempt} failed: {reason}", claimed_at=None)
+    custody_append(
+        item=item,
+        event_type=CustodyEvent.FAILED,
+        agent=agent,
+        outcome=Outcome.WARNING,
+        detail=f"Attempt {claim.attempt} of {max_attempts()} failed: {reason}; trying again in {delay:.0f} s",
+        details={"attempt": claim.attempt, "final": False},
+    )
+    evidence_enqueue_processing(item.pk, delay_seconds=delay)
+    return delay
+
+
+@transaction.atomic
+def evidence_mark_failed(*, claim: Claim, agent: Agent, reason: str) -> bool:
+    """The last attempt failed: the item is ``failed`` with the reason (a member may retry it).
+    False when another worker holds the item now: this worker's failure is not the item's."""
+    try:
+        item = _claimed(claim)
+    except ClaimLost:
+        return False
+    _move(item, S.FAILED, reason=reason)
+    custody_append(
+        item=item,
+        event_type=CustodyEvent.FAILED,
+        agent=agent,
+        outcome=Outcome.FAILURE,
+        detail=f"Processing failed after {claim.attempt} attempts: {reason}",
+        details={"attempt": claim.attempt, "final": True},
+    )
+    return True
+
+
+@transaction.atomic
+def evidence_record_hashes(*, claim: Claim, agent: Agent, size: int, hexdigests: dict[str, str]) -> EvidenceItem:
+    """The worker's own hash of the intake copy. It must equal the digests taken as the bytes
+    arrived; if it does not, the intake copy changed after receipt: the item is ``corrupt``, with
+    both values in its custody, and its intake copy is kept as it is for examination."""
+    item = _claimed(claim)
+    if item.sha256 is None:  # received before digests were taken at receipt
+        item.sha256, item.md5, item.size_bytes, item.digests = (
+            hexdigests["sha256"],
+            hexdigests.get("md5"),
+            size,
+            {**hexdigests},
+        )
         item.save(update_fields=["sha256", "md5", "size_bytes", "digests"])
-    elif item.sha256 != sha256:
-        # A second pass over the same intake file disagrees with the first: the stored bytes changed.
-        raise DomainError(f"{item.ern}: the intake copy changed between two hashing passes.")
+    differing = sorted(name for name, value in hexdigests.items() if item.digests.get(name, value) != value)
+    if size != item.size_bytes:
+        differing.append("size")
+    if differing:
+        received = f"SHA-256 {item.sha256}, {item.size_bytes} bytes"
+        now = f"SHA-256 {hexdigests['sha256']}, {size} bytes"
+        custody_append(
+            item=item,
+            event_type=CustodyEvent.HASHED,
+            agent=agent,
+            outcome=Outcome.FAILURE,
+            detail=f"The intake copy no longer matches its receipt: received {received}, now {now}",
+            details={"size_bytes": size, "digests": hexdigests},
+        )
+        _mark_corrupt(
+            item,
+            agent,
+            reason=f"The intake copy changed after receipt: received {received}, found {now}.",
+            details={"received_sha256": item.sha256, "found_sha256": hexdigests["sha256"], "found_size": size},
+        )
+        return item
     custody_append(
         item=item,
         event_type=CustodyEvent.HASHED,
         agent=agent,
-        detail=f"{size} bytes; " + "; ".join(f"{name} {value}" for name, value in sorted(hexdigests.items())),
+        detail=f"{size} bytes, as received; "
+        + "; ".join(f"{name} {value}" for name, value in sorted(hexdigests.items())),
         details={"size_bytes": size, "digests": hexdigests},
     )
-    if item.submitted_sha256 and item.submitted_sha256.lower() != sha256:
-        item.status = EvidenceStatus.CORRUPT
-        item.status_reason = f"The submitter's SHA-256 {item.submitted_sha256} differs from the received {sha256}."
-        item.save(update_fields=["status", "status_reason"])
-        return item
-    # Lock the case while looking, so two copies processed at once cannot both be "the first".
-    Case.objects.select_for_update().filter(pk=item.case_id).values_list("pk", flat=True).get()
-    original = (
-        EvidenceItem.objects.filter(case_id=item.case_id, sha256=sha256)
-        .exclude(pk=item.pk)
-        .exclude(status__in=[EvidenceStatus.DUPLICATE, EvidenceStatus.CORRUPT])
-        .order_by("received_at", "pk")
-        .first()
-    )
-    if original is not None:
-        item.status, item.duplicate_of = EvidenceStatus.DUPLICATE, original
-        item.status_reason = f"Same SHA-256 as {original.ern}; the file is kept once."
-        item.save(update_fields=["status", "duplicate_of", "status_reason"])
-        custody_append(
-            item=item,
-            event_type=CustodyEvent.DUPLICATE_FOUND,
-            agent=agent,
-            detail=f"Identical to {original.ern}; not archived a second time",
-            details={"duplicate_of": original.ern, "archive_key": original.archive_key},
-        )
     return item
+
+
+def _mark_corrupt(item: EvidenceItem, agent: Agent, *, reason: str, details: dict) -> None:
+    _move(item, S.CORRUPT, reason=reason)
+    custody_append(
+        item=item, event_type=CustodyEvent.CORRUPT, agent=agent, outcome=Outcome.FAILURE, detail=reason, details=details
+    )
 
 
 @transaction.atomic
 def evidence_record_identification(
-    *, item: EvidenceItem, agent: Agent, media_type: str, expected: str | None, mismatch: bool, description: str
+    *, claim: Claim, agent: Agent, media_type: str, expected: str | None, mismatch: bool, description: str
 ) -> None:
+    item = _claimed(claim)
     EvidenceItem.objects.filter(pk=item.pk).update(media_type=media_type, media_type_mismatch=mismatch)
-    item.media_type, item.media_type_mismatch = media_type, mismatch
     custody_append(
         item=item,
         event_type=CustodyEvent.IDENTIFIED,
@@ -119,14 +265,14 @@ def evidence_record_identification(
 @transaction.atomic
 def evidence_record_description(
     *,
-    item: EvidenceItem,
+    claim: Claim,
     agent: Agent,
     metadata: dict,
     errors: list[str],
     gps: tuple[float, float] | None,
     perceptual_hash: str | None,
 ) -> None:
-    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    item = _claimed(claim)
     item.metadata = json.loads(json.dumps(metadata, default=str).replace("\\u0000", ""))
     item.metadata_error = "; ".join(errors)
     item.captured_location = Point(*gps, srid=4326) if gps else None
@@ -145,23 +291,21 @@ def evidence_record_description(
 
 
 @transaction.atomic
-def evidence_record_archived(
-    *, item: EvidenceItem, agent: Agent, token: uuid.UUID, archive_key: str, verified_sha256: str, stored_now: bool
-) -> bool:
-    """Marks the item archived once its archived copy was read back and matched; False when
-    another worker has claimed the item since (it will finish the job)."""
-    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+def evidence_record_archived(*, claim: Claim, agent: Agent, archive_key: str, verified_sha256: str) -> EvidenceItem:
+    """The archive holds the bytes (read back and matched): the item reaches its end. It is
+    ``corrupt`` if the submitter's own SHA-256 differed from what arrived (kept and archived all the
+    same, as what was received); ``duplicate`` if an item of the case with the same bytes was
+    archived before it; else ``archived``. The intake copy is removed once this commits."""
+    item = _claimed(claim)
     if verified_sha256 != item.sha256:
         raise DomainError(f"{item.ern}: the archived copy's SHA-256 {verified_sha256} is not {item.sha256}.")
-    if item.claim_token != token:
-        return False
     now = timezone.now()
     custody_append(
         item=item,
         event_type=CustodyEvent.ARCHIVED,
         agent=agent,
-        detail=f"Stored write-once as {archive_key}" if stored_now else f"Already in the archive as {archive_key}",
-        details={"archive_key": archive_key, "written": stored_now},
+        detail=f"Archived write-once as {archive_key}",
+        details={"archive_key": archive_key},
     )
     custody_append(
         item=item,
@@ -170,58 +314,92 @@ def evidence_record_archived(
         detail=f"Archived copy read back: SHA-256 {verified_sha256} matches",
         details={"archive_key": archive_key, "sha256": verified_sha256},
     )
-    item.archive_key, item.archived_at, item.last_verified_at = archive_key, now, now
-    if item.status == EvidenceStatus.PROCESSING:
-        item.status = EvidenceStatus.ARCHIVED
-    item.save(update_fields=["archive_key", "archived_at", "last_verified_at", "status"])
+    archived = {"archive_key": archive_key, "archived_at": now, "last_verified_at": now, "last_checked_at": now}
+    submitted = (item.submitted_sha256 or "").lower()
+    if submitted and submitted != item.sha256:
+        EvidenceItem.objects.filter(pk=item.pk).update(**archived)
+        _mark_corrupt(
+            item,
+            agent,
+            reason=f"The submitter's SHA-256 {submitted} differs from the received {item.sha256}.",
+            details={"submitted_sha256": submitted, "received_sha256": item.sha256},
+        )
+    elif (original := _archived_original(item)) is not None:
+        _move(
+            item,
+            S.DUPLICATE,
+            reason=f"Same SHA-256 as {original.ern}; the file is kept once.",
+            duplicate_of=original,
+            **archived,
+        )
+        custody_append(
+            item=item,
+            event_type=CustodyEvent.DUPLICATE_FOUND,
+            agent=agent,
+            detail=f"Identical to {original.ern}; the archive keeps the bytes once",
+            details={"duplicate_of": original.ern, "archive_key": archive_key},
+        )
+    else:
+        _move(item, S.ARCHIVED, **archived)
+    transaction.on_commit(lambda: evidence_remove_intake_copy(item_id=item.pk))
+    return item
+
+
+def _archived_original(item: EvidenceItem) -> EvidenceItem | None:
+    """The item of the same case already archived with the same bytes. The case is locked while
+    looking, so of two copies finishing at once exactly one is the original."""
+    Case.objects.select_for_update().filter(pk=item.case_id).values_list("pk", flat=True).get()
+    return (
+        EvidenceItem.objects.filter(case_id=item.case_id, sha256=item.sha256, status=S.ARCHIVED)
+        .exclude(pk=item.pk)
+        .order_by("received_at", "pk")
+        .first()
+    )
+
+
+def evidence_remove_intake_copy(*, item_id: int) -> bool:
+    """Removes the intake copy of an item whose bytes the archive holds (archived or duplicate,
+    never corrupt or failed). Run after the commit that made it so; the sweep runs it again for
+    copies left behind by a worker that died in between."""
+    item = EvidenceItem.objects.filter(pk=item_id).values("status", "intake_key", "archive_key").get()
+    if not item["intake_key"] or not item["archive_key"] or item["status"] not in (S.ARCHIVED, S.DUPLICATE):
+        return False
+    storages["intake"].delete(item["intake_key"])
+    EvidenceItem.objects.filter(pk=item_id, intake_key=item["intake_key"]).update(intake_key="")
     return True
 
 
 @transaction.atomic
-def evidence_finish_intake(*, item: EvidenceItem) -> None:
-    """Removes the intake copy, once the archive holds the bytes (or the item is a duplicate)."""
-    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
-    if item.intake_key:
-        storages["intake"].delete(item.intake_key)
-        item.intake_key = ""
-        item.claim_token = None
-        item.save(update_fields=["intake_key", "claim_token"])
-
-
-@transaction.atomic
-def evidence_mark_failed(*, item_id: int, agent: Agent, reason: str) -> None:
-    item = EvidenceItem.objects.select_for_update().get(pk=item_id)
-    if item.status != EvidenceStatus.PROCESSING:
-        return
-    item.status, item.status_reason, item.claim_token = EvidenceStatus.FAILED, reason[:2000], None
-    item.save(update_fields=["status", "status_reason", "claim_token"])
-    custody_append(item=item, event_type=CustodyEvent.FAILED, agent=agent, outcome=Outcome.FAILURE, detail=reason)
-
-
-@transaction.atomic
 def evidence_retry(*, actor: AbstractBaseUser, item: EvidenceItem) -> EvidenceItem:
+    """A member asks for a failed item to be processed again, with a fresh count of attempts."""
     item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
-    if item.status != EvidenceStatus.FAILED:
+    if item.status != S.FAILED:
         raise DomainError(f"Only failed items are retried; {item.ern} is {item.status}.", field="status")
-    item.status, item.status_reason, item.claimed_at = EvidenceStatus.RECEIVED, "", None
-    item.save(update_fields=["status", "status_reason", "claimed_at"])
-    audit_record(actor=actor, case=item.case, action="evidence.retry", target=item.ern)
-    transaction.on_commit(lambda: evidence_enqueue_processing(item.pk))
+    _move(item, S.RECEIVED, claimed_at=None, attempts=0)
+    agent = Agent.for_user(actor)
+    custody_append(item=item, event_type=CustodyEvent.RETRIED, agent=agent, detail=f"Retry requested by {agent.name}")
+    audit_record(actor=actor, case=item.case, action=AuditAction.EVIDENCE_RETRY, target=item.ern)
+    evidence_enqueue_processing(item.pk)
     return item
 
 
 def evidence_sweep_stuck() -> list[int]:
-    """Re-enqueues items left waiting: received but never picked up (the broker was down), or
-    claimed by a worker that has not finished in time (it was killed). Returns their ids."""
+    """Sends again what is left waiting: items whose worker's lease ran out (it died, or lost the
+    database), and items received long ago with no message on its way (one was lost). Also removes
+    intake copies left behind by a worker that died right after archiving. Returns the items sent."""
     now = timezone.now()
+    waiting_messages = OutboxTask.objects.filter(task=PROCESS_EVIDENCE).values_list("args", flat=True)
+    queued = {args[0] for args in waiting_messages if args}
     stuck = EvidenceItem.objects.filter(
-        Q(status=EvidenceStatus.RECEIVED, received_at__lt=now - timedelta(seconds=settings.SLID_RECEIVED_STALE_SECONDS))
-        | Q(
-            status=EvidenceStatus.PROCESSING,
-            claimed_at__lt=now - timedelta(seconds=settings.SLID_PROCESSING_STALE_SECONDS),
-        )
+        Q(status=S.PROCESSING, lease_expires_at__lt=now)
+        | Q(status=S.PROCESSING, lease_expires_at__isnull=True)
+        | Q(status=S.RECEIVED, received_at__lt=now - timedelta(seconds=settings.SLID_RECEIVED_STALE_SECONDS))
     ).values_list("pk", flat=True)
-    item_ids = list(stuck)
-    for item_id in item_ids:
-        evidence_enqueue_processing(item_id)
+    item_ids = [item_id for item_id in stuck if item_id not in queued]
+    with transaction.atomic():
+        for item_id in item_ids:
+            evidence_enqueue_processing(item_id)
+    leftovers = EvidenceItem.objects.filter(status__in=[S.ARCHIVED, S.DUPLICATE]).exclude(intake_key="")
+    for item_id in leftovers.values_list("pk", flat=True):
+        evidence_remove_intake_copy(item_id=item_id)
     return item_ids

@@ -7,13 +7,14 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.files.storage import storages
 
 from evidence.models import EvidenceItem, Role
 from tests.factories import make_incident
 from tests.media import photo_bytes, resized, with_gps
-from tests.workers.worker import wait_for_status
+from tests.workers.worker import wait_for_intake_removed, wait_for_status
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
@@ -45,7 +46,10 @@ def test_an_upload_is_hashed_and_archived_with_the_sha256_of_the_original(upload
     archived = Path(storages["archive"].path(item.archive_key))
     assert archived.read_bytes() == original.read_bytes()
     assert stat.S_IMODE(archived.stat().st_mode) == 0o444
-    assert not item.intake_key
+    item = wait_for_intake_removed(item)
+    assert not storages["intake"].listdir("")[0] or not any(
+        storages["intake"].listdir(folder)[1] for folder in storages["intake"].listdir("")[0]
+    )
     assert [entry.event_type for entry in item.custody.order_by("sequence")] == [
         "received", "hashed", "identified", "described", "archived", "verified",
     ]  # fmt: skip
@@ -59,7 +63,11 @@ def test_the_same_file_twice_is_linked_as_a_duplicate_not_stored_twice(upload, c
 
     assert (first.status, second.status) == ("archived", "duplicate")
     assert second.duplicate_of == first
-    assert second.archive_key == ""
+    # The duplicate's bytes were checked in the archive before its intake copy went; they are kept once.
+    assert second.archive_key == first.archive_key
+    archive_root = Path(settings.STORAGES["archive"]["OPTIONS"]["location"])
+    assert [path.name for path in archive_root.rglob("*") if path.is_file()] == [first.sha256]
+    assert wait_for_intake_removed(second).intake_key == ""
     assert second.custody.filter(event_type="duplicate_found").exists()
 
 

@@ -80,3 +80,14 @@ def wait_for_status(item, statuses: set[str], timeout: float = 60):
             return item
         time.sleep(0.2)
     raise TimeoutError(f"{item.ern} is still {item.status}, not one of {statuses}")
+
+
+def wait_for_intake_removed(item, timeout: float = 10):
+    """The intake copy goes right after the commit that archived the item."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        item.refresh_from_db()
+        if not item.intake_key:
+            return item
+        time.sleep(0.1)
+    raise TimeoutError(f"{item.ern} still has its intake copy {item.intake_key}")

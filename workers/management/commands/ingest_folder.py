@@ -50,7 +50,7 @@ class Command(BaseCommand):
                     upload=File(handle, name=path.name),
                     original_filename=str(path.relative_to(folder)),
                     incidents=incidents,
-                    submitted_sha256=sha256,
+                    submitted_sha256=sha256,  # read once here, and again as it is stored: the two must agree
                     source=source or f"ingest_folder {folder}",
                 )
             received += 1
