@@ -4,19 +4,41 @@ from evidence.models import AuditEntry, Case, CaseMembership
 
 
 class CaseMembershipInline(admin.TabularInline):
+    """Members are shown here but changed only through the API (`/api/v1/cases/{id}/members/`), whose
+    service audits every change and keeps at least one lead in every case."""
+
     model = CaseMembership
     extra = 0
     fk_name = "case"
-    autocomplete_fields = ["user"]
-    readonly_fields = ["added_at", "added_by"]
+    fields = readonly_fields = ["user", "role", "added_at", "added_by"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
-    list_display = ["reference", "title", "created_at", "created_by"]
+    """Read-only: cases are created and changed through the API, whose services audit every change."""
+
+    list_display = ["reference", "title", "time_zone", "created_at", "created_by"]
     search_fields = ["reference", "title"]
     readonly_fields = ["public_id", "created_at", "created_by"]
     inlines = [CaseMembershipInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(AuditEntry)
