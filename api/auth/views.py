@@ -8,11 +8,18 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from api.auth import login, totp
+from api.auth import login
 from api.auth.authentication import token_expires_at
 from api.auth.serializers import TokenRequestSerializer, TokenSerializer, TotpCodeSerializer, TotpSetupSerializer
-from evidence.services.accounts import token_issue, token_revoke
-from evidence.services.audit import audit_record
+from evidence.services.accounts import (
+    login_record_failure,
+    token_issue,
+    token_revoke,
+    totp_begin,
+    totp_confirm,
+    totp_login_code_ok,
+    totp_remove,
+)
 
 
 class TokenView(APIView):
@@ -37,14 +44,14 @@ class TokenView(APIView):
             raise Throttled(wait=locked, detail="Too many failed logins for this account; try again later.")
         otp = credentials.validated_data.pop("otp", None)
         user = authenticate(request, **credentials.validated_data)
-        if user is not None and not totp.login_code_ok(user, otp):
+        if user is not None and not totp_login_code_ok(user=user, code=otp):
             login.record_failure(username)
-            audit_record(actor=user, case=None, action="auth.otp_failed", target=username[:200])
+            login_record_failure(username=username, user=user)
             message = "The one-time code does not match." if otp else "This account needs a one-time code (otp)."
             raise ValidationError({"otp": [message]})
         if user is None:
             login.record_failure(username)
-            audit_record(actor=None, case=None, action="auth.login_failed", target=username[:200])
+            login_record_failure(username=username, user=None)
             raise ValidationError({"non_field_errors": ["Unable to log in with the given username and password."]})
         login.record_success(username)
         token = token_issue(user=user)
@@ -61,12 +68,12 @@ class TotpView(APIView):
 
     @extend_schema(request=None, responses={201: TotpSetupSerializer})
     def post(self, request):
-        secret, uri = totp.totp_begin(user=request.user)
+        secret, uri = totp_begin(user=request.user)
         return Response({"secret": secret, "otpauth_uri": uri}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Second factor removed")})
     def delete(self, request):
-        totp.totp_remove(user=request.user)
+        totp_remove(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -77,6 +84,6 @@ class TotpConfirmView(APIView):
     def post(self, request):
         code = TotpCodeSerializer(data=request.data)
         code.is_valid(raise_exception=True)
-        if not totp.totp_confirm(user=request.user, code=code.validated_data["code"]):
+        if not totp_confirm(user=request.user, code=code.validated_data["code"]):
             raise ValidationError({"code": ["That code does not match; check the app's clock and try again."]})
         return Response({"detail": "From now on, logging in needs a one-time code."})
