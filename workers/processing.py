@@ -93,9 +93,15 @@ def _process_claimed(claim: Claim, agent: Agent) -> str:
                 perceptual_hash=phash,
             )
 
-        key = archive.store_in_archive(path, item.sha256)[0]
-        verified = archive.hash_archived(key)
-    item = evidence_record_archived(claim=claim, agent=agent, archive_key=key, verified_sha256=verified)
+        stored = archive.store_in_archive(path, item.sha256)
+        verified = archive.hash_archived(stored.key)
+    item = evidence_record_archived(
+        claim=claim,
+        agent=agent,
+        archive_key=stored.key,
+        verified_sha256=verified,
+        damaged_kept_as=stored.damaged_kept_as,
+    )
     return item.status
 
 

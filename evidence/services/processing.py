@@ -291,7 +291,9 @@ def evidence_record_description(
 
 
 @transaction.atomic
-def evidence_record_archived(*, claim: Claim, agent: Agent, archive_key: str, verified_sha256: str) -> EvidenceItem:
+def evidence_record_archived(
+    *, claim: Claim, agent: Agent, archive_key: str, verified_sha256: str, damaged_kept_as: str = ""
+) -> EvidenceItem:
     """The archive holds the bytes (read back and matched): the item reaches its end. It is
     ``corrupt`` if the submitter's own SHA-256 differed from what arrived (kept and archived all the
     same, as what was received); ``duplicate`` if an item of the case with the same bytes was
@@ -300,13 +302,12 @@ def evidence_record_archived(*, claim: Claim, agent: Agent, archive_key: str, ve
     if verified_sha256 != item.sha256:
         raise DomainError(f"{item.ern}: the archived copy's SHA-256 {verified_sha256} is not {item.sha256}.")
     now = timezone.now()
-    custody_append(
-        item=item,
-        event_type=CustodyEvent.ARCHIVED,
-        agent=agent,
-        detail=f"Archived write-once as {archive_key}",
-        details={"archive_key": archive_key},
-    )
+    # Whether the key held these bytes already is not said: they may be another case's.
+    detail, details = f"Archived write-once as {archive_key}", {"archive_key": archive_key}
+    if damaged_kept_as:
+        detail += f"; bytes found there with another SHA-256 were kept as {damaged_kept_as}"
+        details["damaged_kept_as"] = damaged_kept_as
+    custody_append(item=item, event_type=CustodyEvent.ARCHIVED, agent=agent, detail=detail, details=details)
     custody_append(
         item=item,
         event_type=CustodyEvent.VERIFIED,

@@ -245,7 +245,7 @@ def test_a_copy_of_an_item_not_yet_archived_is_archived_itself_not_a_duplicate(c
 def test_the_intake_copy_stays_when_the_archived_state_is_not_committed(case_a, investigator):
     item = receive(case_a, investigator)
     claim = evidence_claim(item_id=item.pk)
-    key = processing.archive.store_in_archive(storages["intake"].path(item.intake_key), item.sha256)[0]
+    key = processing.archive.store_in_archive(storages["intake"].path(item.intake_key), item.sha256).key
 
     with pytest.raises(RuntimeError), transaction.atomic():
         evidence_record_archived(claim=claim, agent=AGENT, archive_key=key, verified_sha256=item.sha256)

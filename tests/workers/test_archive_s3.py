@@ -1,5 +1,6 @@
 """The archive on S3 with Object Lock, against a local S3-compatible server (moto in server mode)."""
 
+import hashlib
 import subprocess
 import sys
 from datetime import timedelta
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from evidence.package.layout import read_range
 from tests.ports import free_port, wait_for_port
-from workers.archive import AlreadyArchived, archive_key
+from workers.archive import AlreadyArchived, archive_key, store_in_archive
 
 BUCKET = "slid-archive"
 
@@ -91,3 +92,60 @@ def test_a_range_of_an_archived_object_is_read_with_a_ranged_get(s3_archive):
     assert b"".join(read_range(storages["archive"], key, 0, len(content))) == content
     with pytest.raises(OSError, match="ended after"):
         b"".join(read_range(storages["archive"], key, 10_000, 500))
+
+
+def test_a_damaged_object_at_the_key_is_kept_as_an_older_version_and_the_right_bytes_put_over_it(s3_archive, tmp_path):
+    content = b"testimony recorded in Izium " * 2000
+    sha256 = hashlib.sha256(content).hexdigest()
+    key = archive_key(sha256)
+    damaged = s3_archive.put_object(Bucket=BUCKET, Key=key, Body=content[:100])
+    source = tmp_path / "intake-copy.bin"
+    source.write_bytes(content)
+
+    stored = store_in_archive(str(source), sha256)
+
+    assert s3_archive.get_object(Bucket=BUCKET, Key=key)["Body"].read() == content
+    versions = s3_archive.list_object_versions(Bucket=BUCKET, Prefix=key)["Versions"]
+    assert len(versions) == 2
+    kept = s3_archive.get_object(Bucket=BUCKET, Key=key, VersionId=damaged["VersionId"])
+    assert kept["Body"].read() == content[:100]
+    current = s3_archive.head_object(Bucket=BUCKET, Key=key)
+    assert current["ObjectLockMode"] == "COMPLIANCE"
+    assert (stored.key, stored.stored_now, stored.replaced_damaged) == (key, True, True)
+    assert stored.damaged_kept_as == f"{key}?versionId={damaged['VersionId']}"
+
+
+def test_an_object_already_at_the_key_with_the_right_bytes_is_already_archived(s3_archive, tmp_path):
+    content = b"the same bytes twice"
+    sha256 = hashlib.sha256(content).hexdigest()
+    source = tmp_path / "intake-copy.bin"
+    source.write_bytes(content)
+    store_in_archive(str(source), sha256)
+
+    again = store_in_archive(str(source), sha256)
+
+    assert (again.stored_now, again.replaced_damaged) == (False, False)
+    versions = s3_archive.list_object_versions(Bucket=BUCKET, Prefix=archive_key(sha256))["Versions"]
+    assert len(versions) == 1
+
+
+def test_a_damaged_object_in_a_bucket_without_versioning_is_never_overwritten(s3_archive, settings, tmp_path):
+    s3_archive.create_bucket(Bucket="slid-archive-unversioned")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archive": {
+            **settings.STORAGES["archive"],
+            "OPTIONS": {**settings.STORAGES["archive"]["OPTIONS"], "bucket_name": "slid-archive-unversioned"},
+        },
+    }
+    content = b"the whole testimony"
+    sha256 = hashlib.sha256(content).hexdigest()
+    s3_archive.put_object(Bucket="slid-archive-unversioned", Key=archive_key(sha256), Body=b"the who")
+    source = tmp_path / "intake-copy.bin"
+    source.write_bytes(content)
+
+    with pytest.raises(PermissionError, match="has no versioning"):
+        store_in_archive(str(source), sha256)
+
+    kept = s3_archive.get_object(Bucket="slid-archive-unversioned", Key=archive_key(sha256))
+    assert kept["Body"].read() == b"the who"
