@@ -1,7 +1,10 @@
 """Building a court package: the structure and its layout into the exports store; the evidence
 itself stays in the archive."""
 
+import logging
 import tempfile
+import time
+import uuid
 
 from django.conf import settings
 from django.core.files import File
@@ -11,17 +14,58 @@ from django.core.files.storage import storages
 from evidence.agents import Agent
 from evidence.package import writer as packaging
 from evidence.package.contents import ExportContents, export_contents
-from evidence.services.packages import export_claim, export_mark_failed, export_mark_ready, export_set_progress
+from evidence.services.packages import (
+    export_claim,
+    export_mark_failed,
+    export_mark_ready,
+    export_renew_lease,
+    export_set_progress,
+)
+
+logger = logging.getLogger(__name__)
 
 
-def _write_package(contents: ExportContents, folder: str, progress) -> tuple[str, packaging.PackageLayout]:
+class ClaimLost(Exception):
+    """Another builder holds the export now (this builder's lease ran out): this one stops."""
+
+
+class Lease:
+    """Keeps this builder's claim alive: renewed whenever progress is reported, and at least three
+    times per lease while the builder works between reports."""
+
+    def __init__(self, export_id: int, token: uuid.UUID) -> None:
+        self.export_id, self.token = export_id, token
+        self.renewed_at = time.monotonic()
+        self.percent = -1
+
+    def _due(self) -> bool:
+        return time.monotonic() - self.renewed_at >= settings.SLID_LEASE_SECONDS / 3
+
+    def _renewed(self, held: bool) -> None:
+        if not held:
+            raise ClaimLost(f"Export {self.export_id} was taken over by another builder.")
+        self.renewed_at = time.monotonic()
+
+    def keep(self) -> None:
+        if self._due():
+            self._renewed(export_renew_lease(export_id=self.export_id, token=self.token))
+
+    def progress(self, done: int, total: int) -> None:
+        percent = done * 100 // max(total, 1)
+        if percent > self.percent or self._due():
+            self.percent = max(percent, self.percent)
+            self._renewed(export_set_progress(export_id=self.export_id, token=self.token, percent=percent))
+
+
+def _write_package(contents: ExportContents, folder: str, lease: Lease) -> tuple[str, packaging.PackageLayout]:
     """Writes the package's structure and its layout into the exports store (the evidence itself
     stays in the archive); returns the layout's key and the layout."""
     store = storages["exports"]
     with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as structure:
         with packaging.PackageWriter(structure) as writer:
-            packaging.write_bag(contents, writer, progress=progress)
+            packaging.write_bag(contents, writer, progress=lease.progress)
         structure.seek(0)
+        lease.keep()
         structure_key = store.save(f"{folder}/structure.bin", File(structure))
     layout = writer.layout(structure_key)
     return store.save(f"{folder}/layout.json", ContentFile(layout.to_json())), layout
@@ -29,28 +73,43 @@ def _write_package(contents: ExportContents, folder: str, progress) -> tuple[str
 
 def build_export(export_id: int, *, agent: Agent) -> str:
     """Builds the package: each evidence file is read from the archive and checked against its
-    recorded SHA-256 on the way; a mismatch stops the export, and nothing bad is ever shipped."""
+    recorded SHA-256 on the way; a mismatch stops the export, and nothing bad is ever shipped.
+    Only the builder that holds the export's claim proceeds, and only while it holds it."""
     export = export_claim(export_id=export_id)
     if export is None:
         return "not claimed"
+    token = export.claim_token
+    lease = Lease(export_id, token)
     try:
-        contents = export_contents(export)
-        reported = {"percent": -1}
-
-        def progress(done: int, total: int) -> None:
-            percent = done * 100 // max(total, 1)
-            if percent > reported["percent"]:
-                reported["percent"] = percent
-                export_set_progress(export_id=export_id, percent=percent)
-
-        key, layout = _write_package(contents, f"{export.case.public_id}/{contents.bag_name}", progress)
-        export_mark_ready(
-            export=export, agent=agent, items=contents.items, package_key=key, sha256=layout.sha256, size=layout.size
-        )
+        contents = export_contents(export, heartbeat=lease.keep)
+        key, layout = _write_package(contents, f"{export.case.public_id}/{contents.bag_name}", lease)
+        if not export_mark_ready(
+            export=export,
+            token=token,
+            agent=agent,
+            items=contents.items,
+            package_key=key,
+            sha256=layout.sha256,
+            size=layout.size,
+        ):
+            _discard(key, layout)
+            raise ClaimLost(f"Export {export_id} was taken over by another builder before it was ready.")
         return "ready"
+    except ClaimLost as lost:
+        logger.warning("%s This builder stops; the other one finishes.", lost)
+        return "claim lost"
     except packaging.DigestMismatch as mismatch:
-        export_mark_failed(export_id=export_id, reason=str(mismatch), agent=agent, damaged_ern=mismatch.label)
-        return "failed"
+        marked = export_mark_failed(
+            export_id=export_id, token=token, reason=str(mismatch), agent=agent, damaged_ern=mismatch.label
+        )
+        return "failed" if marked else "claim lost"
     except Exception as error:
-        export_mark_failed(export_id=export_id, reason=f"{type(error).__name__}: {error}", agent=agent)
+        export_mark_failed(export_id=export_id, token=token, reason=f"{type(error).__name__}: {error}", agent=agent)
         raise
+
+
+def _discard(layout_key: str, layout: packaging.PackageLayout) -> None:
+    """Removes what a builder that lost its claim wrote: the other builder's package is the export's."""
+    store = storages["exports"]
+    for key in (layout.structure_key, layout_key):
+        store.delete(key)

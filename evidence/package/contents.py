@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from evidence.models import (
     Allegation,
     Confidentiality,
     EvidenceItem,
+    EvidenceStatus,
     Export,
     Incident,
     Person,
@@ -30,6 +32,8 @@ from evidence.package import register
 PACKAGE_FILES = Path(__file__).parent  # VERIFY.txt and verify.py, shipped in every package
 FORBIDDEN_CHARACTERS = set('<>:"/\\|?*')
 MAX_NAME_LENGTH = 180
+# The states whose bytes the archive holds and which go into a package (corrupt ones only by name).
+PACKAGED_STATES = (EvidenceStatus.ARCHIVED, EvidenceStatus.DUPLICATE)
 
 
 @dataclass
@@ -44,7 +48,8 @@ class ExportFile:
 @dataclass
 class ExportContents:
     bag_name: str
-    info: dict[str, str]
+    # bag-info.txt's tags in order; a list is one line per value (the tag repeats).
+    info: dict[str, str | list[str]]
     files: list[ExportFile] = field(default_factory=list)
     documents: dict[str, bytes] = field(default_factory=dict)
     items: list[EvidenceItem] = field(default_factory=list)
@@ -79,43 +84,100 @@ def unique_name(name: str, taken: set[str]) -> str:
 
 
 def export_selection(export: Export) -> tuple[list[EvidenceItem], list[tuple[EvidenceItem, str]]]:
-    """(items to package, [(item left out, why)]): items with no archived original, and items that
-    identify a witness unless a lead asked for identities."""
+    """(items to package, [(item left out, why)]) of the export's selection, in ERN order.
+
+    Archived items and duplicates (whose bytes the archive holds) go in. Left out, with the reason:
+    items not archived (received, processing, failed), items that identify a witness unless a lead
+    asked for identities, and items Slid found corrupt, unless chosen by name (the export's own
+    ``evidence``): those go in marked, in the register's integrity column and in bag-info."""
     chosen = Q(pk__in=export.evidence_ids) | Q(incident_links__incident_id__in=export.incident_ids)
     selected = list(
         EvidenceItem.objects.filter(case=export.case)
         .filter(pk__in=EvidenceItem.objects.filter(chosen).values("pk"))
-        .select_related("case")
+        .select_related("case", "duplicate_of")
         .prefetch_related("incidents")
         .order_by("ern")
     )
+    by_name = set(export.evidence_ids)
     included, left_out = [], []
     for item in selected:
-        if not item.archive_key:
-            left_out.append((item, item.status))
-        elif item.confidentiality == Confidentiality.IDENTIFIES_WITNESS and not export.include_identities:
-            left_out.append((item, "identifies a witness"))
+        why = _left_out_because(item, export, chosen_by_name=item.pk in by_name)
+        if why:
+            left_out.append((item, why))
         else:
             included.append(item)
     return included, left_out
 
 
-def export_contents(export: Export) -> ExportContents:
+def _left_out_because(item: EvidenceItem, export: Export, *, chosen_by_name: bool) -> str | None:
+    if item.status == EvidenceStatus.CORRUPT:
+        why = integrity(item)
+        if not chosen_by_name:
+            return f"{why} (choose it by name to include it, marked)"
+        if not item.archive_key:
+            return f"{why} (the archive holds no copy of it)"
+    elif item.status == EvidenceStatus.FAILED:
+        return f"processing failed: {item.status_reason or 'no reason recorded'}"
+    elif item.status not in PACKAGED_STATES:
+        return f"not archived yet ({item.status})"
+    elif not archive_key_of(item):
+        return f"the archive holds no copy of it ({item.status})"
+    if item.confidentiality == Confidentiality.IDENTIFIES_WITNESS and not export.include_identities:
+        return "identifies a witness"
+    return None
+
+
+def archive_key_of(item: EvidenceItem) -> str:
+    """Where the archive keeps the item's bytes. Duplicates recorded before they got a key of their
+    own are read from their original's, which holds the same bytes (the SHA-256 is checked on the way)."""
+    if item.archive_key:
+        return item.archive_key
+    if item.status == EvidenceStatus.DUPLICATE and item.duplicate_of is not None:
+        return item.duplicate_of.archive_key
+    return ""
+
+
+def corrupt_reason(item: EvidenceItem) -> str:
+    return item.status_reason or "marked corrupt by Slid"
+
+
+def integrity(item: EvidenceItem) -> str:
+    """The register's integrity column: "intact", or "corrupt: <why>" for an item Slid found corrupt."""
+    return f"corrupt: {corrupt_reason(item)}" if item.status == EvidenceStatus.CORRUPT else "intact"
+
+
+def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: None) -> ExportContents:
+    """Reads what goes into the package; ``heartbeat`` is called for each item (the builder keeps its
+    claim alive with it)."""
     included, left_out = export_selection(export)
     contents = ExportContents(bag_name=f"slid-export-{export.public_id}", info={}, items=included)
     register_items, taken_by_folder = [], {}
     for item in included:
+        heartbeat()
         folder = f"evidence/{safe_file_name(item.ern)}"
         name = unique_name(safe_file_name(item.original_filename), taken_by_folder.setdefault(folder, set()))
         path = f"{folder}/{name}"
-        contents.files.append(ExportFile(path, item.archive_key, item.size_bytes, item.sha256, item.ern))
+        contents.files.append(ExportFile(path, archive_key_of(item), item.size_bytes, item.sha256, item.ern))
         chain = list(item.custody.order_by("sequence"))
         contents.documents[f"custody/{safe_file_name(item.ern)}.jsonl"] = _custody_lines(item, chain)
-        register_items.append((item, {"package_path": f"data/{path}", "custody_head_hash": chain[-1].entry_hash}))
+        register_items.append(
+            (
+                item,
+                {
+                    "package_path": f"data/{path}",
+                    "custody_head_hash": chain[-1].entry_hash,
+                    "integrity": integrity(item),
+                },
+            )
+        )
 
     profile = register.profile_named(export.profile)
+    marked_corrupt = [item for item in included if item.status == EvidenceStatus.CORRUPT]
+    if marked_corrupt:
+        profile = register.with_integrity_column(profile)
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(register.register_rows(profile, register_items))
+    rows = register.register_rows(profile, register_items, time_zone=export.case.time_zone)
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     contents.documents["register.csv"] = buffer.getvalue().encode("utf-8")
 
     incidents = Incident.objects.filter(case=export.case).filter(
@@ -134,14 +196,16 @@ def export_contents(export: Export) -> ExportContents:
         "External-Description": (
             f"Case {export.case.reference}: {len(included)} evidence items, selected by incidents "
             f"{sorted(export.incident_ids) or 'none'} and evidence {sorted(export.evidence_ids) or 'none'}; "
-            f"register profile {export.profile!r}; witness identities "
+            f"register profile {export.profile!r}, dates in {export.case.time_zone}; witness identities "
             f"{'included at the request of a lead' if export.include_identities else 'withheld'}."
         ),
         "Bag-Software-Agent": f"Slid {config.__version__}",
         "Bag-Count": "1 of 1",
     }
+    if marked_corrupt:
+        contents.info["Slid-Marked-Corrupt"] = [f"{item.ern}: {corrupt_reason(item)}" for item in marked_corrupt]
     if left_out:
-        contents.info["Slid-Not-Included"] = "; ".join(f"{item.ern} ({why})" for item, why in left_out)
+        contents.info["Slid-Not-Included"] = [f"{item.ern}: {why}" for item, why in left_out]
     return contents
 
 
@@ -158,7 +222,12 @@ def _custody_lines(item: EvidenceItem, chain: list) -> bytes:
     lines = []
     for entry in chain:
         fields = entry_fields(entry, item.public_id)
-        record = {**fields, "entry_hash": entry.entry_hash, "premis_event_type": PREMIS_EVENT_TYPES[entry.event_type]}
+        record = {
+            **fields,
+            "version": entry.version,
+            "entry_hash": entry.entry_hash,
+            "premis_event_type": PREMIS_EVENT_TYPES[entry.event_type],
+        }
         lines.append(json.dumps(record, sort_keys=True, ensure_ascii=False))
     return ("\n".join(lines) + "\n").encode("utf-8")
 

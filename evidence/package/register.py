@@ -1,6 +1,12 @@
 """The evidence register of a submission package (data/register.csv): which fields a profile may
-name, and the built-in "default" profile. Profiles pick columns, their order and date format."""
+name, and the built-in "default" profile. Profiles pick columns, their order and date format.
 
+Dates are printed in the case's time zone, never in UTC: an ISO date carries its offset
+(2022-03-04T10:15:00+02:00), and the header of every date column names the zone
+("Date of item (Europe/Kyiv)"), since a strftime pattern such as %d/%m/%Y shows no offset."""
+
+import dataclasses
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +40,7 @@ def _location(item: EvidenceItem, context: dict) -> str:
     return f"{point.y:.6f}, {point.x:.6f}" if point else ""
 
 
-# Each field: what it is, and how to read it from an item (context: package path, custody head).
+# Each field: what it is, and how to read it from an item (context: package path, custody head, integrity).
 FIELDS: dict[str, tuple[str, Callable[[EvidenceItem, dict], Any]]] = {
     "ern": ("evidence reference number", lambda item, context: item.ern),
     "title": ("title", lambda item, context: item.title),
@@ -56,7 +62,10 @@ FIELDS: dict[str, tuple[str, Callable[[EvidenceItem, dict], Any]]] = {
     "location": ("where it was captured (latitude, longitude)", _location),
     "confidentiality": ("public, restricted, confidential, identifies_witness", lambda i, c: i.confidentiality),
     "custody_head_hash": ("hash of the last custody entry", lambda item, context: context["custody_head_hash"]),
+    "integrity": ('"intact", or "corrupt: <why>" for an item Slid found corrupt', lambda i, c: c["integrity"]),
 }
+DATE_FIELDS = frozenset({"captured_at", "acquired_at", "received_at"})
+INTEGRITY_COLUMN = "Integrity"
 
 DEFAULT_PROFILE = Profile(
     name="default",
@@ -82,6 +91,7 @@ DEFAULT_PROFILE = Profile(
             ("Location", "location"),
             ("Confidentiality", "confidentiality"),
             ("Custody chain head", "custody_head_hash"),
+            (INTEGRITY_COLUMN, "integrity"),
         ]
     ),
 )
@@ -123,16 +133,35 @@ def column_errors(columns: Any) -> list[str]:
     return errors
 
 
-def cell(value: Any, date_format: str) -> str:
+def with_integrity_column(profile: Profile) -> Profile:
+    """The profile, with an integrity column added at the end unless it has one: a package that
+    carries an item Slid found corrupt always says so in its register, whatever the profile."""
+    if any(column.field == "integrity" for column in profile.columns):
+        return profile
+    return dataclasses.replace(profile, columns=(*profile.columns, Column(INTEGRITY_COLUMN, "integrity")))
+
+
+def cell(value: Any, date_format: str, zone: zoneinfo.ZoneInfo) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.isoformat() if date_format == ISO_DATE else value.strftime(date_format)
+        local = value.astimezone(zone)
+        return local.isoformat() if date_format == ISO_DATE else local.strftime(date_format)
     return str(value)
 
 
-def register_rows(profile: Profile, items: list[tuple[EvidenceItem, dict]]) -> list[list[str]]:
-    rows = [[column.column for column in profile.columns]]
+def header(column: Column, time_zone: str) -> str:
+    if column.field in DATE_FIELDS and time_zone not in column.column:
+        return f"{column.column} ({time_zone})"
+    return column.column
+
+
+def register_rows(profile: Profile, items: list[tuple[EvidenceItem, dict]], *, time_zone: str) -> list[list[str]]:
+    """The register's rows, header first; dates in ``time_zone`` (the case's), which date headers name."""
+    zone = zoneinfo.ZoneInfo(time_zone)
+    rows = [[header(column, time_zone) for column in profile.columns]]
     for item, context in items:
-        rows.append([cell(FIELDS[column.field][1](item, context), column.date_format) for column in profile.columns])
+        rows.append(
+            [cell(FIELDS[column.field][1](item, context), column.date_format, zone) for column in profile.columns]
+        )
     return rows

@@ -155,10 +155,11 @@ def write_bag(
         add("tagmanifest-sha256.txt", tag_manifest.encode("utf-8"))
 
 
-def _bag_info(tags: dict[str, str], octets: int, streams: int) -> bytes:
+def _bag_info(tags: dict[str, str | list[str]], octets: int, streams: int) -> bytes:
     info = {"Bagging-Date": datetime.now(UTC).date().isoformat(), **tags, "Payload-Oxum": f"{octets}.{streams}"}
     lines = []
-    for label, value in info.items():
-        # A tag value is one line: line breaks inside a value become spaces.
-        lines.append(f"{label}: {' '.join(str(value).split())}")
+    for label, values in info.items():
+        for value in values if isinstance(values, list) else [values]:
+            # A tag value is one line: line breaks inside a value become spaces.
+            lines.append(f"{label}: {' '.join(str(value).split())}")
     return ("\n".join(lines) + "\n").encode("utf-8")

@@ -1,12 +1,20 @@
-"""Court submission packages: requesting, building (claimed by one worker) and register profiles."""
+"""Court submission packages: requesting, building (claimed by one worker) and register profiles.
+
+A builder claims an export with a token and a lease (``export_claim``) that it renews while it works
+(``export_renew_lease``, ``export_set_progress``). Every write of the builder is guarded by its
+token, so a builder whose lease ran out and was taken over can no longer change the export. While an
+export is queued, its lease is the time by which a builder should have taken its message; after
+that the sweep sends it again."""
 
 import logging
+import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from evidence.agents import Agent
@@ -19,6 +27,7 @@ from evidence.models import (
     ExportProfile,
     ExportStatus,
     Incident,
+    OutboxTask,
     Outcome,
 )
 from evidence.package import register
@@ -27,7 +36,7 @@ from evidence.services.audit import audit_record
 from evidence.services.common import check_same_case
 from evidence.services.custody import custody_append
 from evidence.services.fixity import evidence_record_fixity
-from evidence.services.queue import enqueue_task
+from evidence.services.queue import BUILD_EXPORT, enqueue_task
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +71,7 @@ def export_request(
         evidence_ids=sorted(e.pk for e in evidence),
         profile=profile,
         include_identities=include_identities,
+        lease_expires_at=_message_deadline(),
     )
     audit_record(
         actor=actor,
@@ -70,28 +80,83 @@ def export_request(
         target=export.public_id,
         details={"incidents": export.incident_ids, "evidence": export.evidence_ids, "profile": profile},
     )
-    transaction.on_commit(lambda: enqueue_task("workers.tasks.build_export", export.pk))
+    enqueue_task(BUILD_EXPORT, export.pk)
     return export
 
 
+def _lease_until() -> datetime:
+    return timezone.now() + timedelta(seconds=settings.SLID_LEASE_SECONDS)
+
+
+def _message_deadline() -> datetime:
+    """When a queued export's message counts as lost if no builder has claimed it."""
+    return timezone.now() + timedelta(seconds=settings.SLID_RECEIVED_STALE_SECONDS)
+
+
+def _lapsed(now: datetime) -> Q:
+    # No lease at all: claimed or queued before leases existed; its builder is long gone.
+    return Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True)
+
+
 def export_claim(*, export_id: int) -> Export | None:
-    claimed = Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.BUILDING, started_at=timezone.now(), progress=0
+    """Claims an export for building with one conditional UPDATE, so only one builder proceeds: a
+    queued export, or one whose builder's lease ran out. The export returned carries this builder's
+    ``claim_token``; every later write of the builder names it."""
+    now = timezone.now()
+    claimed = (
+        Export.objects.filter(pk=export_id)
+        .filter(Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.BUILDING) & _lapsed(now))
+        .update(
+            status=ExportStatus.BUILDING,
+            started_at=now,
+            progress=0,
+            claim_token=uuid.uuid4(),
+            lease_expires_at=_lease_until(),
+        )
     )
     return Export.objects.select_related("case").get(pk=export_id) if claimed == 1 else None
 
 
-def export_set_progress(*, export_id: int, percent: int) -> None:
-    Export.objects.filter(pk=export_id, status=ExportStatus.BUILDING).update(progress=max(0, min(99, percent)))
+def _held(export_id: int, token: uuid.UUID):
+    return Export.objects.filter(pk=export_id, status=ExportStatus.BUILDING, claim_token=token)
+
+
+def export_renew_lease(*, export_id: int, token: uuid.UUID) -> bool:
+    """Extends the builder's lease; False when its claim was lost (the builder must stop)."""
+    return _held(export_id, token).update(lease_expires_at=_lease_until()) == 1
+
+
+def export_set_progress(*, export_id: int, token: uuid.UUID, percent: int) -> bool:
+    """Records progress and extends the lease; False when the claim was lost."""
+    return _held(export_id, token).update(progress=max(0, min(99, percent)), lease_expires_at=_lease_until()) == 1
 
 
 @transaction.atomic
 def export_mark_ready(
-    *, export: Export, agent: Agent, items: list[EvidenceItem], package_key: str, sha256: str, size: int
-) -> Export:
-    export.status, export.progress, export.finished_at = ExportStatus.READY, 100, timezone.now()
-    export.package_key, export.sha256, export.size_bytes, export.item_count = package_key, sha256, size, len(items)
-    export.save()
+    *,
+    export: Export,
+    token: uuid.UUID,
+    agent: Agent,
+    items: list[EvidenceItem],
+    package_key: str,
+    sha256: str,
+    size: int,
+) -> bool:
+    """The package is built: the export is ready and each item gets an ``exported`` entry. False, and
+    nothing written, when this builder's claim was lost (another builder holds the export now)."""
+    finished = _held(export.pk, token).update(
+        status=ExportStatus.READY,
+        progress=100,
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+        package_key=package_key,
+        sha256=sha256,
+        size_bytes=size,
+        item_count=len(items),
+    )
+    if finished != 1:
+        return False
+    export.refresh_from_db()
     for item in items:
         custody_append(
             item=item,
@@ -100,14 +165,21 @@ def export_mark_ready(
             detail=f"Exported in package {export.public_id} (SHA-256 {sha256})",
             details={"export": str(export.public_id), "package_sha256": sha256, "requested_by": export.requested_by_id},
         )
-    return export
+    return True
 
 
 @transaction.atomic
-def export_mark_failed(*, export_id: int, reason: str, agent: Agent, damaged_ern: str | None = None) -> None:
-    Export.objects.filter(pk=export_id).update(
-        status=ExportStatus.FAILED, status_reason=reason[:2000], finished_at=timezone.now()
+def export_mark_failed(
+    *, export_id: int, token: uuid.UUID, reason: str, agent: Agent, damaged_ern: str | None = None
+) -> bool:
+    """The build failed: the export is ``failed`` with the reason, and an archived original found
+    damaged is marked and written in its custody. False, and nothing written, when this builder's
+    claim was lost."""
+    failed = _held(export_id, token).update(
+        status=ExportStatus.FAILED, status_reason=reason[:2000], finished_at=timezone.now(), lease_expires_at=None
     )
+    if failed != 1:
+        return False
     if damaged_ern:
         item = EvidenceItem.objects.get(ern=damaged_ern)
         EvidenceItem.objects.filter(pk=item.pk, fixity_failed_at__isnull=True).update(fixity_failed_at=timezone.now())
@@ -120,6 +192,7 @@ def export_mark_failed(*, export_id: int, reason: str, agent: Agent, damaged_ern
             details={"export_id": export_id},
         )
         logger.error("Export %s stopped: %s", export_id, reason)
+    return True
 
 
 def export_record_damaged_original(*, export: Export, archive_key: str, sha256: str, agent: Agent) -> None:
@@ -148,16 +221,20 @@ def export_profile_create(
 
 
 def export_sweep_stuck() -> list[int]:
-    """Re-enqueues exports never picked up, and gives back those whose builder must be gone."""
+    """Puts back in the queue the exports whose builder's lease ran out (it died, or lost the
+    database), and sends again those and the queued exports whose message was lost (no builder
+    claimed them in time), unless a message waits in the outbox already. Returns the exports sent."""
     now = timezone.now()
-    stale_build = now - timedelta(seconds=settings.SLID_PROCESSING_STALE_SECONDS)
-    Export.objects.filter(status=ExportStatus.BUILDING, started_at__lt=stale_build).update(
-        status=ExportStatus.QUEUED, progress=0
-    )
-    waiting = Export.objects.filter(
-        status=ExportStatus.QUEUED, created_at__lt=now - timedelta(seconds=settings.SLID_RECEIVED_STALE_SECONDS)
-    ).values_list("pk", flat=True)
-    export_ids = list(waiting)
-    for export_id in export_ids:
-        enqueue_task("workers.tasks.build_export", export_id)
+    stuck = Export.objects.filter(status__in=[ExportStatus.QUEUED, ExportStatus.BUILDING]).filter(_lapsed(now))
+    stuck_ids = list(stuck.values_list("pk", flat=True))
+    waiting_messages = OutboxTask.objects.filter(task=BUILD_EXPORT).values_list("args", flat=True)
+    in_outbox = {args[0] for args in waiting_messages if args}
+    export_ids = [export_id for export_id in stuck_ids if export_id not in in_outbox]
+    with transaction.atomic():
+        # The same conditions again: a builder that renewed its lease in the meantime keeps its export.
+        stuck.filter(pk__in=stuck_ids).update(
+            status=ExportStatus.QUEUED, progress=0, claim_token=None, lease_expires_at=_message_deadline()
+        )
+        for export_id in export_ids:
+            enqueue_task(BUILD_EXPORT, export_id)
     return export_ids

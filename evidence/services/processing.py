@@ -386,20 +386,24 @@ def evidence_retry(*, actor: AbstractBaseUser, item: EvidenceItem) -> EvidenceIt
 
 def evidence_sweep_stuck() -> list[int]:
     """Sends again what is left waiting: items whose worker's lease ran out (it died, or lost the
-    database), and items received long ago with no message on its way (one was lost). Also removes
-    intake copies left behind by a worker that died right after archiving. Returns the items sent."""
+    database), and items received long ago with no message on its way (one was lost). A received
+    item sent this way gets a deadline (its lease column) before it is sent again, so a long queue is
+    not flooded with copies. Also removes intake copies left behind by a worker that died right
+    after archiving. Returns the items sent."""
     now = timezone.now()
+    stale = timedelta(seconds=settings.SLID_RECEIVED_STALE_SECONDS)
     waiting_messages = OutboxTask.objects.filter(task=PROCESS_EVIDENCE).values_list("args", flat=True)
     queued = {args[0] for args in waiting_messages if args}
     stuck = EvidenceItem.objects.filter(
-        Q(status=S.PROCESSING, lease_expires_at__lt=now)
-        | Q(status=S.PROCESSING, lease_expires_at__isnull=True)
-        | Q(status=S.RECEIVED, received_at__lt=now - timedelta(seconds=settings.SLID_RECEIVED_STALE_SECONDS))
+        Q(status=S.PROCESSING) & (Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True))
+        | Q(status=S.RECEIVED)
+        & (Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, received_at__lt=now - stale))
     ).values_list("pk", flat=True)
     item_ids = [item_id for item_id in stuck if item_id not in queued]
     with transaction.atomic():
         for item_id in item_ids:
             evidence_enqueue_processing(item_id)
+        EvidenceItem.objects.filter(pk__in=item_ids, status=S.RECEIVED).update(lease_expires_at=now + stale)
     leftovers = EvidenceItem.objects.filter(status__in=[S.ARCHIVED, S.DUPLICATE]).exclude(intake_key="")
     for item_id in leftovers.values_list("pk", flat=True):
         evidence_remove_intake_copy(item_id=item_id)

@@ -272,6 +272,10 @@ def test_the_sweep_sends_items_whose_lease_ran_out_and_old_receipts_without_a_me
     assert sorted(swept) == sorted([expired.pk, waiting.pk])
     assert fresh.pk not in swept
     assert sorted(args[0] for args in OutboxTask.objects.values_list("args", flat=True)) == sorted(swept)
+    # Sent once, the old receipt waits for its deadline before it is sent again: no flood of copies.
+    OutboxTask.objects.all().delete()
+    with override_settings(SLID_RECEIVED_STALE_SECONDS=300, CELERY_BROKER_URL="redis://127.0.0.1:9/0"):
+        assert evidence_sweep_stuck() == [expired.pk]  # nobody took it up: its lease is still run out
 
 
 def test_intake_files_no_item_records_are_removed_once_old(case_a, investigator):
