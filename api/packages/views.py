@@ -16,8 +16,12 @@ from evidence.models import ExportStatus
 from evidence.package import layout as package_layout
 from evidence.package import register
 from evidence.selectors.packages import export_list
-from evidence.services.audit import audit_record
-from evidence.services.packages import export_profile_create, export_record_damaged_original, export_request
+from evidence.services.packages import (
+    export_profile_create,
+    export_record_damaged_original,
+    export_record_download,
+    export_request,
+)
 
 
 class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -44,13 +48,7 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         export = self.get_object()
         if export.status != ExportStatus.READY:
             return Response({"detail": f"The package is {export.status}, not ready."}, status=409)
-        audit_record(
-            actor=request.user,
-            case=export.case,
-            action="export.download",
-            target=export.public_id,
-            details={"range": request.headers.get("Range")},
-        )
+        export_record_download(actor=request.user, export=export, byte_range=request.headers.get("Range"))
         layout = package_layout.stored_layout(export.package_key)
 
         def on_mismatch(segment: package_layout.Segment, actual: str) -> None:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from evidence.agents import Agent
 from evidence.errors import DomainError, NotAllowed
 from evidence.models import (
+    AuditAction,
     Case,
     CustodyEvent,
     EvidenceItem,
@@ -76,7 +77,7 @@ def export_request(
     audit_record(
         actor=actor,
         case=case,
-        action="export.identities_requested" if include_identities else "export.request",
+        action=AuditAction.EXPORT_IDENTITIES_REQUESTED if include_identities else AuditAction.EXPORT_REQUEST,
         target=export.public_id,
         details={"incidents": export.incident_ids, "evidence": export.evidence_ids, "profile": profile},
     )
@@ -216,7 +217,9 @@ def export_profile_create(
     if register.profile_named(name) is not None:
         raise DomainError(f"A profile named {name!r} exists already.", field="name")
     profile = ExportProfile.objects.create(name=name, description=description, columns=columns, created_by=actor)
-    audit_record(actor=actor, case=None, action="export_profile.create", target=name, details={"columns": columns})
+    audit_record(
+        actor=actor, case=None, action=AuditAction.EXPORT_PROFILE_CREATE, target=name, details={"columns": columns}
+    )
     return profile
 
 
@@ -238,3 +241,14 @@ def export_sweep_stuck() -> list[int]:
         for export_id in export_ids:
             enqueue_task(BUILD_EXPORT, export_id)
     return export_ids
+
+
+@transaction.atomic
+def export_record_download(*, actor: AbstractBaseUser, export: Export, byte_range: str | None) -> None:
+    audit_record(
+        actor=actor,
+        case=export.case,
+        action=AuditAction.EXPORT_DOWNLOAD,
+        target=export.public_id,
+        details={"range": byte_range},
+    )

@@ -11,6 +11,7 @@ from evidence.errors import DomainError
 from evidence.models import (
     IDENTITY_FIELDS,
     PSEUDONYM_PREFIX,
+    AuditAction,
     Case,
     ProtectedPerson,
 )
@@ -37,7 +38,7 @@ def protected_person_create(
     _seal(person, {name: identity.get(name) for name in IDENTITY_FIELDS})
     person.save()
     person.readers.set(_members_only(case, readers))
-    audit_record(actor=actor, case=case, action=f"{kind}.create", target=person.pseudonym)
+    audit_record(actor=actor, case=case, action=AuditAction(f"{kind}.create"), target=person.pseudonym)
     return person
 
 
@@ -66,7 +67,7 @@ def protected_person_update(
     audit_record(
         actor=actor,
         case=person.case,
-        action=f"{person.kind}.update",
+        action=AuditAction(f"{person.kind}.update"),
         target=person.pseudonym,
         details={"changed": changed, "readers": sorted(person.readers.values_list("pk", flat=True))},
     )
@@ -76,7 +77,8 @@ def protected_person_update(
 @transaction.atomic
 def protected_identity_reveal(*, actor: AbstractBaseUser, person: ProtectedPerson) -> dict:
     """The identity, for someone allowed to see it; every reveal is in the audit log."""
-    audit_record(actor=actor, case=person.case, action=f"{person.kind}.identity_reveal", target=person.pseudonym)
+    action = AuditAction(f"{person.kind}.identity_reveal")
+    audit_record(actor=actor, case=person.case, action=action, target=person.pseudonym)
     return protected_identity(person)
 
 
