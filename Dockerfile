@@ -18,6 +18,7 @@ RUN DJANGO_SETTINGS_MODULE=config.settings.base SLID_VAR_DIR=/app/var python man
  && mkdir -p /app/var && chown slid /app/var
 
 USER slid
-ENV DJANGO_SETTINGS_MODULE=config.settings.production SLID_VAR_DIR=/app/var
+ENV DJANGO_SETTINGS_MODULE=config.settings.production SLID_VAR_DIR=/app/var SLID_WEB_BIND=0.0.0.0:8000
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "300", "--access-logfile", "-"]
+# Workers, threads and timeouts: config/gunicorn.py.
+CMD ["gunicorn", "--config", "config/gunicorn.py"]

@@ -1,10 +1,13 @@
 """Streaming a stored file as an attachment, with HTTP range requests (RFC 9110 §14)."""
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
+
+from evidence.package.layout import DigestMismatch
 
 SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -29,6 +32,25 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     return start, end
 
 
+def verified_chunks(
+    chunks: Iterator[bytes], *, sha256: str, on_mismatch: Callable[[str], None], label: str
+) -> Iterator[bytes]:
+    """The whole file's chunks, hashed on the way, with the last chunk held back until its SHA-256
+    is known. On a mismatch ``on_mismatch(actual_sha256)`` is called and DigestMismatch raised, which
+    breaks the response off: the client never receives a damaged file whole."""
+    digest, held = hashlib.sha256(), None
+    for chunk in chunks:
+        if held is not None:
+            yield held
+        digest.update(chunk)
+        held = chunk
+    if digest.hexdigest() != sha256:
+        on_mismatch(digest.hexdigest())
+        raise DigestMismatch(label, sha256, digest.hexdigest())
+    if held is not None:
+        yield held
+
+
 def file_download(
     read: Callable[[int, int], Iterator[bytes]],
     *,
@@ -36,8 +58,10 @@ def file_download(
     filename: str,
     content_type: str,
     range_header: str | None,
+    verify_whole: Callable[[Iterator[bytes]], Iterator[bytes]] | None = None,
 ) -> HttpResponse:
-    """``read(start, length)`` yields the bytes; only the range asked for is read."""
+    """``read(start, length)`` yields the bytes; only the range asked for is read. When the answer is
+    the whole file (no range, or a range covering all of it), its chunks pass through ``verify_whole``."""
     wanted = _parse_range(range_header, size)
     if wanted == "unsatisfiable":
         response = HttpResponse(status=416)
@@ -45,7 +69,10 @@ def file_download(
         return response
     first, last = wanted if wanted else (0, size - 1)
     length = last - first + 1 if size else 0
-    response = StreamingHttpResponse(read(first, length), status=206 if wanted else 200)
+    chunks = read(first, length)
+    if verify_whole is not None and first == 0 and length == size:
+        chunks = verify_whole(chunks)
+    response = StreamingHttpResponse(chunks, status=206 if wanted else 200)
     if wanted:
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     response["Content-Length"] = str(length)

@@ -1,14 +1,43 @@
-"""Turns domain errors into 4xx answers that name the field and the reason."""
+"""Every API error is JSON: domain errors become 4xx answers that name the field and the reason, a
+write that lost a race to a unique constraint is a 409 naming the field, and an unavailable database
+is a 503 with Retry-After. Django's own error pages (handler400/403/404/500 in config.urls) answer JSON
+under /api/ too, and never show a traceback."""
+
+import logging
+import sys
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from evidence.errors import DomainError, NotAllowed
+
+logger = logging.getLogger(__name__)
+
+# How long a client should wait before trying again after a 503 (the database restarting, failing over).
+RETRY_AFTER_SECONDS = 30
+
+# The field each unique constraint is about, and what to tell the client. A service checks these
+# itself first (a clear 400); two requests at the same moment can both pass that check, and the
+# second then meets the constraint.
+UNIQUE_CONFLICTS: dict[str, tuple[str, str]] = {
+    "evidence_link_once": ("incident", "The item is already linked to this incident."),
+    "evidence_case_reference_key": ("reference", "A case with this reference already exists."),
+    "evidence_exportprofile_name_key": ("name", "A profile with this name already exists."),
+    "membership_one_per_user_and_case": ("user", "The user is already a member of this case."),
+    "authtoken_token_user_id_key": ("token", "Another login to this account happened at the same moment."),
+}
+UNIQUE_VIOLATION = "23505"
+# SQLSTATEs meaning "another transaction got in the way": the same request succeeds when sent again.
+TRANSACTION_ROLLBACK = "40"
 
 
 def exception_handler(exc, context) -> Response | None:
@@ -23,4 +52,78 @@ def exception_handler(exc, context) -> Response | None:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         detail = f"The request body is larger than {limit} bytes; files go in multipart uploads."
         return Response({"detail": detail}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    elif isinstance(exc, IntegrityError) and _sqlstate(exc) == UNIQUE_VIOLATION:
+        set_rollback()
+        return Response(conflict_body(exc), status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, OperationalError | InterfaceError):
+        set_rollback()
+        body, headers = database_unavailable_answer(exc)
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
     return drf_exception_handler(exc, context)
+
+
+def conflict_body(exc: IntegrityError) -> dict:
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+    if constraint in UNIQUE_CONFLICTS:
+        field, message = UNIQUE_CONFLICTS[constraint]
+        return {field: [message]}
+    logger.warning("Unique constraint %s has no field in api.exceptions.UNIQUE_CONFLICTS: %s", constraint, exc)
+    return {"detail": "This conflicts with a record written at the same moment; reload and try again."}
+
+
+def database_unavailable_answer(exc: OperationalError | InterfaceError) -> tuple[dict, dict]:
+    """The JSON body and headers of a 503 for a database that could not answer."""
+    if (_sqlstate(exc) or "").startswith(TRANSACTION_ROLLBACK):
+        detail = "The request met another one at the same moment and was undone; send it again."
+        retry_after = 1
+    else:
+        logger.error("The database is unavailable: %s: %s", type(exc).__name__, exc)
+        detail = "The database is unavailable at the moment; try again shortly."
+        retry_after = RETRY_AFTER_SECONDS
+    return {"detail": detail}, {"Retry-After": str(retry_after)}
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None)
+
+
+# --- Django's error views (config.urls): JSON under /api/, Django's pages elsewhere ---------------
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "The request could not be understood."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "You may not do this."}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": f"There is no API route {request.path}."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An exception no view handled: Django calls this from inside its ``except`` block, so the
+    exception is in sys.exc_info(). It has been logged already; the client never sees a traceback."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        body, headers = database_unavailable_answer(exc)
+        if _is_api(request):
+            response = JsonResponse(body, status=503)
+        else:
+            response = HttpResponse(body["detail"], content_type="text/plain; charset=utf-8", status=503)
+        response["Retry-After"] = headers["Retry-After"]
+        return response
+    if _is_api(request):
+        return JsonResponse({"detail": "An internal error occurred; it has been logged."}, status=500)
+    return defaults.server_error(request)

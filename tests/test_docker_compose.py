@@ -92,3 +92,16 @@ def test_every_variable_compose_sets_is_read_by_the_settings(tmp_path):
     names_read = set(json.loads(read.stdout)) | FRAMEWORK_VARIABLES
 
     assert set(environment) - names_read == set()
+
+
+def test_every_web_server_is_configured_by_config_gunicorn_py_alone():
+    # Settings on a command line would override config/gunicorn.py (gthread workers, whose timeout is
+    # a heartbeat, not a limit on a request).
+    web_command = compose()["services"]["web"]["command"][-1]
+    procfile_web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    dockerfile_cmd = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
+
+    assert web_command.endswith("exec gunicorn --config config/gunicorn.py")
+    assert procfile_web == "web: gunicorn --config config/gunicorn.py"
+    assert json.loads(dockerfile_cmd.removeprefix("CMD ")) == ["gunicorn", "--config", "config/gunicorn.py"]
+    assert (ROOT / "config" / "gunicorn.py").is_file()

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from api.downloads import file_download
+from api.downloads import file_download, verified_chunks
 from api.evidence.filters import EvidenceFilterSet
 from api.evidence.serializers import (
     CustodyEntrySerializer,
@@ -20,13 +20,17 @@ from api.evidence.serializers import (
 )
 from api.parsers import SafeJSONParser
 from api.permissions import ensure_allowed, required_rule
+from evidence.agents import Agent
 from evidence.package import layout as package_layout
 from evidence.selectors.access import user_may_download
 from evidence.selectors.custody import custody_entry_list
 from evidence.selectors.items import evidence_list
 from evidence.services.custody import evidence_record_access
+from evidence.services.fixity import evidence_record_fixity
 from evidence.services.intake import evidence_link_incident, evidence_receive
 from evidence.services.processing import evidence_retry
+
+SHOWS_ITEMS = {"list", "retrieve", "create", "retry", "link"}
 
 
 class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -39,7 +43,9 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     ordering_fields = ["received_at", "ern"]
 
     def get_queryset(self):
-        return evidence_list(user=self.request.user)
+        items = evidence_list(user=self.request.user)
+        # Only the actions that answer with items need their incidents and witnesses.
+        return items if self.action in SHOWS_ITEMS else items.prefetch_related(None)
 
     @extend_schema(request={"multipart/form-data": EvidenceUploadSerializer}, responses={201: EvidenceSerializer})
     def create(self, request):
@@ -53,6 +59,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             case=case,
             upload=file,
             original_filename=file.name,
+            receipt=getattr(file, "receipt", None),
             incidents=data.pop("incidents", []),
             submitted_sha256=data.pop("sha256", "").lower(),
             **data,
@@ -72,20 +79,43 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["get"], filterset_class=None)
     def download(self, request, pk=None):
-        """The archived original, as an attachment; `Range: bytes=…` requests get 206. Each download is recorded."""
+        """The archived original, as an attachment; `Range: bytes=…` requests get 206. Each download is recorded.
+
+        A whole-file download is checked on the way against the SHA-256 recorded at intake: its last chunk
+        is held back until the hash is known, and a copy that no longer matches breaks the download off
+        before the file is complete and is written in the item's custody as a failed fixity check. A range
+        shorter than the file cannot be checked this way (the hash is of the whole file), so it is served
+        as stored. An item whose fixity check failed is refused (409), ranges included."""
         item = self.get_object()
         if not user_may_download(user=request.user, item=item):
             self.permission_denied(request, message=f"Your role may not download {item.confidentiality} evidence.")
         if not item.archive_key:
             return Response({"detail": f"{item.ern} is {item.status}; it is not archived yet."}, status=409)
+        if item.fixity_failed_at is not None:
+            failed_on = item.fixity_failed_at.isoformat(timespec="seconds")
+            reason = (
+                f"{item.ern} is not served: its archived copy failed a fixity check at {failed_on} (it no longer "
+                "matches the SHA-256 recorded at intake). Its chain of custody has the details."
+            )
+            return Response({"detail": reason}, status=409)
         range_header = request.headers.get("Range")
         evidence_record_access(actor=request.user, item=item, byte_range=range_header)
+        agent = Agent.for_user(request.user)
+
+        def on_mismatch(actual_sha256: str) -> None:
+            error = (
+                f"While {agent.name} downloaded {item.ern}: the archived copy's SHA-256 is {actual_sha256}, "
+                f"expected {item.sha256}; the download was broken off"
+            )
+            evidence_record_fixity(item=item, agent=agent, sha256=actual_sha256, error=error)
+
         return file_download(
             partial(package_layout.read_range, storages["archive"], item.archive_key),
             size=item.size_bytes,
             filename=item.original_filename,
             content_type=item.media_type,
             range_header=range_header,
+            verify_whole=partial(verified_chunks, sha256=item.sha256, on_mismatch=on_mismatch, label=item.archive_key),
         )
 
     @extend_schema(request=None, responses=EvidenceSerializer)

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from evidence.errors import DomainError
 from evidence.models import (
+    DEFAULT_TIME_ZONE,
     Case,
     CaseMembership,
     Role,
@@ -16,11 +17,15 @@ from evidence.services.common import apply_changes
 
 
 @transaction.atomic
-def case_create(*, actor: AbstractBaseUser, reference: str, title: str, description: str = "") -> Case:
-    """Creates a case; its creator becomes the first lead."""
+def case_create(
+    *, actor: AbstractBaseUser, reference: str, title: str, description: str = "", time_zone: str = DEFAULT_TIME_ZONE
+) -> Case:
+    """Creates a case; its creator becomes the first lead. Bare dates given for the case mean days in ``time_zone``."""
     if Case.objects.filter(reference=reference).exists():
         raise DomainError(f"A case with reference {reference} already exists.", field="reference")
-    case = Case.objects.create(reference=reference, title=title, description=description, created_by=actor)
+    case = Case.objects.create(
+        reference=reference, title=title, description=description, time_zone=time_zone, created_by=actor
+    )
     CaseMembership.objects.create(case=case, user=actor, role=Role.LEAD, added_by=actor)
     audit_record(actor=actor, case=case, action="case.create", target=case, details={"title": title})
     return case
@@ -28,7 +33,7 @@ def case_create(*, actor: AbstractBaseUser, reference: str, title: str, descript
 
 @transaction.atomic
 def case_update(*, actor: AbstractBaseUser, case: Case, **changes: Any) -> Case:
-    changed = apply_changes(case, changes, {"title", "description"})
+    changed = apply_changes(case, changes, {"title", "description", "time_zone"})
     case.save()
     audit_record(actor=actor, case=case, action="case.update", target=case, details=changed)
     return case
@@ -39,6 +44,7 @@ def case_member_add(
     *, actor: AbstractBaseUser, case: Case, user: AbstractBaseUser, role: str
 ) -> tuple[CaseMembership, bool]:
     """Adds ``user`` to the case, or changes the role of a member. Returns (membership, created)."""
+    _lock_membership(case)
     membership = CaseMembership.objects.select_for_update().filter(case=case, user=user).first()
     if membership is None:
         membership = CaseMembership.objects.create(case=case, user=user, role=role, added_by=actor)
@@ -57,6 +63,7 @@ def case_member_add(
 
 @transaction.atomic
 def case_member_remove(*, actor: AbstractBaseUser, case: Case, user: AbstractBaseUser) -> None:
+    _lock_membership(case)
     membership = CaseMembership.objects.select_for_update().filter(case=case, user=user).first()
     if membership is None:
         raise DomainError(f"User {user.pk} is not a member of {case.reference}.", field="user")
@@ -66,8 +73,14 @@ def case_member_remove(*, actor: AbstractBaseUser, case: Case, user: AbstractBas
     audit_record(actor=actor, case=case, action="member.remove", target=user, details={"role": membership.role})
 
 
+def _lock_membership(case: Case) -> None:
+    """Membership changes of one case happen one after the other. Locking the member rows alone is not
+    enough: a member being added has no row to lock yet, and two leads demoting each other lock the
+    same two rows in opposite orders (a deadlock). NO KEY: rows that refer to the case may still be added."""
+    Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list("pk").get()
+
+
 def _ensure_another_lead(*, case: Case, user: AbstractBaseUser) -> None:
-    # Lock every lead row so two leads cannot remove each other at the same moment.
-    leads = list(CaseMembership.objects.select_for_update().filter(case=case, role=Role.LEAD).exclude(user=user))
+    leads = list(CaseMembership.objects.filter(case=case, role=Role.LEAD).exclude(user=user))
     if not leads:
         raise DomainError(f"{case.reference} must keep at least one lead; name another lead first.", field="role")

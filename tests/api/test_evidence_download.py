@@ -1,6 +1,12 @@
-import pytest
+from pathlib import Path
 
+import pytest
+from django.core.files.storage import storages
+
+from evidence.agents import Agent
 from evidence.models import Confidentiality, Role
+from evidence.package.layout import DigestMismatch
+from evidence.services.fixity import evidence_record_fixity
 from tests.workers.helpers import archived_item
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +79,68 @@ def test_an_analyst_may_not_download_confidential_evidence(client_for, member_of
     assert client_for(member_of(case_a, Role.ANALYST)).get(f"/api/v1/evidence/{secret.pk}/download/").status_code == 403
     assert client_for(member_of(case_a, Role.LEGAL)).get(f"/api/v1/evidence/{secret.pk}/download/").status_code == 200
     assert secret.custody.filter(event_type="accessed").count() == 1
+
+
+def damage_the_archived_copy(item, *, at: int) -> None:
+    """Flips one byte of the archived copy at offset ``at`` (the write-once file is made writable first)."""
+    path = Path(storages["archive"].path(item.archive_key))
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+# Larger than one read chunk (4 MiB), so that the download has a chunk to send before the held-back last one.
+LARGE = b"".join(i.to_bytes(4, "big") for i in range(1_200_000))  # 4.8 MB
+
+
+@pytest.mark.parametrize("range_header", [None, "bytes=0-"])
+def test_a_download_that_meets_a_damaged_archived_copy_breaks_off_before_the_file_is_whole(
+    client_for, member_of, case_a, range_header
+):
+    item = archived_item(case_a, member_of(case_a, Role.INVESTIGATOR), LARGE, name="large.bin")
+    damage_the_archived_copy(item, at=len(LARGE) - 10)
+    headers = {"HTTP_RANGE": range_header} if range_header else {}
+
+    response = client_for(member_of(case_a, Role.LEGAL, username="defence")).get(
+        f"/api/v1/evidence/{item.pk}/download/", **headers
+    )
+    received = bytearray()
+    with pytest.raises(DigestMismatch, match=item.sha256):
+        for chunk in response.streaming_content:
+            received += chunk
+
+    assert len(received) == 4 * 1024 * 1024  # the first chunk only; the damaged last one is held back
+    assert received == LARGE[: len(received)]
+    item.refresh_from_db()
+    assert item.fixity_failed_at is not None
+    failure = item.custody.get(event_type="fixity_check", outcome="failure")
+    assert failure.agent == "user:defence"
+    assert "download" in failure.detail and item.sha256 in failure.detail
+
+
+def test_an_intact_large_file_downloads_whole_and_is_not_flagged(client_for, member_of, case_a):
+    item = archived_item(case_a, member_of(case_a, Role.INVESTIGATOR), LARGE, name="large.bin")
+
+    response = client_for(member_of(case_a, Role.LEAD)).get(f"/api/v1/evidence/{item.pk}/download/")
+
+    assert b"".join(response.streaming_content) == LARGE
+    item.refresh_from_db()
+    assert item.fixity_failed_at is None
+    assert not item.custody.filter(event_type="fixity_check").exists()
+
+
+@pytest.mark.parametrize("range_header", [None, "bytes=0-9"])
+def test_an_item_whose_fixity_check_failed_is_refused_with_the_reason(client_for, member_of, item, range_header):
+    evidence_record_fixity(
+        item=item, agent=Agent.for_worker("fixity"), sha256="0" * 64, error="Archived copy is 12 bytes short"
+    )
+    headers = {"HTTP_RANGE": range_header} if range_header else {}
+
+    response = client_for(member_of(item.case, Role.LEAD)).get(f"/api/v1/evidence/{item.pk}/download/", **headers)
+
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/json"
+    detail = response.json()["detail"]
+    assert item.ern in detail and "fixity check" in detail
+    assert not item.custody.filter(event_type="accessed").exists()
