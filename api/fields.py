@@ -7,7 +7,7 @@ from datetime import datetime
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
-from evidence.dates import parse_moment
+from evidence.dates import Moment, parse_moment
 from evidence.models import (
     Case,
 )
@@ -27,19 +27,20 @@ class StrictSerializerMixin:
 
 
 class DateOrDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 date-time, or a bare date: the day's first moment (UTC), or its last with ``end_of_day``."""
+    """An ISO 8601 date-time, or a bare date (2022-03-04).
 
-    def __init__(self, *, end_of_day: bool = False, **kwargs) -> None:
-        self.end_of_day = end_of_day
-        super().__init__(**kwargs)
+    What a bare date or a time without an offset means depends on the case's time zone, so they are
+    given on as written (a ``date``, a naive ``datetime``) and placed in the case's zone by whoever
+    knows the case: the record's services, the upload serializer, the incident filters
+    (evidence.dates.resolve_moment). A date-time with an offset is taken as it is."""
 
-    def to_internal_value(self, value):
+    def to_internal_value(self, value) -> Moment:
         if isinstance(value, datetime):
             return super().to_internal_value(value)
         if not isinstance(value, str):
             raise serializers.ValidationError("Expected an ISO 8601 date or date-time string.")
         try:
-            return parse_moment(value, end_of_day=self.end_of_day)
+            return parse_moment(value)
         except ValueError as error:
             raise serializers.ValidationError(str(error)) from None
 

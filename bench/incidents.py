@@ -145,8 +145,9 @@ QUESTIONS = {
     ),
     "date window: March 2022": (
         {"occurred_after": "2022-03-01", "occurred_before": "2022-03-31"},
-        "i.period && tstzrange('2022-03-01T00:00:00Z', '2022-03-31T23:59:59.999999Z', '[]') "
-        "AND i.occurred_from <= '2022-03-31T23:59:59.999999Z'",
+        # Bare dates are days in the case's time zone (Europe/Kyiv, UTC+2 in March before the clocks change).
+        "i.period && tstzrange('2022-02-28T22:00:00Z', '2022-03-31T20:59:59.999999Z', '[]') "
+        "AND i.occurred_from <= '2022-03-31T20:59:59.999999Z'",
         "i.occurred_from DESC, i.id DESC",
         [],
     ),

@@ -1,25 +1,56 @@
-"""Moments given as ISO 8601 dates or date-times, as investigators write them."""
+"""Moments given as ISO 8601 dates or date-times, as investigators write them.
+
+A moment is read in two steps, because what a date means depends on the case it is for:
+``parse_moment`` reads the text (a bare date stays a ``date``, a date-time without an offset stays
+naive), and ``resolve_moment`` places it in the case's time zone once the case is known. So in a
+case kept in Europe/Kyiv, 2022-03-04 is the day from 2022-03-04T00:00+02:00 (2022-03-03T22:00Z) to
+the last moment before 2022-03-05T00:00+02:00, and 2022-03-04T10:15 is 10:15 in Kyiv."""
 
 import re
-from datetime import UTC, datetime, time
+import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils.dateparse import parse_date, parse_datetime
 
 DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
+# A date or a date-time as written: aware when it had an offset, naive when it had none.
+Moment = date | datetime
 
-def parse_moment(value: str, *, end_of_day: bool = False) -> datetime:
-    """A timezone-aware datetime. A bare date is the day's first moment in UTC, or its last with
-    ``end_of_day`` (so that an end date of 2022-03-31 includes that whole day). Naive times are UTC."""
+
+def parse_moment(value: str) -> Moment:
+    """A ``date`` for a bare date (YYYY-MM-DD), else a ``datetime`` (naive when written without an offset).
+    Raises ValueError with the reason."""
     text = value.strip()
+    moment: Moment | None
     try:
-        if DATE_ONLY.fullmatch(text):
-            day = parse_date(text)
-            moment = datetime.combine(day, time.max if end_of_day else time.min) if day else None
-        else:
-            moment = parse_datetime(text)
+        moment = parse_date(text) if DATE_ONLY.fullmatch(text) else parse_datetime(text)
     except ValueError:
         moment = None
     if moment is None:
         raise ValueError(f"{value!r} is not an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm[:ss][±hh:mm])")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment
+
+
+def needs_time_zone(moment: Moment) -> bool:
+    """Whether the moment means something only once a time zone is known (a bare date or a naive time)."""
+    return not isinstance(moment, datetime) or moment.tzinfo is None
+
+
+def resolve_moment(moment: Moment, *, time_zone: str, end_of_day: bool = False) -> datetime:
+    """An aware datetime (in UTC). A bare date is that day in ``time_zone``: its first moment, or with
+    ``end_of_day`` its last (so that an end date of 2022-03-31 includes that whole day). A date-time
+    without an offset is a wall-clock time in ``time_zone``; one with an offset is kept as it is."""
+    zone = zoneinfo.ZoneInfo(time_zone)
+    if isinstance(moment, datetime):
+        return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
+    if end_of_day:
+        # The moment before the next day begins, so that a day of 23 or 25 hours ends where it ends.
+        return day_start(moment + timedelta(days=1), zone) - timedelta(microseconds=1)
+    return day_start(moment, zone)
+
+
+def day_start(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
+    """The first moment of ``day`` in ``zone``, in UTC. Where the clocks jump forward at midnight the
+    day begins at 01:00, which is where 00:00 by the old offset falls (zoneinfo's fold=0)."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)

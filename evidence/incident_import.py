@@ -11,8 +11,8 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import ValidationError
 
 from evidence.crimes import unknown_crime_codes
-from evidence.dates import parse_moment
-from evidence.models import Incident
+from evidence.dates import Moment, parse_moment, resolve_moment
+from evidence.models import DEFAULT_TIME_ZONE, Incident
 from geo.validation import GeometryError, geometry_from_geojson
 
 TEXT_FIELDS = ("title", "description", "date_precision", "place_name", "status")
@@ -52,8 +52,11 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise ValueError("Use a .geojson, .json or .csv file.")
 
 
-def parse_row(raw: dict[str, Any]) -> dict[str, Any]:
-    """Typed incident fields from one row; raises ValueError naming the field and the reason."""
+def parse_row(raw: dict[str, Any], *, time_zone: str = DEFAULT_TIME_ZONE) -> dict[str, Any]:
+    """Typed incident fields from one row; raises ValueError naming the field and the reason.
+
+    Dates stay as written (a bare date, a time without an offset): incident_create places them in the
+    case's time zone. They are checked here in ``time_zone``, the case's (Europe/Kyiv if not given)."""
     unknown = sorted(set(raw) - KNOWN_COLUMNS)
     if unknown:
         raise ValueError(f"{unknown[0]}: unknown field")
@@ -63,9 +66,9 @@ def parse_row(raw: dict[str, Any]) -> dict[str, Any]:
             fields[name] = _count(name, raw[name])
     if "occurred_from" not in raw:
         raise ValueError("occurred_from: required")
-    fields["occurred_from"] = _moment("occurred_from", raw["occurred_from"], end_of_day=False)
+    fields["occurred_from"] = _moment("occurred_from", raw["occurred_from"])
     if "occurred_to" in raw:
-        fields["occurred_to"] = _moment("occurred_to", raw["occurred_to"], end_of_day=True)
+        fields["occurred_to"] = _moment("occurred_to", raw["occurred_to"])
     crimes = raw.get("crimes", [])
     if isinstance(crimes, str):
         crimes = [code.strip() for code in crimes.replace("|", ";").split(";") if code.strip()]
@@ -74,9 +77,13 @@ def parse_row(raw: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"crimes: unknown crime code {unknown_codes[0]!r}")
     fields["crimes"] = crimes
     fields["location"] = _location(raw)
-    if fields.get("occurred_to") and fields["occurred_to"] < fields["occurred_from"]:
+    start = resolve_moment(fields["occurred_from"], time_zone=time_zone)
+    end = None
+    if "occurred_to" in fields:
+        end = resolve_moment(fields["occurred_to"], time_zone=time_zone, end_of_day=True)
+    if end is not None and end < start:
         raise ValueError("occurred_to: the end is before the start")
-    candidate = Incident(**fields)
+    candidate = Incident(**{**fields, "occurred_from": start, "occurred_to": end})
     try:
         candidate.full_clean(exclude=["case", "created_by", "updated_by", "admin_area"])
     except ValidationError as error:
@@ -95,9 +102,9 @@ def _count(name: str, value: Any) -> int:
     return number
 
 
-def _moment(name: str, value: Any, *, end_of_day: bool):
+def _moment(name: str, value: Any) -> Moment:
     try:
-        return parse_moment(str(value), end_of_day=end_of_day)
+        return parse_moment(str(value))
     except ValueError as error:
         raise ValueError(f"{name}: {error}") from None
 

@@ -20,8 +20,16 @@ class CaseSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = ["id", "public_id", "reference", "title", "description", "created_at", "created_by", "my_role"]
+        fields = [
+            "id", "public_id", "reference", "title", "description", "time_zone", "created_at", "created_by", "my_role",
+        ]  # fmt: skip
         read_only_fields = ["public_id", "created_at"]
+        extra_kwargs = {
+            "time_zone": {
+                "help_text": "An IANA time zone (default Europe/Kyiv): a bare date given for the case, such as "
+                "2022-03-04, means that day there."
+            }
+        }
 
     def validate_reference(self, value: str) -> str:
         if self.instance is not None and value != self.instance.reference:

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
 from api.fields import DateOrDateTimeField, StrictSerializerMixin, UserCaseField, VisibleRelatedField
+from evidence.dates import resolve_moment
 from evidence.models import (
     PREMIS_EVENT_TYPES,
     Confidentiality,
@@ -14,11 +15,22 @@ from evidence.models import (
     ProtectedPerson,
     SourceType,
 )
-from evidence.selectors.items import evidence_near_duplicates
+from evidence.selectors.items import evidence_near_duplicates, evidence_near_duplicates_of_many
 from evidence.selectors.record import incident_list
 from evidence.selectors.witnesses import protected_person_visible
 
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+
+
+class EvidenceListSerializer(serializers.ListSerializer):
+    """A page of items: their near duplicates are found for the whole page in one query."""
+
+    near_duplicates: dict[int, list[dict]] | None = None
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.near_duplicates = evidence_near_duplicates_of_many(items=items)
+        return super().to_representation(items)
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -42,12 +54,14 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "received_by", "archived_at", "pseudonyms",
         ]  # fmt: skip
         read_only_fields = fields
+        list_serializer_class = EvidenceListSerializer
 
     def get_pseudonyms(self, item: EvidenceItem) -> list[str]:
         return sorted(person.pseudonym for person in item.protected_persons.all())
 
     def get_near_duplicates(self, item: EvidenceItem) -> list[dict]:
-        return evidence_near_duplicates(item=item)
+        page = getattr(self.parent, "near_duplicates", None)
+        return page[item.pk] if page is not None else evidence_near_duplicates(item=item)
 
 
 class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -65,8 +79,12 @@ class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
     source_type = serializers.ChoiceField(choices=SourceType.choices, required=False)
     source = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     source_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
-    captured_at = DateOrDateTimeField(required=False, allow_null=True)
-    acquired_at = DateOrDateTimeField(required=False, allow_null=True)
+    captured_at = DateOrDateTimeField(
+        required=False, allow_null=True, help_text="A date-time, or a date: that day's start in the case's time zone."
+    )
+    acquired_at = DateOrDateTimeField(
+        required=False, allow_null=True, help_text="A date-time, or a date: that day's start in the case's time zone."
+    )
     confidentiality = serializers.ChoiceField(choices=Confidentiality.choices, required=False)
     sha256 = serializers.RegexField(
         SHA256_PATTERN,
@@ -81,6 +99,10 @@ class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
         for incident in incidents:
             if incident.case_id != attrs["case"].pk:
                 raise serializers.ValidationError({"incidents": [f"Incident {incident.pk} belongs to another case."]})
+        # A bare date is the start of that day in the case's time zone, and a time without an offset is its time.
+        for name in ("captured_at", "acquired_at"):
+            if attrs.get(name) is not None:
+                attrs[name] = resolve_moment(attrs[name], time_zone=attrs["case"].time_zone)
         return attrs
 
 
@@ -91,7 +113,7 @@ class CustodyEntrySerializer(serializers.ModelSerializer):
         model = CustodyEntry
         fields = [
             "sequence", "event_type", "premis_event_type", "outcome", "detail", "details", "agent", "agent_details",
-            "occurred_at", "previous_hash", "entry_hash",
+            "occurred_at", "previous_hash", "entry_hash", "version",
         ]  # fmt: skip
 
     def get_premis_event_type(self, entry: CustodyEntry) -> str:

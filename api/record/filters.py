@@ -1,5 +1,8 @@
 """Filters of the record's lists: places, periods, crimes, suspects and units."""
 
+from functools import reduce
+from operator import or_
+
 import django_filters
 from django.contrib.postgres.search import SearchQuery
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
@@ -9,7 +12,9 @@ from rest_framework.exceptions import ValidationError
 
 from api.fields import DateOrDateTimeField
 from evidence.crimes import crimes
+from evidence.dates import Moment, needs_time_zone, resolve_moment
 from evidence.models import (
+    DEFAULT_TIME_ZONE,
     Allegation,
     AllegationRole,
     AllegationStatus,
@@ -18,6 +23,7 @@ from evidence.models import (
     Person,
     Unit,
 )
+from evidence.selectors.cases import case_time_zones
 from evidence.selectors.record import person_search, unit_ids_with_subordinates, unit_list
 from geo import selectors as geo_selectors
 from geo.models import AdminArea
@@ -33,8 +39,12 @@ class IncidentFilterSet(django_filters.FilterSet):
     near = django_filters.CharFilter(method="filter_nothing", help_text="lon,lat; with radius_m")
     radius_m = django_filters.NumberFilter(method="filter_nothing", help_text="metres on the ellipsoid; with near")
     admin_area = django_filters.NumberFilter(method="filter_admin_area", help_text="inside it or its descendants")
-    occurred_after = django_filters.CharFilter(method="filter_nothing", help_text="ISO date or date-time")
-    occurred_before = django_filters.CharFilter(method="filter_nothing", help_text="ISO date or date-time")
+    occurred_after = django_filters.CharFilter(
+        method="filter_nothing", help_text="ISO date-time, or a date: its start in the case's time zone"
+    )
+    occurred_before = django_filters.CharFilter(
+        method="filter_nothing", help_text="ISO date-time, or a date: its end in the case's time zone"
+    )
     crime = django_filters.MultipleChoiceFilter(
         method="filter_crime",
         choices=lambda: [(code, code) for code in crimes()],
@@ -113,17 +123,34 @@ class IncidentFilterSet(django_filters.FilterSet):
         return geo_selectors.within_metres(queryset, field="location", lon=lon, lat=lat, metres=float(radius))
 
     def _filter_window(self, queryset: QuerySet, after: str | None, before: str | None) -> QuerySet:
-        """Incidents whose period overlaps the window [after, before]."""
-        start = _moment(after, "occurred_after", end_of_day=False) if after else None
-        end = _moment(before, "occurred_before", end_of_day=True) if before else None
+        """Incidents whose period overlaps the window [after, before].
+
+        A bare date (or a time without an offset) is read in the time zone of the incident's case:
+        of the case asked for with ``case``, else of each of your cases in turn (they usually share one)."""
+        start = _moment(after, "occurred_after") if after else None
+        end = _moment(before, "occurred_before") if before else None
         if start is None and end is None:
             return queryset
-        if start and end and end < start:
-            raise ValidationError({"occurred_before": ["Must not be before occurred_after."]})
-        queryset = queryset.filter(period__overlap=DateTimeTZRange(start, end, "[]"))
+        zones: dict[str, list[int] | None] = {}
+        if any(moment is not None and needs_time_zone(moment) for moment in (start, end)):
+            case = self.form.cleaned_data.get("case")
+            zones = dict(case_time_zones(user=self.request.user, case_id=int(case) if case is not None else None))
+        if len(zones) <= 1:
+            # One zone (or none that matters: the moments have offsets, or there is no case to see).
+            zones = {next(iter(zones), DEFAULT_TIME_ZONE): None}
+        windows, ends = [], []
+        for zone, case_ids in zones.items():
+            window_start = resolve_moment(start, time_zone=zone) if start is not None else None
+            window_end = resolve_moment(end, time_zone=zone, end_of_day=True) if end is not None else None
+            if window_start and window_end and window_end < window_start:
+                raise ValidationError({"occurred_before": ["Must not be before occurred_after."]})
+            overlaps = Q(period__overlap=DateTimeTZRange(window_start, window_end, "[]"))
+            windows.append(overlaps if case_ids is None else overlaps & Q(case_id__in=case_ids))
+            ends.append(window_end)
+        queryset = queryset.filter(reduce(or_, windows))
         # Implied by the overlap, and lets the newest-first index scan start at the window's end
         # instead of walking back from the newest incident (seen: 450 ms to 50 ms on a million).
-        return queryset.filter(occurred_from__lte=end) if end else queryset
+        return queryset.filter(occurred_from__lte=max(ends)) if end is not None else queryset
 
     def _order(self, queryset: QuerySet, ordering: str, *, near: bool) -> QuerySet:
         if ordering in ("distance", "-distance"):
@@ -137,9 +164,9 @@ class IncidentFilterSet(django_filters.FilterSet):
         raise ValidationError({"ordering": ["Use occurred_from, -occurred_from, distance or -distance."]})
 
 
-def _moment(value: str, field: str, *, end_of_day: bool):
+def _moment(value: str, field: str) -> Moment:
     try:
-        return DateOrDateTimeField(end_of_day=end_of_day).run_validation(value)
+        return DateOrDateTimeField().run_validation(value)
     except serializers.ValidationError as error:
         raise ValidationError({field: error.detail}) from None
 

@@ -28,8 +28,10 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
 
     case = UserCaseField()
     location = ValidatedGeometryField()
-    occurred_from = DateOrDateTimeField()
-    occurred_to = DateOrDateTimeField(end_of_day=True, required=False, allow_null=True)
+    occurred_from = DateOrDateTimeField(help_text="A date-time, or a date: that day's start in the case's time zone.")
+    occurred_to = DateOrDateTimeField(
+        required=False, allow_null=True, help_text="A date-time, or a date: that day's end in the case's time zone."
+    )
     crimes = serializers.ListField(child=serializers.CharField(max_length=24), required=False, max_length=200)
     admin_area = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     admin_area_name = serializers.SerializerMethodField()

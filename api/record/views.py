@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from api.case_scoped import CaseScopedViewSet
+from api.pagination import MAX_PAGE_SIZE, PAGE_SIZE
 from api.record.filters import (
     AdminAreaFilterSet,
     AllegationFilterSet,
@@ -44,8 +45,8 @@ from geo.models import AdminArea
 
 
 class IncidentPagination(GeoJsonPagination):
-    page_size = 50
-    max_page_size = 500
+    page_size = PAGE_SIZE
+    max_page_size = MAX_PAGE_SIZE  # ?page_size= as on every other list
 
     def get_paginated_response_schema(self, schema):
         # The list serializer is already documented as a FeatureCollection; a page is that, plus counts.
@@ -74,6 +75,14 @@ class IncidentViewSet(CaseScopedViewSet):
     create_service = staticmethod(incident_create)
     update_service = staticmethod(incident_update)
     update_target = "incident"
+
+    def get_queryset(self):
+        incidents = super().get_queryset()
+        if not self.detail:
+            return incidents
+        # One incident: its case comes with it (the permission check reads it); the revisions show nothing else.
+        incidents = incidents.select_related("case")
+        return incidents.prefetch_related(None) if self.action == "revisions" else incidents
 
     @extend_schema(responses=IncidentRevisionSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
@@ -129,6 +138,10 @@ class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = AdminArea.objects.all()
     filterset_class = AdminAreaFilterSet
+
+    def get_queryset(self):
+        # A boundary can be megabytes; only one area's page shows it.
+        return self.queryset if self.action == "retrieve" else self.queryset.defer("boundary")
 
     def get_serializer_class(self):
         return AdminAreaFeatureSerializer if self.action == "retrieve" else AdminAreaSerializer

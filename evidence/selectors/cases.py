@@ -18,3 +18,14 @@ def case_list(*, user: User) -> QuerySet[Case]:
 
 def case_member_list(*, case: Case) -> QuerySet[CaseMembership]:
     return case.memberships.select_related("user", "added_by").order_by("user__username")
+
+
+def case_time_zones(*, user: User, case_id: int | None = None) -> dict[str, list[int]]:
+    """The time zones of the user's cases (of that one case, if ``case_id``), each with its cases' ids."""
+    cases = restrict_to_user_cases(Case.objects.all(), user=user, case_field="")
+    if case_id is not None:
+        cases = cases.filter(pk=case_id)
+    zones: dict[str, list[int]] = {}
+    for pk, zone in cases.order_by("pk").values_list("pk", "time_zone"):
+        zones.setdefault(zone, []).append(pk)
+    return zones

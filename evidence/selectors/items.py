@@ -1,44 +1,58 @@
 """Reads of evidence items: lists, near duplicates and what fixity checks next."""
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
 from evidence.models import (
     EvidenceItem,
+    Incident,
 )
 from evidence.selectors.access import User, restrict_to_user_cases
 
 
 def evidence_list(*, user: User) -> QuerySet[EvidenceItem]:
-    items = EvidenceItem.objects.select_related("case", "duplicate_of", "received_by").prefetch_related(
-        "incident_links", "protected_persons"
+    """The user's evidence, with what a page shows fetched for the whole page: the case and receiver
+    joined, the linked incidents' ids and the witnesses in one query each (near duplicates: see
+    ``evidence_near_duplicates_of_many``)."""
+    items = EvidenceItem.objects.select_related("case", "received_by").prefetch_related(
+        Prefetch("incidents", queryset=Incident.objects.only("id")), "protected_persons"
     )
     return restrict_to_user_cases(items, user=user)
 
 
 def evidence_near_duplicates(*, item: EvidenceItem) -> list[dict]:
-    """Images in the same case whose perceptual hash is within a few bits of this one's."""
-    if not item.perceptual_hash:
-        return []
+    """Images in the same case whose perceptual hash is within a few bits of this one's, nearest first."""
+    return evidence_near_duplicates_of_many(items=[item]).get(item.pk, [])
+
+
+def evidence_near_duplicates_of_many(*, items: Sequence[EvidenceItem]) -> dict[int, list[dict]]:
+    """The near duplicates of each of ``items`` (by id), found in one query for all of them
+    (a page of a list), each as {"id", "ern", "distance_bits"}, nearest first."""
+    found: dict[int, list[dict]] = {item.pk: [] for item in items}
+    images = [item.pk for item in items if item.perceptual_hash]
+    if not images:
+        return found
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT id, ern, bit_count(('x' || perceptual_hash)::bit(64) # ('x' || %s)::bit(64)) AS distance
-            FROM evidence_evidenceitem
-            WHERE case_id = %s AND id <> %s AND perceptual_hash <> ''
-              AND bit_count(('x' || perceptual_hash)::bit(64) # ('x' || %s)::bit(64)) <= %s
-            ORDER BY distance, id
+            SELECT item.id, other.id, other.ern,
+                   bit_count(('x' || other.perceptual_hash)::bit(64) # ('x' || item.perceptual_hash)::bit(64))
+                       AS distance
+            FROM evidence_evidenceitem AS item
+            JOIN evidence_evidenceitem AS other
+              ON other.case_id = item.case_id AND other.id <> item.id AND other.perceptual_hash <> ''
+            WHERE item.id = ANY(%s) AND item.perceptual_hash <> ''
+              AND bit_count(('x' || other.perceptual_hash)::bit(64) # ('x' || item.perceptual_hash)::bit(64)) <= %s
+            ORDER BY item.id, distance, other.id
             """,
-            [
-                item.perceptual_hash,
-                item.case_id,
-                item.pk,
-                item.perceptual_hash,
-                settings.SLID_NEAR_DUPLICATE_MAX_DISTANCE,
-            ],
+            [images, settings.SLID_NEAR_DUPLICATE_MAX_DISTANCE],
         )
-        return [{"id": pk, "ern": ern, "distance_bits": distance} for pk, ern, distance in cursor.fetchall()]
+        for item_id, pk, ern, distance in cursor.fetchall():
+            found[item_id].append({"id": pk, "ern": ern, "distance_bits": distance})
+    return found
 
 
 def evidence_fixity_batch_size() -> int:
@@ -48,10 +62,15 @@ def evidence_fixity_batch_size() -> int:
     return -(-archived // runs_per_period)  # rounded up
 
 
-def evidence_fixity_due(*, limit: int) -> QuerySet[EvidenceItem]:
-    return EvidenceItem.objects.exclude(archive_key="").order_by(F("last_verified_at").asc(nulls_first=True), "pk")[
-        :limit
-    ]
+def evidence_fixity_due(*, limit: int | None, erns: Sequence[str] = ()) -> QuerySet[EvidenceItem]:
+    """Archived items (only those ``erns`` if given), the ones checked longest ago first (never
+    checked before any); ``limit`` None means all. Ordered by the last *check*, whatever it found,
+    so an item whose check fails goes to the back like any other."""
+    items = EvidenceItem.objects.exclude(archive_key="")
+    if erns:
+        items = items.filter(ern__in=erns)
+    items = items.order_by(F("last_checked_at").asc(nulls_first=True), "pk")
+    return items if limit is None else items[:limit]
 
 
 def evidence_fixity_failures() -> QuerySet[EvidenceItem]:

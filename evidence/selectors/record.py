@@ -32,10 +32,12 @@ def incident_list(*, user: User) -> QuerySet[Incident]:
 
 def incident_revision_list(*, incident: Incident) -> list[dict]:
     """Every revision of the incident, oldest first: when, by whom, and which fields changed."""
-    revisions = (
+    revisions = list(
         IncidentRevision.objects.filter(pgh_obj=incident).select_related("pgh_context").order_by("pgh_created_at", "pk")
     )
-    users = {}
+    user_ids = {revision.pgh_context.metadata.get("user") for revision in revisions if revision.pgh_context}
+    user_ids.discard(None)
+    users = dict(UserModel.objects.filter(pk__in=user_ids).values_list("pk", "username")) if user_ids else {}
     result, previous = [], {}
     skip = {"pgh_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "pgh_context_id", "updated_at", "updated_by_id"}
     for number, revision in enumerate(revisions, start=1):
@@ -46,8 +48,6 @@ def incident_revision_list(*, incident: Incident) -> list[dict]:
         }
         context = revision.pgh_context.metadata if revision.pgh_context else {}
         user_id = context.get("user")
-        if user_id is not None and user_id not in users:
-            users[user_id] = UserModel.objects.filter(pk=user_id).values_list("username", flat=True).first()
         result.append(
             {
                 "revision": number,

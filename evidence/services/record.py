@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from evidence.crimes import unknown_crime_codes
+from evidence.dates import resolve_moment
 from evidence.errors import DomainError
 from evidence.models import (
     Allegation,
@@ -39,6 +40,14 @@ PERSON_FIELDS = {
 ALLEGATION_FIELDS = {"incident", "person", "unit", "role", "basis", "confidence", "status"}
 
 
+def _place_dates(fields: dict[str, Any], *, time_zone: str) -> None:
+    """A bare date (or a time without an offset) means that day (or time) in the case's time zone:
+    occurred_from from the day's start, occurred_to to its end."""
+    for name, end_of_day in (("occurred_from", False), ("occurred_to", True)):
+        if fields.get(name) is not None:
+            fields[name] = resolve_moment(fields[name], time_zone=time_zone, end_of_day=end_of_day)
+
+
 def _check_incident(incident: Incident) -> None:
     if incident.occurred_to is not None and incident.occurred_to < incident.occurred_from:
         raise DomainError("The end is before the start (occurred_from).", field="occurred_to")
@@ -52,6 +61,7 @@ def _check_incident(incident: Incident) -> None:
 def incident_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any) -> Incident:
     people = fields.pop("protected_persons", None)
     incident = Incident(case=case, created_by=actor, updated_by=actor)
+    _place_dates(fields, time_zone=case.time_zone)
     apply_changes(incident, fields, INCIDENT_FIELDS)
     _check_incident(incident)
     incident.admin_area = admin_area_containing(incident.location)
@@ -66,6 +76,8 @@ def incident_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any
 def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: Any) -> Incident:
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     set_protected_persons(incident, changes.pop("protected_persons", None))
+    if changes.get("occurred_from") is not None or changes.get("occurred_to") is not None:
+        _place_dates(changes, time_zone=incident.case.time_zone)
     changed = apply_changes(incident, changes, INCIDENT_FIELDS)
     if not changed:
         return incident

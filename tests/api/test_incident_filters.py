@@ -156,7 +156,8 @@ def test_a_date_window_matches_every_period_that_overlaps_it(analyst, case_a):
 
 
 def test_a_window_end_date_includes_that_whole_day(analyst, case_a):
-    make_incident(case_a, title="late that day", occurred_from=datetime(2022, 3, 20, 22, 0, tzinfo=UTC))
+    # 23:30 in Kyiv, the case's time zone (UTC+2 in March 2022).
+    make_incident(case_a, title="late that day", occurred_from=datetime(2022, 3, 20, 21, 30, tzinfo=UTC))
 
     assert titles(analyst.get("/api/v1/incidents/", {"occurred_before": "2022-03-20"})) == ["late that day"]
     assert titles(analyst.get("/api/v1/incidents/", {"occurred_after": "2022-03-21"})) == []

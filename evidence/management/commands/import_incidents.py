@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from evidence.errors import DomainError
 from evidence.incident_import import RowProblem, parse_row, read_rows
 from evidence.models import Case
 from evidence.services.record import incident_create
@@ -30,14 +31,18 @@ class Command(BaseCommand):
         try:
             for number, raw in tqdm(read_rows(file), desc="checking", unit=" rows", **progress):
                 try:
-                    rows.append(parse_row(raw))
+                    rows.append(parse_row(raw, time_zone=target.time_zone))
                 except ValueError as error:
                     problems.append(RowProblem(number, str(error)))
         except (ValueError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {file}: {error}") from None
         if problems:
             raise CommandError(f"{len(problems)} bad rows; nothing was imported.\n" + "\n".join(map(str, problems)))
-        with transaction.atomic():
-            for fields in tqdm(rows, desc="writing", unit=" incidents", **progress):
-                incident_create(actor=None, case=target, **fields)
+        fields: dict = {}
+        try:
+            with transaction.atomic():
+                for fields in tqdm(rows, desc="writing", unit=" incidents", **progress):
+                    incident_create(actor=None, case=target, **fields)
+        except DomainError as error:
+            raise CommandError(f"Incident {fields.get('title')!r}: {error}; nothing was imported.") from None
         self.stdout.write(self.style.SUCCESS(f"Imported {len(rows)} incidents into {target.reference}."))
