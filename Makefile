@@ -34,12 +34,13 @@ lock:
 	var/tools/bin/uv pip compile --python-version 3.11 --generate-hashes --quiet requirements/base.in -o requirements/base.txt
 	var/tools/bin/uv pip compile --python-version 3.11 --generate-hashes --quiet requirements/dev.in -o requirements/dev.txt
 
-# Benchmarks (opt-in, minutes long); results are recorded in docs/performance.md.
+# Benchmarks (opt-in, minutes long); results are recorded in docs/performance.md. They run as the
+# owner role: each makes a database of its own, migrates it and loads it in bulk.
 bench-incidents: install services
-	scripts/with-env python bench/incidents.py --rows 1000000
+	scripts/with-env --owner python bench/incidents.py --rows 1000000
 
 bench-intake: install services
-	scripts/with-env python bench/intake.py
+	scripts/with-env --owner python bench/intake.py
 
 bench-exports: install services
-	scripts/with-env python bench/exports.py
+	scripts/with-env --owner python bench/exports.py

@@ -3,6 +3,7 @@ write that lost a race to a unique constraint is a 409 naming the field, and an 
 is a 503 with Retry-After. Django's own error pages (handler400/403/404/500 in config.urls) answer JSON
 under /api/ too, and never show a traceback."""
 
+import errno
 import logging
 import sys
 
@@ -24,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 # How long a client should wait before trying again after a 503 (the database restarting, failing over).
 RETRY_AFTER_SECONDS = 30
+# ... and after a 507: a full disk is for an operator to fix, which takes longer.
+DISK_FULL_RETRY_AFTER_SECONDS = 300
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 # The field each unique constraint is about, and what to tell the client. A service checks these
 # itself first (a clear 400); two requests at the same moment can both pass that check, and the
@@ -59,7 +63,22 @@ def exception_handler(exc, context) -> Response | None:
         set_rollback()
         body, headers = database_unavailable_answer(exc)
         return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
+    elif isinstance(exc, OSError) and exc.errno in DISK_FULL:
+        set_rollback()
+        return Response(*disk_full_answer(exc))
     return drf_exception_handler(exc, context)
+
+
+def disk_full_answer(exc: OSError) -> tuple[dict, int, None, dict]:
+    """A store with no room left: 507, and nothing of the upload was kept (the services clean up)."""
+    logger.error("No room left to store an upload: %s", exc)
+    detail = "The server has no room left to store this file; nothing was kept. Try again later."
+    return (
+        {"detail": detail},
+        status.HTTP_507_INSUFFICIENT_STORAGE,
+        None,
+        {"Retry-After": str(DISK_FULL_RETRY_AFTER_SECONDS)},
+    )
 
 
 def conflict_body(exc: IntegrityError) -> dict:
@@ -122,6 +141,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
             response = JsonResponse(body, status=503)
         else:
             response = HttpResponse(body["detail"], content_type="text/plain; charset=utf-8", status=503)
+        response["Retry-After"] = headers["Retry-After"]
+        return response
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL and _is_api(request):
+        body, status_code, _, headers = disk_full_answer(exc)
+        response = JsonResponse(body, status=status_code)
         response["Retry-After"] = headers["Retry-After"]
         return response
     if _is_api(request):

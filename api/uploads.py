@@ -42,7 +42,12 @@ class SizeLimitedUploadHandler(TemporaryFileUploadHandler):
             raise too_large()
         for hasher in self.hashers.values():
             hasher.update(raw_data)
-        return super().receive_data_chunk(raw_data, start)
+        try:
+            return super().receive_data_chunk(raw_data, start)
+        except OSError:
+            # Django's parser closes the file only on StopUpload: a full disk would leave it behind.
+            self.file.close()
+            raise
 
     def file_complete(self, file_size):
         file = super().file_complete(file_size)

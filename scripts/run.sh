@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 run() { scripts/with-env "$@"; }
 
-run python manage.py migrate --no-input -v 0
+run --owner python manage.py migrate --no-input -v 0  # the application's role may not alter tables
 run python manage.py collectstatic --no-input -v 0
 run python manage.py ensure_admin --credentials-file var/admin-credentials.txt
 run python manage.py load_demo --lead admin

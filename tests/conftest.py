@@ -1,12 +1,131 @@
+import contextlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import dj_database_url
+import psycopg
 import pytest
 from django.conf import settings
+from psycopg import sql
 from rest_framework.test import APIClient
 
 from evidence.models import Role
 from tests.factories import CaseFactory, MembershipFactory, UserFactory
+
+# --- Two database roles, as in production ---------------------------------------------------------
+# The tests run as the application role (DATABASE_URL), which may only read and write rows. The owner
+# role (DATABASE_OWNER_URL) creates and migrates the test database, as it runs `migrate` for `make run`,
+# and empties it after a transactional test: the application may not TRUNCATE. Without
+# DATABASE_OWNER_URL, one role does everything, as before.
+
+
+def _owner_credentials() -> dict[str, str]:
+    """USER and PASSWORD of the owner role (on the same server as DATABASE_URL), or the application's."""
+    if not settings.DATABASE_OWNER_URL:
+        return {"USER": settings.DATABASES["default"]["USER"], "PASSWORD": settings.DATABASES["default"]["PASSWORD"]}
+    owner = dj_database_url.parse(settings.DATABASE_OWNER_URL)
+    return {"USER": owner["USER"], "PASSWORD": owner["PASSWORD"]}
+
+
+@contextlib.contextmanager
+def _default_connection_as_owner() -> Iterator[None]:
+    """Django's default connection, for the duration, logged in as the owner role."""
+    from django.db import connection
+
+    application = {name: connection.settings_dict[name] for name in ("USER", "PASSWORD")}
+    connection.close()
+    connection.settings_dict.update(_owner_credentials())
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(application)
+
+
+def _grant_rows_to(application: str) -> None:
+    """What scripts/services.sh grants on the real database: rows of the owner's tables and its
+    sequences; never TRUNCATE, REFERENCES or TRIGGER."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.oid::regclass::text, c.relkind = 'S' FROM pg_class c "
+            "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'S') "
+            "AND c.relowner = current_user::regrole"
+        )
+        for relation, is_sequence in cursor.fetchall():
+            privileges = "USAGE, SELECT" if is_sequence else "SELECT, INSERT, UPDATE, DELETE"
+            cursor.execute(f"GRANT {privileges} ON {relation} TO {connection.ops.quote_name(application)}")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb, django_db_createdb):
+    """pytest-django's set-up, with the database created and migrated by the owner role."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    application = settings.DATABASES["default"]["USER"]
+    with django_db_blocker.unblock(), _default_connection_as_owner():
+        databases = setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            keepdb=django_db_keepdb and not django_db_createdb,
+            serialized_aliases=set(),  # no test uses serialized_rollback
+        )
+        if application != _owner_credentials()["USER"]:
+            _grant_rows_to(application)
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock(), _default_connection_as_owner():
+            teardown_databases(databases, verbosity=request.config.option.verbose)
+
+
+@contextlib.contextmanager
+def _owner_transaction() -> Iterator[psycopg.Cursor]:
+    """A cursor on the test database as the owner role, on a connection of its own; commits at the end."""
+    from django.db import connection
+
+    database = connection.settings_dict
+    owner = _owner_credentials()
+    with psycopg.connect(
+        host=database["HOST"], port=database["PORT"] or None, dbname=database["NAME"],
+        user=owner["USER"], password=owner["PASSWORD"], options="-c lock_timeout=60s",
+    ) as owner_connection, owner_connection.cursor() as cursor:  # fmt: skip
+        yield cursor
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_as_the_owner():
+    """A transactional test ends with Django's flush, a TRUNCATE of every table. The application role
+    may not truncate, and the database refuses TRUNCATE of custody, audit and evidence to everyone;
+    so the owner flushes, with those TRUNCATE triggers off only inside its own transaction."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    def execute_sql_flush(operations, sql_list: list[str]) -> None:
+        with _owner_transaction() as cursor:
+            cursor.execute(
+                "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+                "WHERE NOT tgisinternal AND tgtype & 32 <> 0 AND tgenabled <> 'D'"  # 32: a TRUNCATE trigger
+            )
+            truncate_triggers = cursor.fetchall()
+            toggle = sql.SQL("ALTER TABLE {} {} TRIGGER {}")
+            for table, trigger in truncate_triggers:
+                cursor.execute(toggle.format(sql.SQL(table), sql.SQL("DISABLE"), sql.Identifier(trigger)))
+            for statement in sql_list:
+                cursor.execute(statement)
+            for table, trigger in truncate_triggers:
+                cursor.execute(toggle.format(sql.SQL(table), sql.SQL("ENABLE"), sql.Identifier(trigger)))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
+@pytest.fixture
+def as_owner():
+    """``with as_owner() as cursor:`` runs SQL on the test database as the owner role (a connection
+    of its own, committed at the end): what only the owner may do, such as disabling a trigger."""
+    return _owner_transaction
 
 
 @pytest.fixture(autouse=True)

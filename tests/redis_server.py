@@ -26,3 +26,10 @@ class RedisServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies as in a crash, with no shutdown save (the append-only file keeps
+        what it acknowledged)."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)

@@ -4,6 +4,7 @@ also starts the outbox relay in each worker (workers.outbox)."""
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from evidence.selectors.items import evidence_fixity_batch_size
 from evidence.services.intake import intake_remove_orphans
@@ -14,11 +15,15 @@ from workers import common, exports, fixity, outbox, processing  # noqa: F401 - 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def process_evidence(self, item_id: int) -> str:
-    # No Celery retries: a failed attempt gives the item back with a backoff through the outbox
-    # (evidence.services.processing), and it is "failed" after the last attempt.
-    return processing.process(item_id, agent=common.worker_agent(self.request.hostname or "worker"))
+    # A failed attempt gives the item back with a backoff through the outbox (evidence.services.processing),
+    # and it is "failed" after the last one. Only a database that cannot be reached at all is retried here,
+    # through the broker: without the database the item's state cannot even be read.
+    try:
+        return processing.process(item_id, agent=common.worker_agent(self.request.hostname or "worker"))
+    except (OperationalError, InterfaceError) as error:
+        raise self.retry(exc=error, countdown=min(2 * 2**self.request.retries, 30)) from error
 
 
 @shared_task(acks_late=True)

@@ -74,7 +74,13 @@ TEMPLATES = [
 
 # --- Database: PostGIS, whatever scheme the URL names -----------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "postgis://slid@127.0.0.1:54329/slid")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
+# A kept connection is checked before a request uses it, so one the server closed meanwhile (a restart,
+# a failover) is replaced instead of failing the request.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+}
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 # Slid's queries are short, and two planner features cost them more than they give:
 # - JIT: PostGIS functions carry high cost estimates, which make PostgreSQL JIT-compile short
@@ -164,8 +170,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("SLID_TASK_TIME_LIMIT", 4 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
-# Redis redelivers an unacknowledged task after this long; it must outlast the longest task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+# Redis hands an unacknowledged task out again after this long. It need not outlast a task: the
+# claim's lease keeps a second run from doing anything while the first is alive (workers.processing);
+# it is short so that tasks taken by a worker that was killed come back within a minute or two.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("SLID_BROKER_VISIBILITY_SECONDS", 60)}
 CELERY_TIMEZONE = "UTC"
 
 # --- API ------------------------------------------------------------------------------------
@@ -250,11 +258,16 @@ FILE_UPLOAD_HANDLERS = ["api.uploads.SizeLimitedUploadHandler"]
 SLID_DIGESTS = env_list("SLID_DIGESTS", ["sha256", "md5"])
 SLID_TOOL_TIMEOUT_SECONDS = env_int("SLID_TOOL_TIMEOUT_SECONDS", 120)
 SLID_NEAR_DUPLICATE_MAX_DISTANCE = env_int("SLID_NEAR_DUPLICATE_MAX_DISTANCE", 10)
-# An item still "received" this long after upload, or "processing" this long after its claim, is
-# re-enqueued by the sweep (the broker may have been down, or the worker killed).
-SLID_RECEIVED_STALE_SECONDS = env_int("SLID_RECEIVED_STALE_SECONDS", 600)
-SLID_PROCESSING_STALE_SECONDS = env_int("SLID_PROCESSING_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 300)
+# A worker's claim on an item is a lease it renews while it works; a dead worker's runs out this fast.
+SLID_LEASE_SECONDS = env_int("SLID_LEASE_SECONDS", 60)
+# A failed attempt is tried again after this many seconds, doubling each time, up to this many retries.
+SLID_RETRY_BASE_SECONDS = env_int("SLID_RETRY_BASE_SECONDS", 30)
 SLID_PROCESSING_MAX_RETRIES = env_int("SLID_PROCESSING_MAX_RETRIES", 5)
+# Every worker runs the outbox relay (workers.outbox): it sends waiting tasks this often, and sweeps
+# for items whose lease ran out, or that are still "received" this long after upload (a lost message).
+SLID_OUTBOX_INTERVAL_SECONDS = env_int("SLID_OUTBOX_INTERVAL_SECONDS", 2)
+SLID_SWEEP_INTERVAL_SECONDS = env_int("SLID_SWEEP_INTERVAL_SECONDS", 15)
+SLID_RECEIVED_STALE_SECONDS = env_int("SLID_RECEIVED_STALE_SECONDS", 300)
 # Every archived object is re-hashed at least every SLID_FIXITY_DAYS days, spread over the runs.
 SLID_FIXITY_DAYS = env_int("SLID_FIXITY_DAYS", 30)
 SLID_FIXITY_RUN_MINUTES = env_int("SLID_FIXITY_RUN_MINUTES", 60)
@@ -264,6 +277,7 @@ SLID_ARCHIVE_RETENTION_DAYS = env_int("SLID_ARCHIVE_RETENTION_DAYS", 3650)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-evidence": {"task": "workers.tasks.sweep_stuck_evidence", "schedule": 300.0},
     "fixity-check": {"task": "workers.tasks.fixity_check", "schedule": SLID_FIXITY_RUN_MINUTES * 60.0},
+    "remove-intake-orphans": {"task": "workers.tasks.remove_intake_orphans", "schedule": 3600.0},
 }
 # Named in every package's bag-info.txt as its Source-Organization.
 SLID_SOURCE_ORGANIZATION = env_str("SLID_SOURCE_ORGANIZATION", "Slid war-crimes documentation")

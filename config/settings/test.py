@@ -3,8 +3,13 @@ running `make run` (its own folder, its own Celery queue)."""
 
 import os
 
+from config.env import env_str
 from config.settings.base import *  # noqa: F403
 from config.settings.base import DATABASES, STORAGES, VAR_DIR
+
+# The role that owns the schema and runs migrations (scripts/services.sh makes it): it creates and
+# migrates the test database, which the tests then use as the application role of DATABASE_URL.
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL")
 
 # SLID_TEST_INSTANCE=name keeps a second test run on the same machine apart from the first: its own
 # test database, Celery queue and file folder (for running parts of the suite side by side).

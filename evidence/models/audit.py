@@ -1,6 +1,5 @@
 """The audit log: who did what, when and from where."""
 
-import pgtrigger
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils import timezone
@@ -67,7 +66,6 @@ class AuditEntry(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(action__in=AuditAction.values), name="audit_action_valid")
         ]
-        triggers = [pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target}"

@@ -1,6 +1,5 @@
 """The chain of custody: one hash-linked entry per event in an evidence item's life (PREMIS events)."""
 
-import pgtrigger
 from django.conf import settings
 from django.contrib.gis.db import models
 
@@ -75,7 +74,6 @@ class CustodyEntry(models.Model):
             models.CheckConstraint(condition=models.Q(event_type__in=CustodyEvent.values), name="custody_event_valid"),
             models.CheckConstraint(condition=models.Q(outcome__in=Outcome.values), name="custody_outcome_valid"),
         ]
-        triggers = [pgtrigger.Protect(name="custody_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:
         return f"{self.evidence_id}#{self.sequence} {self.event_type}"

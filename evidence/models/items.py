@@ -2,7 +2,6 @@
 
 import uuid
 
-import pgtrigger
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import F, Q
@@ -43,16 +42,6 @@ class Confidentiality(models.TextChoices):
     RESTRICTED = "restricted", "Restricted"
     CONFIDENTIAL = "confidential", "Confidential"
     IDENTIFIES_WITNESS = "identifies_witness", "Identifies a witness"
-
-
-HASHES_SET = pgtrigger.Q(old__sha256__isnull=False)
-
-
-HASHES_CHANGED = (
-    pgtrigger.Q(old__sha256__df=pgtrigger.F("new__sha256"))
-    | pgtrigger.Q(old__md5__df=pgtrigger.F("new__md5"))
-    | pgtrigger.Q(old__size_bytes__df=pgtrigger.F("new__size_bytes"))
-)
 
 
 class EvidenceItem(models.Model):
@@ -122,12 +111,6 @@ class EvidenceItem(models.Model):
             models.CheckConstraint(condition=Q(source_type__in=SourceType.values), name="evidence_source_type_valid"),
             models.CheckConstraint(
                 condition=Q(confidentiality__in=Confidentiality.values), name="evidence_confidentiality_valid"
-            ),
-        ]
-        triggers = [
-            pgtrigger.Protect(name="evidence_never_deleted", operation=pgtrigger.Delete),
-            pgtrigger.Protect(
-                name="evidence_hashes_set_once", operation=pgtrigger.Update, condition=HASHES_SET & HASHES_CHANGED
             ),
         ]
 

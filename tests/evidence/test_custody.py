@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 import rfc8785
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
@@ -81,36 +81,6 @@ def test_verify_custody_passes_whole_chains(item, capsys):
     call_command("verify_custody")
 
     assert "All 1 chains of custody hold." in capsys.readouterr().out
-
-
-def test_verify_custody_reports_a_forged_entry(item, case_a, capsys):
-    custody_append(item=item, event_type=CustodyEvent.HASHED, agent=Agent.for_worker("t"), detail="ok")
-    custody_append(item=item, event_type=CustodyEvent.ACCESSED, agent=Agent.for_worker("t"), detail="ok")
-    with connection.cursor() as cursor:  # a forger with the power to switch the trigger off
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE evidence_custodyentry DISABLE TRIGGER USER")
-        cursor.execute("UPDATE evidence_custodyentry SET detail = 'forged' WHERE sequence = 2")
-        cursor.execute("ALTER TABLE evidence_custodyentry ENABLE TRIGGER USER")
-
-    with pytest.raises(CommandError, match="1 of 1 chains of custody are broken"):
-        call_command("verify_custody")
-
-    assert f"{item.ern}: entry 2: the entry's content does not match its hash" in capsys.readouterr().out
-
-
-def test_verify_custody_reports_a_deleted_entry(item, capsys):
-    for _ in range(2):
-        custody_append(item=item, event_type=CustodyEvent.ACCESSED, agent=Agent.for_worker("t"))
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE evidence_custodyentry DISABLE TRIGGER USER")
-        cursor.execute("DELETE FROM evidence_custodyentry WHERE sequence = 2")
-        cursor.execute("ALTER TABLE evidence_custodyentry ENABLE TRIGGER USER")
-
-    with pytest.raises(CommandError):
-        call_command("verify_custody")
-
-    assert "entry 3: expected entry 2 here (an entry is missing)" in capsys.readouterr().out
 
 
 def test_new_entries_are_hashed_in_rfc8785_as_version_2(item):

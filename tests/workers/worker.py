@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import uuid
+import weakref
 from pathlib import Path
 
 import dj_database_url
@@ -13,6 +14,8 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every worker a test started and has not stopped: the fault tests pause the ones they did not start.
+RUNNING: "weakref.WeakSet[Worker]" = weakref.WeakSet()
 
 
 def worker_environment(**overrides: str) -> dict[str, str]:
@@ -24,7 +27,6 @@ def worker_environment(**overrides: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": test_url,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "SLID_PROCESSING_STALE_SECONDS": str(settings.SLID_PROCESSING_STALE_SECONDS),
         **overrides,
     }
 
@@ -45,6 +47,7 @@ class Worker:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so the test can kill it and its children
         )  # fmt: skip
+        RUNNING.add(self)
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -59,10 +62,25 @@ class Worker:
 
     def kill(self) -> None:
         """SIGKILL to the worker and its pool processes: no clean-up, no acknowledgement."""
+        RUNNING.discard(self)
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def pause(self) -> None:
+        """SIGSTOP to the worker and its pool processes: they hold on to everything, and do nothing."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGCONT)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
     def stop(self) -> None:
+        RUNNING.discard(self)
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
