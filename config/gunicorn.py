@@ -28,7 +28,7 @@ timeout = env_int("SLID_WEB_TIMEOUT", 60)
 graceful_timeout = env_int("SLID_WEB_GRACEFUL_TIMEOUT", 60)
 keepalive = 5
 accesslog = "-"
-# gunicornc's control socket is not used; its default path ($HOME/.gunicorn/gunicorn.ctl) would be
+# gunicorn's control socket is not used; its default path ($HOME/.gunicorn/gunicorn.ctl) would be
 # shared by every gunicorn of the user, and the image's $HOME (/app) is not writable.
 control_socket_disable = True
 # The heartbeat is a file's timestamp; in memory it cannot stall on a slow or full disk (a

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import TokenProxy
 
 from evidence.models import AuditEntry, Case, CaseMembership
 
@@ -55,3 +57,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# A token made in the admin would act as its user, and a device removed there would leave no audit
+# entry: both are managed through the API's audited services only.
+for model in (TokenProxy, TOTPDevice):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)

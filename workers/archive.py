@@ -8,6 +8,7 @@ inspection, never deleted: moved aside on the local store, left as an older vers
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import tempfile
 import time
@@ -73,6 +74,10 @@ class WriteOnceMixin:
         raise NotImplementedError
 
 
+class ContentMismatch(ValueError):
+    """The bytes given to be stored do not hash to their key: they are never published under it."""
+
+
 class WriteOnceFileSystemStorage(WriteOnceMixin, FileSystemStorage):
     """Local archive: each file is made read-only once written."""
 
@@ -83,11 +88,16 @@ class WriteOnceFileSystemStorage(WriteOnceMixin, FileSystemStorage):
         _remove_stale_temporaries(folder)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{final.name}.", suffix=TEMPORARY_SUFFIX, dir=folder)
         try:
+            hasher = hashlib.sha256()
             with os.fdopen(descriptor, "wb") as written:
                 for chunk in content.chunks():
+                    hasher.update(chunk)
                     written.write(chunk)
                 written.flush()
                 os.fsync(written.fileno())
+            # The key is the content's SHA-256: bytes that changed since they were hashed never get it.
+            if hasher.hexdigest() != final.name:
+                raise ContentMismatch(f"The bytes to be stored as {name} have SHA-256 {hasher.hexdigest()}.")
             os.chmod(temporary, 0o444)
             try:
                 os.link(temporary, final)

@@ -55,8 +55,8 @@ def process(item_id: int, *, agent: Agent) -> str:
         logger.exception("Attempt %s at evidence %s failed", claim.attempt, item_id)
         if claim.is_last_attempt:
             return "failed" if evidence_mark_failed(claim=claim, agent=agent, reason=reason) else "claim lost"
-        evidence_release_claim(claim=claim, agent=agent, reason=reason)
-        return "will retry"
+        released = evidence_release_claim(claim=claim, agent=agent, reason=reason)
+        return "will retry" if released is not None else "claim lost"
 
 
 def _process_claimed(claim: Claim, agent: Agent) -> str:
@@ -93,7 +93,15 @@ def _process_claimed(claim: Claim, agent: Agent) -> str:
                 perceptual_hash=phash,
             )
 
-        stored = archive.store_in_archive(path, item.sha256)
+        try:
+            stored = archive.store_in_archive(path, item.sha256)
+        except archive.ContentMismatch:
+            # The intake copy changed after it was hashed: hash it again, and the item is corrupt.
+            digests = hashing.digest_file(path, ["sha256", *settings.SLID_DIGESTS])
+            item = evidence_record_hashes(claim=claim, agent=agent, size=digests.size, hexdigests=digests.hexdigests)
+            if item.status == EvidenceStatus.CORRUPT:
+                return item.status
+            raise
         verified = archive.hash_archived(stored.key)
     item = evidence_record_archived(
         claim=claim,

@@ -26,12 +26,14 @@ def process_evidence(self, item_id: int) -> str:
         raise self.retry(exc=error, countdown=min(2 * 2**self.request.retries, 30)) from error
 
 
-@shared_task(acks_late=True)
+# Scheduled jobs are acknowledged when they start: a run that dies is simply run again at its next
+# time, and a long one is never handed to a second worker meanwhile (the broker's visibility timeout).
+@shared_task(acks_late=False)
 def sweep_stuck_evidence() -> dict[str, list[int]]:
     return {"evidence": evidence_sweep_stuck(), "exports": export_sweep_stuck()}
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=False)
 def fixity_check() -> dict[str, int]:
     limit = evidence_fixity_batch_size()
     checked, failed = fixity.fixity_check_due(agent=common.worker_agent("fixity"), limit=limit)
@@ -43,6 +45,6 @@ def build_export(self, export_id: int) -> str:
     return exports.build_export(export_id, agent=common.worker_agent(self.request.hostname or "worker"))
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=False)
 def remove_intake_orphans() -> list[str]:
     return intake_remove_orphans()

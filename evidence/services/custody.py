@@ -9,6 +9,7 @@ from django.utils import timezone
 from evidence import custody
 from evidence.agents import Agent
 from evidence.models import (
+    AuditAction,
     CustodyEntry,
     CustodyEvent,
     EvidenceItem,
@@ -77,4 +78,4 @@ def evidence_record_access(*, actor: AbstractBaseUser, item: EvidenceItem, byte_
         detail=f"Downloaded by {agent.name}" + (f" (bytes {byte_range})" if byte_range else ""),
         details={"range": byte_range},
     )
-    audit_record(actor=actor, case=item.case, action="evidence.download", target=item.ern)
+    audit_record(actor=actor, case=item.case, action=AuditAction.EVIDENCE_DOWNLOAD, target=item.ern)

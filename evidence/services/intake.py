@@ -75,7 +75,11 @@ def evidence_receive(
             incidents=incidents, protected_persons=protected_persons, fields=fields,
         )  # fmt: skip
     except BaseException:
-        storages["intake"].delete(intake_key)  # nothing half-written: no file without its record
+        # Nothing half-written: no file without its record. (If the commit itself happened and only
+        # its answer was lost, the record stands and keeps its file.)
+        with contextlib.suppress(Exception):
+            if not EvidenceItem.objects.filter(intake_key=intake_key).exists():
+                storages["intake"].delete(intake_key)
         raise
     return item
 
@@ -201,7 +205,10 @@ def intake_remove_orphans(*, older_than: timedelta = timedelta(hours=1)) -> list
     for folder in folders:
         for name in intake.listdir(folder)[1]:
             key = f"{folder}/{name}"
-            if key not in known and intake.get_modified_time(key) < cutoff:
+            if key in known or intake.get_modified_time(key) >= cutoff:
+                continue
+            # Recorded since the list of known keys was read: not an orphan.
+            if not EvidenceItem.objects.filter(intake_key=key).exists():
                 intake.delete(key)
                 removed.append(key)
     return removed

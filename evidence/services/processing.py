@@ -12,6 +12,7 @@ is recorded once; a later claim resumes after the last recorded step instead of 
 The database refuses any other change of status (migration 0012)."""
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +42,8 @@ from evidence.services.custody import custody_append
 from evidence.services.intake import record_incident_distances
 from evidence.services.queue import PROCESS_EVIDENCE, evidence_enqueue_processing
 
+logger = logging.getLogger(__name__)
+
 S = EvidenceStatus
 # Every allowed change of status; the README prints this table and tests/evidence/test_state_machine.py
 # tries every other pair.
@@ -52,7 +55,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.DUPLICATE: frozenset(),
     S.CORRUPT: frozenset(),
 }
-FINAL_STATES = frozenset({S.ARCHIVED, S.DUPLICATE, S.CORRUPT, S.FAILED})
 # Steps whose result is recorded once; a re-claimed item skips those already in its custody.
 RESUMABLE_STEPS = (CustodyEvent.HASHED, CustodyEvent.IDENTIFIED, CustodyEvent.DESCRIBED)
 
@@ -158,7 +160,11 @@ def evidence_release_claim(*, claim: Claim, agent: Agent, reason: str) -> float 
     except ClaimLost:
         return None
     delay = min(settings.SLID_RETRY_BASE_SECONDS * 2 ** (claim.attempt - 1), 3600)
-    _move(item, S.RECEIVED, reason=f"Attempt {claim.attempt} failed: {reason}", claimed_at=None)
+    # The lease column of a waiting item is the sweep's deadline: none before the backoff is over.
+    deadline = timezone.now() + timedelta(seconds=delay + settings.SLID_RECEIVED_STALE_SECONDS)
+    _move(
+        item, S.RECEIVED, reason=f"Attempt {claim.attempt} failed: {reason}", claimed_at=None, lease_expires_at=deadline
+    )
     custody_append(
         item=item,
         event_type=CustodyEvent.FAILED,
@@ -342,7 +348,7 @@ def evidence_record_archived(
         )
     else:
         _move(item, S.ARCHIVED, **archived)
-    transaction.on_commit(lambda: evidence_remove_intake_copy(item_id=item.pk))
+    transaction.on_commit(lambda: evidence_remove_intake_copy(item_id=item.pk), robust=True)
     return item
 
 
@@ -406,5 +412,8 @@ def evidence_sweep_stuck() -> list[int]:
         EvidenceItem.objects.filter(pk__in=item_ids, status=S.RECEIVED).update(lease_expires_at=now + stale)
     leftovers = EvidenceItem.objects.filter(status__in=[S.ARCHIVED, S.DUPLICATE]).exclude(intake_key="")
     for item_id in leftovers.values_list("pk", flat=True):
-        evidence_remove_intake_copy(item_id=item_id)
+        try:
+            evidence_remove_intake_copy(item_id=item_id)
+        except Exception:
+            logger.warning("Could not remove the intake copy of evidence %s", item_id, exc_info=True)
     return item_ids

@@ -30,7 +30,8 @@ def enqueue_task(task_name: str, *args: Any, delay_seconds: float = 0) -> Outbox
     due_at = timezone.now() + timedelta(seconds=delay_seconds)
     task = OutboxTask.objects.create(task=task_name, args=list(args), due_at=due_at)
     if not delay_seconds:
-        transaction.on_commit(lambda: outbox_send(task_ids=[task.pk]))
+        # Robust: the change is committed whatever the broker does; the relay sends what is left.
+        transaction.on_commit(lambda: outbox_send(task_ids=[task.pk]), robust=True)
     return task
 
 
@@ -68,7 +69,3 @@ def outbox_send(*, task_ids: list[int] | None = None, limit: int = 500, now: dat
                 attempts=F("attempts") + 1, last_error=str(error)[:2000]
             )
     return sent
-
-
-def outbox_pending_count() -> int:
-    return OutboxTask.objects.count()

@@ -49,3 +49,9 @@ def test_the_admin_cannot_change_a_cases_members(admin_client_logged_in, case_a,
 def test_the_admin_cannot_add_or_delete_a_case(admin_client_logged_in, case_a):
     assert admin_client_logged_in.get("/admin/evidence/case/add/").status_code == 403
     assert admin_client_logged_in.post(f"/admin/evidence/case/{case_a.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_the_admin_neither_makes_api_tokens_nor_removes_second_factors(admin_client_logged_in):
+    # A token made there would act as its user; a device removed there would leave no audit entry.
+    assert admin_client_logged_in.get("/admin/authtoken/tokenproxy/add/").status_code == 404
+    assert admin_client_logged_in.get("/admin/otp_totp/totpdevice/").status_code == 404

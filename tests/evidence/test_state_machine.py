@@ -309,3 +309,22 @@ def test_an_intake_write_that_fails_half_way_leaves_no_file_and_no_item(case_a, 
     folder = Path(storages["intake"].location) / str(case_a.public_id)
     assert not folder.exists() or list(folder.iterdir()) == []
     assert EvidenceItem.objects.count() == 0
+
+
+def test_an_intake_copy_changed_after_its_hash_is_never_archived_under_that_hash(case_a, investigator):
+    item = receive(case_a, investigator, b"%PDF-1.4\n the statement as it arrived")
+    archive_root = Path(storages["archive"].location)
+    archive_root.mkdir(parents=True, exist_ok=True)
+    blocker = archive_root / "sha256"
+    blocker.write_bytes(b"")  # the first attempt hashes, then cannot archive
+    assert processing.process(item.pk, agent=AGENT) == "will retry"
+    blocker.unlink()
+    Path(storages["intake"].path(item.intake_key)).write_bytes(b"%PDF-1.4\n a statement someone rewrote")
+
+    assert processing.process(item.pk, agent=AGENT) == "corrupt"  # the resumed run does not hash again
+
+    item.refresh_from_db()
+    assert item.status == "corrupt" and item.archive_key == ""
+    assert not (archive_root / "sha256").exists() or not any(p.is_file() for p in (archive_root / "sha256").rglob("*"))
+    rewritten = hashlib.sha256(b"%PDF-1.4\n a statement someone rewrote").hexdigest()
+    assert rewritten in item.custody.get(event_type="corrupt").detail
