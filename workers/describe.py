@@ -56,7 +56,7 @@ def describe_file(path: str, media_type: str, *, timeout: int) -> Description:
 
 
 def exiftool_executable() -> str:
-    return getattr(settings, "SLID_EXIFTOOL", "exiftool")
+    return settings.SLID_EXIFTOOL
 
 
 class ExiftoolTimeout(Exception):

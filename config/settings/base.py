@@ -257,6 +257,7 @@ FILE_UPLOAD_HANDLERS = ["api.uploads.SizeLimitedUploadHandler"]
 # SHA-256 is always computed (archive keys and duplicates rest on it); MD5 for older forensic tools.
 SLID_DIGESTS = env_list("SLID_DIGESTS", ["sha256", "md5"])
 SLID_TOOL_TIMEOUT_SECONDS = env_int("SLID_TOOL_TIMEOUT_SECONDS", 120)
+SLID_EXIFTOOL = env_str("SLID_EXIFTOOL", "exiftool")
 SLID_NEAR_DUPLICATE_MAX_DISTANCE = env_int("SLID_NEAR_DUPLICATE_MAX_DISTANCE", 10)
 # A worker's claim on an item is a lease it renews while it works; a dead worker's runs out this fast.
 SLID_LEASE_SECONDS = env_int("SLID_LEASE_SECONDS", 60)
