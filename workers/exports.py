@@ -21,12 +21,9 @@ from evidence.services.packages import (
     export_renew_lease,
     export_set_progress,
 )
+from evidence.services.processing import ClaimLost
 
 logger = logging.getLogger(__name__)
-
-
-class ClaimLost(Exception):
-    """Another builder holds the export now (this builder's lease ran out): this one stops."""
 
 
 class Lease:

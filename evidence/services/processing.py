@@ -60,7 +60,7 @@ RESUMABLE_STEPS = (CustodyEvent.HASHED, CustodyEvent.IDENTIFIED, CustodyEvent.DE
 
 
 class ClaimLost(Exception):
-    """Another worker holds the item now (this worker's lease ran out); this one must stop."""
+    """Another worker holds the item (or the export) now: this one's lease ran out, and it must stop."""
 
 
 @dataclass(frozen=True)
