@@ -6,7 +6,6 @@ A rule is one of:
 - PUBLIC: anyone, no token (health, logging in, the API's description);
 - AUTHENTICATED: any signed-in user (data shared by all cases: crimes, admin areas);
 - STAFF: staff users only;
-- EXPORTER: a user who is `legal` or `lead` in some case (defining export profiles);
 - an evidence.access.Action: the user's role in the object's case must allow it
   (evidence.access.ROLE_ACTIONS). Objects of cases the user is not a member of answer 404.
 """
@@ -16,7 +15,6 @@ from evidence.selectors.access import Action
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
 STAFF = "staff"
-EXPORTER = "exporter"
 
 READ, WRITE, MANAGE_CASE, DOWNLOAD, EXPORT, REVEAL = (
     Action.READ, Action.WRITE, Action.MANAGE_CASE, Action.DOWNLOAD, Action.EXPORT, Action.REVEAL_IDENTITY,
@@ -26,8 +24,12 @@ ACCESS: dict[str, dict[str, object]] = {
     "api-root": {"GET": AUTHENTICATED},
     "health": {"GET": PUBLIC},
     "auth-token": {"POST": PUBLIC, "DELETE": AUTHENTICATED},
-    "auth-totp": {"POST": STAFF, "DELETE": STAFF},
-    "auth-totp-confirm": {"POST": STAFF},
+    # A user's own tokens only (evidence.selectors.accounts.token_list); another's id answers 404.
+    "auth-tokens": {"GET": AUTHENTICATED, "DELETE": AUTHENTICATED},
+    "auth-token-detail": {"DELETE": AUTHENTICATED},
+    # Anyone may protect their own account with a second factor.
+    "auth-totp": {"POST": AUTHENTICATED, "DELETE": AUTHENTICATED},
+    "auth-totp-confirm": {"POST": AUTHENTICATED},
     "schema": {"GET": PUBLIC},
     "docs": {"GET": PUBLIC},
     "redoc": {"GET": PUBLIC},
@@ -59,7 +61,10 @@ ACCESS: dict[str, dict[str, object]] = {
     "export-list": {"GET": READ, "POST": EXPORT},
     "export-detail": {"GET": READ},
     "export-download": {"GET": EXPORT},
-    "export-profile-list": {"GET": AUTHENTICATED, "POST": EXPORTER},
+    # Lists the shared profiles and those of the user's cases. A profile of the case in the body is
+    # defined by its leads and legal members; one with no case, shared by every case, by staff only
+    # (evidence.selectors.access.user_may_define_export_profile).
+    "export-profile-list": {"GET": AUTHENTICATED, "POST": EXPORT},
     # Identities: leads, and the members a lead names for that person (evidence.selectors.user_may_reveal).
     "witness-list": {"GET": READ, "POST": WRITE},
     "witness-detail": {"GET": READ, "PATCH": MANAGE_CASE},

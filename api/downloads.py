@@ -6,14 +6,36 @@ from collections.abc import Callable, Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
+from rest_framework.exceptions import APIException
 
 from evidence.package.layout import DigestMismatch
 
 SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Byte positions with more digits than this are beyond any file (and int() refuses 4,300 digits and more).
+MAX_DIGITS = 18
+BEYOND_ANY_FILE = 10**MAX_DIGITS
 
 
-def _parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
-    """(first, last) byte of a single range; None to send everything; "unsatisfiable" for a 416."""
+class RangeNotSatisfiable(APIException):
+    """416: the Range header asks for bytes the file does not have. Raised before anything is recorded."""
+
+    status_code = 416
+    default_code = "range_not_satisfiable"
+
+    def __init__(self, size: int) -> None:
+        super().__init__({"Range": [f"No byte of the range asked for is in the file, which has {size} bytes."]})
+        self.size = size
+
+
+def _position(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= MAX_DIGITS else BEYOND_ANY_FILE
+
+
+def requested_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single range; None to send everything. Raises RangeNotSatisfiable.
+
+    A view calls this before it records the access, so that a refused range records nothing."""
     if not header:
         return None
     match = SINGLE_RANGE.match(header.strip())
@@ -21,14 +43,14 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
         return None  # several ranges or a form we do not serve: the whole file is a valid answer
     first, last = match.groups()
     if first == "":  # the last N bytes
-        length = int(last)
+        length = _position(last)
         if length == 0:
-            return "unsatisfiable"
+            raise RangeNotSatisfiable(size)
         return max(0, size - length), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+    start = _position(first)
+    end = min(_position(last), size - 1) if last else size - 1
     if start >= size or end < start:
-        return "unsatisfiable"
+        raise RangeNotSatisfiable(size)
     return start, end
 
 
@@ -62,11 +84,7 @@ def file_download(
 ) -> HttpResponse:
     """``read(start, length)`` yields the bytes; only the range asked for is read. When the answer is
     the whole file (no range, or a range covering all of it), its chunks pass through ``verify_whole``."""
-    wanted = _parse_range(range_header, size)
-    if wanted == "unsatisfiable":
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+    wanted = requested_range(range_header, size)
     first, last = wanted if wanted else (0, size - 1)
     length = last - first + 1 if size else 0
     chunks = read(first, length)

@@ -19,6 +19,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from api.downloads import RangeNotSatisfiable
 from evidence.errors import DomainError, NotAllowed
 
 logger = logging.getLogger(__name__)
@@ -35,9 +36,10 @@ DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 UNIQUE_CONFLICTS: dict[str, tuple[str, str]] = {
     "evidence_link_once": ("incident", "The item is already linked to this incident."),
     "evidence_case_reference_key": ("reference", "A case with this reference already exists."),
-    "evidence_exportprofile_name_key": ("name", "A profile with this name already exists."),
+    "export_profile_name_once_per_case": ("name", "A profile with this name already exists."),
+    "export_profile_shared_name_once": ("name", "A profile with this name already exists."),
     "membership_one_per_user_and_case": ("user", "The user is already a member of this case."),
-    "authtoken_token_user_id_key": ("token", "Another login to this account happened at the same moment."),
+    "apitoken_one_per_device": ("name", "Another login for this device happened at the same moment."),
 }
 UNIQUE_VIOLATION = "23505"
 # SQLSTATEs meaning "another transaction got in the way": the same request succeeds when sent again.
@@ -66,7 +68,10 @@ def exception_handler(exc, context) -> Response | None:
     elif isinstance(exc, OSError) and exc.errno in DISK_FULL:
         set_rollback()
         return Response(*disk_full_answer(exc))
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, RangeNotSatisfiable) and response is not None:
+        response["Content-Range"] = f"bytes */{exc.size}"  # RFC 9110 §15.5.17: the current length
+    return response
 
 
 def disk_full_answer(exc: OSError) -> tuple[dict, int, None, dict]:

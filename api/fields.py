@@ -5,6 +5,7 @@ import json
 from datetime import datetime
 
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework_gis.fields import GeometryField
 
 from evidence.dates import Moment, parse_moment
@@ -64,14 +65,36 @@ class ValidatedGeometryField(GeometryField):
             raise serializers.ValidationError(str(error)) from None
 
 
+class DistinctManyRelatedField(serializers.ManyRelatedField):
+    """A list of ids that names each object once: the same incident twice in one upload is a mistake to
+    point out, not to guess at."""
+
+    def to_internal_value(self, data):
+        objects = super().to_internal_value(data)
+        seen: set = set()
+        for obj in objects:
+            if obj.pk in seen:
+                name = type(obj)._meta.verbose_name
+                raise serializers.ValidationError(f"{name.capitalize()} {obj.pk} is named more than once.")
+            seen.add(obj.pk)
+        return objects
+
+
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     """A related object from the requesting user's cases, found through the given selector.
 
-    ``model`` only tells the schema what the id refers to; the selector decides what is found."""
+    ``model`` only tells the schema what the id refers to; the selector decides what is found. With
+    ``many=True``, each object may be named once."""
 
     def __init__(self, *, selector, model, **kwargs) -> None:
         self.selector = selector
         super().__init__(queryset=model.objects.none(), **kwargs)
+
+    @classmethod
+    def many_init(cls, *args, **kwargs) -> DistinctManyRelatedField:
+        # DRF's RelatedField.many_init, with the list field that refuses repeats.
+        list_kwargs = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return DistinctManyRelatedField(child_relation=cls(*args, **kwargs), **list_kwargs)
 
     def get_queryset(self):
         return self.selector(user=self.context["request"].user)

@@ -1,21 +1,31 @@
-"""GET /api/v1/health/: is every part Slid depends on answering?"""
+"""GET /api/v1/health/: is every part Slid depends on answering?
 
-import uuid
+Anyone may ask whether the service is alive: the answer names each part "ok" or "error" and nothing
+else, and asking writes nothing. Staff (signed in) also get the reasons, the PostGIS version, and the
+details: archived copies that failed their fixity check, work waiting and work stuck. The ERNs in those
+details are only those of cases the staff user is a member of (all of them for superusers)."""
+
+import os
+from pathlib import Path
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import storages
+from django.contrib.auth.models import AnonymousUser
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from kombu.exceptions import ChannelError
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import config
 from config.celery import app as celery_app
-from evidence.selectors.items import evidence_fixity_failures
+from evidence.selectors.health import health_fixity_failures, health_queue, health_stuck
 
 BROKER_TIMEOUT_SECONDS = 3
+# The web process writes uploads into the intake store and reads the archive and the packages.
+WRITTEN_STORES = ("intake",)
+READ_STORES = ("archive", "exports")
 
 
 def check_database() -> dict[str, str]:
@@ -32,43 +42,109 @@ def check_broker() -> dict[str, str]:
 
 
 def check_storage() -> dict[str, str]:
-    # The intake store must accept a write; the archive is write-once, so it is only listed.
-    intake = storages["intake"]
-    probe = intake.save(f"health/{uuid.uuid4().hex}", ContentFile(b"ok"))
-    intake.delete(probe)
-    storages["archive"].exists("health")
+    """Looks at each store without writing to it: a probe file per request would pile up writes (and, on
+    S3 with Object Lock, objects that cannot be deleted)."""
+    for name in (*WRITTEN_STORES, *READ_STORES):
+        _look_at(storages[name], writable=name in WRITTEN_STORES)
     return {"storage": "ok"}
 
 
-def check_fixity() -> dict[str, str]:
-    failed = list(evidence_fixity_failures().values_list("ern", flat=True)[:10])
-    if failed:
-        raise RuntimeError(f"archived copies failed their fixity check: {', '.join(failed)}")
-    return {"fixity": "ok"}
+def _look_at(store: Storage, *, writable: bool) -> None:
+    if not isinstance(store, FileSystemStorage):
+        store.exists("health")  # S3: a HEAD request, which needs the bucket and the credentials
+        return
+    # The store makes its folder on its first write; until then the nearest folder above must allow that.
+    folder = Path(store.location)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    mode = os.R_OK | os.X_OK | (os.W_OK if writable else 0)
+    if not folder.is_dir() or not os.access(folder, mode):
+        raise OSError(f"{folder} is not a folder this process may {'write' if writable else 'read'}")
 
 
-CHECKS = {"database": check_database, "broker": check_broker, "storage": check_storage, "fixity": check_fixity}
+LIVENESS = {"database": check_database, "broker": check_broker, "storage": check_storage}
+
+
+def broker_queue_depth() -> int:
+    """Messages waiting in the Celery queue (a passive declare: nothing is created)."""
+    with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as broker:
+        broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS)
+        try:
+            declared = broker.default_channel.queue_declare(queue=settings.CELERY_TASK_DEFAULT_QUEUE, passive=True)
+        except ChannelError:
+            return 0  # Redis drops an empty queue's key: no queue is an empty queue
+        return declared.message_count
+
+
+def staff_details(user) -> tuple[dict, bool]:
+    """The details for staff, and whether they show a fault (an archived copy failed its fixity check)."""
+    fixity = health_fixity_failures(user=user)
+    queue = health_queue()
+    try:
+        queue["broker"] = broker_queue_depth()
+    except Exception as error:  # noqa: BLE001 - the broker's own line says whether it answers
+        queue["broker"] = f"error: {type(error).__name__}: {error}"[:300]
+    details = {"fixity_failures": fixity, "queue": queue, "stuck": health_stuck(user=user)}
+    return details, fixity["count"] > 0
+
+
+def _fixity_line(failed: int) -> str:
+    if not failed:
+        return "ok"
+    return f"error: {failed} archived {'copy' if failed == 1 else 'copies'} failed the last fixity check"
+
+
+PART = serializers.CharField(help_text='"ok", or "error" (for staff: "error: " and the reason)')
 
 
 class HealthView(APIView):
-    """200 when the database, PostGIS, the broker and the file stores work; 503 naming the part that does not."""
+    """200 when the database, PostGIS, the broker and the file stores work; 503 naming the part that does not.
+    Staff also see the details, and a failed fixity check makes their answer 503 too."""
 
-    authentication_classes: list = []  # public (api.access), and a stale token must not make it fail
+    def perform_authentication(self, request) -> None:
+        """Not before the answer: a bad or stale token must not make the liveness answer fail (get())."""
 
     @extend_schema(
         responses={
-            200: inline_serializer("Health", {name: serializers.CharField() for name in ("status", *CHECKS)}),
-            503: inline_serializer("HealthFailure", {name: serializers.CharField() for name in ("status", *CHECKS)}),
+            code: inline_serializer(
+                name,
+                {
+                    "status": PART,
+                    **dict.fromkeys(LIVENESS, PART),
+                    "version": serializers.CharField(),
+                    "postgis": serializers.CharField(required=False, help_text="staff only"),
+                    "fixity": serializers.CharField(required=False, help_text="staff only"),
+                    "details": serializers.DictField(
+                        required=False, help_text="staff only: fixity_failures, queue, stuck"
+                    ),
+                },
+            )
+            for code, name in ((200, "Health"), (503, "HealthFailure"))
         }
     )
     def get(self, request):
-        report: dict[str, str] = {"status": "ok"}
-        for name, check in CHECKS.items():
+        report: dict = {"status": "ok"}
+        reasons: dict[str, str] = {}
+        for name, check in LIVENESS.items():
             try:
                 report.update(check())
             except Exception as error:  # noqa: BLE001 - any failure of a part is reported, not raised
-                report[name] = f"error: {type(error).__name__}: {error}"[:300]
+                report[name] = "error"
+                reasons[name] = f"error: {type(error).__name__}: {error}"[:300]
                 report["status"] = "error"
+        try:
+            user = request.user
+        except exceptions.AuthenticationFailed:
+            user = AnonymousUser()  # a bad or stale token is no token here
+        if user.is_authenticated and user.is_staff:
+            report.update(reasons)
+            if report.get("database") == "ok":
+                report["details"], fixity_failed = staff_details(user)
+                report["fixity"] = _fixity_line(report["details"]["fixity_failures"]["count"])
+                if fixity_failed:
+                    report["status"] = "error"
+        else:
+            report.pop("postgis", None)
         report["version"] = config.__version__
         code = status.HTTP_200_OK if report["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
         return Response(report, status=code)

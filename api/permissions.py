@@ -1,11 +1,25 @@
 """API access, read from the one table in api.access."""
 
+from django.conf import settings
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-from api.access import AUTHENTICATED, EXPORTER, PUBLIC, STAFF, rule_for
+from api.access import AUTHENTICATED, PUBLIC, STAFF, rule_for
 from evidence.errors import NotAllowed
-from evidence.models import Case
+from evidence.models import ApiToken, Case
 from evidence.selectors.access import Action, user_may, user_may_anywhere, user_may_reveal
+from evidence.selectors.accounts import totp_enrolled
+
+# What SLID_REQUIRE_TOTP keeps for those who signed in with a second factor.
+SECOND_FACTOR_ACTIONS = frozenset({Action.REVEAL_IDENTITY, Action.EXPORT})
+ENROL_FIRST = (
+    "This deployment requires a second factor for this. Turn it on with POST /api/v1/auth/totp/ and "
+    "POST /api/v1/auth/totp/confirm/ (a code from an authenticator app), then log in again with your code (otp)."
+)
+LOG_IN_WITH_CODE = (
+    "This deployment requires a second factor for this, and your token was issued without one: log in again "
+    "with your one-time code (otp)."
+)
 
 
 def required_rule(request, view=None) -> object:
@@ -19,6 +33,22 @@ def ensure_allowed(user, case: Case, action: Action) -> None:
     """For actions whose case is only known from the request body (create)."""
     if not user_may(user=user, case=case, action=action):
         raise NotAllowed(f"Your role in {case.reference} does not allow this ({action}).")
+
+
+def ensure_second_factor(request, action: Action) -> None:
+    """With SLID_REQUIRE_TOTP, revealing identities and exporting need an account with a second factor,
+    signed in with it: a token issued at a login that gave the code, or a session the admin opened so."""
+    if not settings.SLID_REQUIRE_TOTP or action not in SECOND_FACTOR_ACTIONS:
+        return
+    if not totp_enrolled(user=request.user):
+        raise PermissionDenied(ENROL_FIRST)
+    if isinstance(request.auth, ApiToken):
+        signed_in_with_code = request.auth.second_factor
+    else:
+        is_verified = getattr(request.user, "is_verified", None)
+        signed_in_with_code = bool(is_verified and is_verified())
+    if not signed_in_with_code:
+        raise PermissionDenied(LOG_IN_WITH_CODE)
 
 
 class TablePermission(BasePermission):
@@ -39,8 +69,10 @@ class TablePermission(BasePermission):
             return False
         if rule == STAFF:
             return request.user.is_staff
-        if rule == EXPORTER:
-            return user_may_anywhere(user=request.user, action=Action.EXPORT)
+        # A create names its case in the body (its service checks the role there); objects are checked below.
+        creates = rule in SECOND_FACTOR_ACTIONS and "pk" not in view.kwargs
+        if creates and user_may_anywhere(user=request.user, action=rule):
+            ensure_second_factor(request, rule)
         return True  # AUTHENTICATED, or a case action checked below
 
     def has_object_permission(self, request, view, obj) -> bool:
@@ -48,6 +80,9 @@ class TablePermission(BasePermission):
         if not isinstance(rule, Action):
             return True
         if rule == Action.REVEAL_IDENTITY:
-            return user_may_reveal(user=request.user, person=obj)
-        case = obj if isinstance(obj, Case) else obj.case
-        return user_may(user=request.user, case=case, action=rule)
+            allowed = user_may_reveal(user=request.user, person=obj)
+        else:
+            allowed = user_may(user=request.user, case=obj if isinstance(obj, Case) else obj.case, action=rule)
+        if allowed:
+            ensure_second_factor(request, rule)
+        return allowed

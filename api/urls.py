@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from api.auth.views import TokenView, TotpConfirmView, TotpView
+from api.auth.views import TokenDetailView, TokenListView, TokenView, TotpConfirmView, TotpView
 from api.cases.views import AuditViewSet, CaseViewSet
 from api.evidence.views import EvidenceViewSet
 from api.health import HealthView
@@ -35,6 +35,8 @@ router.register("victims", VictimViewSet, basename="victim")
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),
     path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/tokens/", TokenListView.as_view(), name="auth-tokens"),
+    path("auth/tokens/<int:pk>/", TokenDetailView.as_view(), name="auth-token-detail"),
     path("auth/totp/", TotpView.as_view(), name="auth-totp"),
     path("auth/totp/confirm/", TotpConfirmView.as_view(), name="auth-totp-confirm"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

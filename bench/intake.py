@@ -180,7 +180,9 @@ def start_web(env: dict, *, production: bool = False) -> tuple[subprocess.Popen,
     else:
         command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
                    "--timeout", "600"]  # fmt: skip
-    web = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    web = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -189,6 +191,54 @@ def start_web(env: dict, *, production: bool = False) -> tuple[subprocess.Popen,
         except OSError:
             time.sleep(0.2)
     raise TimeoutError("gunicorn did not start")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of the processes, and of their children that have ended."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return total / ticks
+
+
+def session_pids(leader: int) -> list[int]:
+    """The processes of the session a bench process leads (it and every process it started)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError, IndexError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3]) == leader:
+                    pids.append(int(entry.name))
+    return pids
+
+
+def database_backend_pids() -> list[int]:
+    """The PostgreSQL processes serving the bench database now (the web's and the worker's)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def cpu_used(web: int, worker: int) -> dict[str, float]:
+    """CPU seconds used so far by the web server, the worker (its main process, which talks to the
+    broker; its pool processes; the tools they run) and the database sessions serving them."""
+    worker_pids = session_pids(worker)
+    tools = [pid for pid in worker_pids if Path(f"/proc/{pid}/comm").read_text().strip() in ("perl", "exiftool")]
+    pool = [pid for pid in worker_pids if pid != worker and pid not in tools]
+    return {
+        "web": cpu_seconds(session_pids(web)),
+        "worker main": cpu_seconds([worker]),
+        "worker pool": cpu_seconds(pool),
+        "exiftool": cpu_seconds(tools),
+        "database": cpu_seconds(database_backend_pids()),
+    }
 
 
 def gunicorn_worker_pid(master: int) -> int:
@@ -251,6 +301,7 @@ def bench_end_to_end(
             started = wait_until_first_taken(ids)
         total = wait_until_archived(ids) - started
         commits = database_commits() - commits
+        cpu = cpu_used(web.pid, worker.pid)
     finally:
         web.terminate()
         if worker is not None:
@@ -268,6 +319,15 @@ def bench_end_to_end(
         print(f"**{count / total:.1f} items per second** end to end")
     who = "the worker" if backlog else "the web and the worker"
     print(f"\n{commits / count:.1f} database commits per item ({who}); the worker's log: {WORK / 'worker.log'}")
+    # CPU time, unlike wall-clock time, does not depend on what else the two cores are doing. 40 items/s
+    # on two cores leaves 50 ms of CPU per item for everything.
+    per_item = {name: seconds / count * 1000 for name, seconds in cpu.items()}
+    print(
+        "\nCPU per item: "
+        + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_item.items())
+        + f"; **{sum(per_item.values()):.1f} ms** in all (the database: sessions open at the end; "
+        + "web and database include the uploads, also with --backlog)"
+    )
     if profile_dir is not None:
         print_profile(profile_dir, count)
 
@@ -366,7 +426,8 @@ def run_profiled_worker(profile_dir: str, how: str, arguments: list[str]) -> Non
 
     from config.celery import app
 
-    profiler = cProfile.Profile()
+    # CPU time of the process, not wall-clock: what each function costs whatever else the cores are doing.
+    profiler = cProfile.Profile(time.process_time)
     spent: dict[str, list[float]] = {}
 
     def timed_stage(name: str, function):
@@ -427,7 +488,7 @@ def print_profile(profile_dir: Path, items: int) -> None:
         for (name, _, function), (_, calls, _, cumulative, _) in stats.stats.items()
         if name.startswith(str(ROOT)) and "/.venv/" not in name and "/bench/" not in name
     ]
-    print(f"\n### Where the worker's time went ({len(files)} processes, cProfile, wall-clock seconds)\n")
+    print(f"\n### Where the worker's CPU time went ({len(files)} processes, cProfile, CPU seconds)\n")
     print("| function | calls | cumulative s | ms per call |\n|---|---:|---:|---:|")
     for cumulative, calls, name in sorted(rows, reverse=True)[:40]:
         print(f"| `{name}` | {calls} | {cumulative:.1f} | {cumulative / calls * 1000:.1f} |")
@@ -457,16 +518,15 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     bench_url = use_bench_database()
 
-    from rest_framework.authtoken.models import Token
-
     from evidence.models import Case, CaseMembership, EvidenceItem, Role
+    from evidence.services.accounts import token_issue
     from tests.factories import UserFactory
 
     # A new case for each run: each run starts from the same empty case, not from the last run's items.
     case = Case.objects.create(reference=f"BENCH-INTAKE-{time.strftime('%Y%m%d-%H%M%S')}", title="Bench intake")
     user = UserFactory(username="bench-investigator")
     CaseMembership.objects.get_or_create(case=case, user=user, defaults={"role": Role.INVESTIGATOR})
-    token = Token.objects.get_or_create(user=user)[0].key
+    token = token_issue(user=user, name="bench-intake", second_factor=False)[1]
     files = WORK / "files"
     env = {
         **os.environ,

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import TokenProxy
 
 from evidence.models import AuditEntry, Case, CaseMembership
 
@@ -59,8 +58,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
-# A token made in the admin would act as its user, and a device removed there would leave no audit
-# entry: both are managed through the API's audited services only.
-for model in (TokenProxy, TOTPDevice):
-    if admin.site.is_registered(model):
-        admin.site.unregister(model)
+# A device removed in the admin would leave no audit entry, and skip the current code that turning the
+# second factor off asks for: devices, like API tokens (never registered), are managed through the API.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)

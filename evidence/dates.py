@@ -17,6 +17,10 @@ DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A date or a date-time as written: aware when it had an offset, naive when it had none.
 Moment = date | datetime
 
+# The days a moment may fall on: one day inside Python's (and so Django's) range at either end, so that any
+# offset or time zone (under a day) and the end of a day can be applied without leaving it.
+FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
+
 
 def parse_moment(value: str) -> Moment:
     """A ``date`` for a bare date (YYYY-MM-DD), else a ``datetime`` (naive when written without an offset).
@@ -29,6 +33,9 @@ def parse_moment(value: str) -> Moment:
         moment = None
     if moment is None:
         raise ValueError(f"{value!r} is not an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm[:ss][±hh:mm])")
+    day = moment.date() if isinstance(moment, datetime) else moment
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{value!r} is out of range: dates from {FIRST_DAY} to {LAST_DAY} are accepted")
     return moment
 
 

@@ -80,7 +80,15 @@ class ParallelDigests:
 
 
 def digest_stream(stream: BinaryIO, algorithms: list[str], *, chunk_bytes: int = CHUNK_BYTES) -> Digests:
+    first = stream.read(chunk_bytes)
+    second = stream.read(chunk_bytes) if first else b""
+    if not second:
+        # All of it in one chunk (a photo): hashing it here costs less than starting a thread per digest.
+        hexdigests = {name: hashlib.new(name, first).hexdigest() for name in dict.fromkeys(algorithms)}
+        return Digests(size=len(first), hexdigests=hexdigests)
     with ParallelDigests(algorithms) as digests:
+        digests.update(first)
+        digests.update(second)
         while chunk := stream.read(chunk_bytes):
             digests.update(chunk)
     return digests.result

@@ -37,18 +37,26 @@ def current_key_id() -> str:
 
 def encrypt(identity: dict, *, bound_to: str) -> tuple[str, bytes]:
     """(key id, nonce + ciphertext) of the identity, bound to ``bound_to`` (the record's id)."""
-    key_id = current_key_id()
-    nonce = os.urandom(NONCE_BYTES)
-    plaintext = json.dumps(identity, sort_keys=True, default=str).encode("utf-8")
-    return key_id, nonce + AESGCM(_keys()[key_id]).encrypt(nonce, plaintext, bound_to.encode())
+    return encrypt_bytes(json.dumps(identity, sort_keys=True, default=str).encode("utf-8"), bound_to=bound_to)
 
 
 def decrypt(key_id: str, sealed: bytes, *, bound_to: str) -> dict:
+    return json.loads(decrypt_bytes(key_id, sealed, bound_to=bound_to))
+
+
+def encrypt_bytes(plaintext: bytes, *, bound_to: str) -> tuple[str, bytes]:
+    """(key id, nonce + ciphertext) of any document holding identities (a package's identities.json)."""
+    key_id = current_key_id()
+    nonce = os.urandom(NONCE_BYTES)
+    return key_id, nonce + AESGCM(_keys()[key_id]).encrypt(nonce, plaintext, bound_to.encode())
+
+
+def decrypt_bytes(key_id: str, sealed: bytes, *, bound_to: str) -> bytes:
     key = _keys().get(key_id)
     if key is None:
         raise ImproperlyConfigured(f"Identity key {key_id!r} is needed to read this identity but is not configured.")
     nonce, ciphertext = bytes(sealed[:NONCE_BYTES]), bytes(sealed[NONCE_BYTES:])
-    return json.loads(AESGCM(key).decrypt(nonce, ciphertext, bound_to.encode()))
+    return AESGCM(key).decrypt(nonce, ciphertext, bound_to.encode())
 
 
 def new_key() -> str:

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from evidence.crimes import unknown_crime_codes
 from evidence.dates import Moment, parse_moment, resolve_moment
 from evidence.models import DEFAULT_TIME_ZONE, Incident
-from geo.validation import GeometryError, geometry_from_geojson
+from geo.validation import GeometryError, geometry_from_geojson, geometry_from_wkt
 
 TEXT_FIELDS = ("title", "description", "date_precision", "place_name", "status")
 COUNT_FIELDS = ("location_uncertainty_m", "killed", "injured", "missing", "detained")
@@ -114,10 +114,11 @@ def _location(raw: dict[str, Any]) -> GEOSGeometry:
         if raw.get("geometry") is not None:
             return geometry_from_geojson(raw["geometry"])
         if "wkt" in raw:
-            geometry = GEOSGeometry(raw["wkt"], srid=4326)
-            return geometry_from_geojson(geometry.json)
+            return geometry_from_wkt(str(raw["wkt"]))
         if "lon" in raw and "lat" in raw:
-            return geometry_from_geojson({"type": "Point", "coordinates": [float(raw["lon"]), float(raw["lat"])]})
+            # Through str: float() of a huge integer from a GeoJSON file raises OverflowError; of its text, inf.
+            lon, lat = float(str(raw["lon"])), float(str(raw["lat"]))
+            return geometry_from_geojson({"type": "Point", "coordinates": [lon, lat]})
     except (GeometryError, GEOSException, ValueError) as error:
         raise ValueError(f"location: {error}") from None
     raise ValueError("location: give a geometry (GeoJSON), a wkt column, or lon and lat columns")

@@ -155,11 +155,10 @@ def client_for():
     """client_for(user) -> an APIClient authenticated as that user with a real token."""
 
     def make(user) -> APIClient:
-        from rest_framework.authtoken.models import Token
+        from tests.tokens import token_for
 
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
         return client
 
     return make

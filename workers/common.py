@@ -2,6 +2,7 @@
 stored file."""
 
 import contextlib
+import functools
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -13,7 +14,10 @@ from evidence.agents import Agent
 from workers import describe, identify
 
 
+@functools.cache
 def worker_agent(worker_name: str) -> Agent:
+    """The worker as custody names it, with its tools' versions (asked once per process: a tool is not
+    upgraded under a running worker)."""
     return Agent.for_worker(worker_name, {**describe.tool_versions(), "libmagic": identify.libmagic_version()})
 
 

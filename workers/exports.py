@@ -15,6 +15,7 @@ from evidence.agents import Agent
 from evidence.package import writer as packaging
 from evidence.package.contents import ExportContents, export_contents
 from evidence.services.packages import (
+    SealedIdentities,
     export_claim,
     export_mark_failed,
     export_mark_ready,
@@ -54,9 +55,10 @@ class Lease:
             self._renewed(export_set_progress(export_id=self.export_id, token=self.token, percent=percent))
 
 
-def _write_package(contents: ExportContents, folder: str, lease: Lease) -> tuple[str, packaging.PackageLayout]:
+def _write_package(contents: ExportContents, folder: str, lease: Lease) -> tuple[str, packaging.PackageLayout, bytes]:
     """Writes the package's structure and its layout into the exports store (the evidence itself
-    stays in the archive); returns the layout's key and the layout."""
+    stays in the archive); returns the layout's key, the layout and the sealed part's plain bytes
+    (identities: held in memory only, and stored sealed by ``export_mark_ready``)."""
     store = storages["exports"]
     with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as structure:
         with packaging.PackageWriter(structure) as writer:
@@ -65,7 +67,7 @@ def _write_package(contents: ExportContents, folder: str, lease: Lease) -> tuple
         lease.keep()
         structure_key = store.save(f"{folder}/structure.bin", File(structure))
     layout = writer.layout(structure_key)
-    return store.save(f"{folder}/layout.json", ContentFile(layout.to_json())), layout
+    return store.save(f"{folder}/layout.json", ContentFile(layout.to_json())), layout, bytes(writer.sealed)
 
 
 def build_export(export_id: int, *, agent: Agent) -> str:
@@ -79,7 +81,7 @@ def build_export(export_id: int, *, agent: Agent) -> str:
     lease = Lease(export_id, token)
     try:
         contents = export_contents(export, heartbeat=lease.keep)
-        key, layout = _write_package(contents, f"{export.case.public_id}/{contents.bag_name}", lease)
+        key, layout, sealed = _write_package(contents, f"{export.case.public_id}/{contents.bag_name}", lease)
         if not export_mark_ready(
             export=export,
             token=token,
@@ -88,6 +90,7 @@ def build_export(export_id: int, *, agent: Agent) -> str:
             package_key=key,
             sha256=layout.sha256,
             size=layout.size,
+            identities=SealedIdentities(sealed, contents.identities) if contents.sealed_documents else None,
         ):
             _discard(key, layout)
             raise ClaimLost(f"Export {export_id} was taken over by another builder before it was ready.")

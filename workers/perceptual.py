@@ -14,6 +14,9 @@ def image_phash(path: str) -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
+                # The hash is taken from a 32×32 grey copy: a JPEG decoded at reduced scale (at least
+                # 4× that) gives the same hash to within a bit or two, in a fraction of the time.
+                image.draft("L", (128, 128))
                 return str(imagehash.phash(image))
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         return None

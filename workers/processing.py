@@ -17,12 +17,14 @@ from evidence.models import CustodyEvent, EvidenceItem, EvidenceStatus
 from evidence.services.processing import (
     Claim,
     ClaimLost,
+    Description,
+    Hashes,
+    Identification,
     evidence_claim,
     evidence_mark_failed,
     evidence_record_archived,
-    evidence_record_description,
+    evidence_record_examination,
     evidence_record_hashes,
-    evidence_record_identification,
     evidence_release_claim,
     evidence_renew_lease,
     max_attempts,
@@ -63,35 +65,35 @@ def _process_claimed(claim: Claim, agent: Agent) -> str:
     item = EvidenceItem.objects.get(pk=claim.item_id)
     done = steps_recorded(item_id=item.pk)
     with local_path(storages["intake"], item.intake_key) as path:
+        # Each step not recorded by an earlier attempt; all are recorded together, in one transaction.
+        hashes = identification = description = None
         if CustodyEvent.HASHED not in done:
             digests = hashing.digest_file(path, ["sha256", *settings.SLID_DIGESTS])
-            item = evidence_record_hashes(claim=claim, agent=agent, size=digests.size, hexdigests=digests.hexdigests)
-            if item.status == EvidenceStatus.CORRUPT:
-                return item.status  # the intake copy is not what arrived: it is kept, never archived
-
+            hashes = Hashes(size=digests.size, hexdigests=digests.hexdigests)
         media_type = item.media_type
         if CustodyEvent.IDENTIFIED not in done:
             found = identify.identify_file(path, item.original_filename)
             media_type = found.media_type
-            evidence_record_identification(
-                claim=claim,
-                agent=agent,
+            identification = Identification(
                 media_type=found.media_type,
-                expected=found.expected_from_name,
+                expected_from_name=found.expected_from_name,
                 mismatch=found.mismatch,
-                description=found.description,
+                libmagic=found.description,
             )
         if CustodyEvent.DESCRIBED not in done:
-            description = describe.describe_file(path, media_type, timeout=settings.SLID_TOOL_TIMEOUT_SECONDS)
-            phash = perceptual.image_phash(path) if media_type.startswith("image/") else None
-            evidence_record_description(
-                claim=claim,
-                agent=agent,
-                metadata=description.metadata,
-                errors=description.errors,
-                gps=description.gps,
-                perceptual_hash=phash,
+            described = describe.describe_file(path, media_type, timeout=settings.SLID_TOOL_TIMEOUT_SECONDS)
+            description = Description(
+                metadata=described.metadata,
+                errors=described.errors,
+                gps=described.gps,
+                perceptual_hash=perceptual.image_phash(path) if media_type.startswith("image/") else None,
             )
+        if hashes or identification or description:
+            item = evidence_record_examination(
+                claim=claim, agent=agent, hashes=hashes, identification=identification, description=description
+            )
+            if item.status == EvidenceStatus.CORRUPT:
+                return item.status  # the intake copy is not what arrived: it is kept, never archived
 
         try:
             stored = archive.store_in_archive(path, item.sha256)

@@ -10,7 +10,9 @@ from evidence.selectors.items import evidence_fixity_batch_size
 from evidence.services.intake import intake_remove_orphans
 from evidence.services.packages import export_sweep_stuck
 from evidence.services.processing import evidence_sweep_stuck
-from workers import common, exports, fixity, outbox, processing  # noqa: F401 - outbox starts the relay
+
+# outbox starts the relay; connections checks the kept database connection before each task
+from workers import common, connections, exports, fixity, outbox, processing  # noqa: F401
 
 logger = logging.getLogger(__name__)
 

@@ -1,33 +1,42 @@
-"""Signing in: API tokens and the TOTP second factor."""
+"""Signing in: API tokens, one per device, and the TOTP second factor."""
 
-from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from api.auth import login
-from api.auth.authentication import token_expires_at
-from api.auth.serializers import TokenRequestSerializer, TokenSerializer, TotpCodeSerializer, TotpSetupSerializer
+from api.auth.serializers import (
+    DeviceTokenSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    TotpCodeSerializer,
+    TotpCurrentCodeSerializer,
+    TotpSetupSerializer,
+)
+from evidence.models import ApiToken
+from evidence.request_context import client_address
+from evidence.selectors.accounts import token_list
 from evidence.services.accounts import (
-    login_record_failure,
     token_issue,
     token_revoke,
+    token_revoke_all,
     totp_begin,
     totp_confirm,
-    totp_login_code_ok,
     totp_remove,
 )
+from evidence.services.signin import LoginRefused, LoginThrottled, signin_verify
+
+# One answer for a wrong username, a wrong password and a missing or wrong code: telling them apart
+# would tell a guesser that the password was right.
+LOGIN_REFUSED = "Unable to log in with the given username, password and one-time code (otp, if the account uses one)."
 
 
 class TokenView(APIView):
-    """Exchange a username and password for a new API token (POST; the old one is revoked), or revoke
-    your token (DELETE). Logins are throttled, and repeated failures lock the account for a while."""
-
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    """Exchange a username and password (and the one-time code, for an account with a second factor)
+    for a token for one device (POST), or sign out the token you call with (DELETE). Logins are limited
+    per client address, and repeated failures lock the account for a while."""
 
     def get_authenticators(self):
         # Logging in must not fail because an old, revoked token is still in the headers.
@@ -38,47 +47,87 @@ class TokenView(APIView):
     def post(self, request):
         credentials = TokenRequestSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
-        username = credentials.validated_data["username"]
-        locked = login.locked_for_seconds(username)
-        if locked:
-            raise Throttled(wait=locked, detail="Too many failed logins for this account; try again later.")
-        otp = credentials.validated_data.pop("otp", None)
-        user = authenticate(request, **credentials.validated_data)
-        if user is not None and not totp_login_code_ok(user=user, code=otp):
-            login.record_failure(username)
-            login_record_failure(username=username, user=user)
-            message = "The one-time code does not match." if otp else "This account needs a one-time code (otp)."
-            raise ValidationError({"otp": [message]})
-        if user is None:
-            login.record_failure(username)
-            login_record_failure(username=username, user=None)
-            raise ValidationError({"non_field_errors": ["Unable to log in with the given username and password."]})
-        login.record_success(username)
-        token = token_issue(user=user)
-        return Response({"token": token.key, "expires_at": token_expires_at(token)})
+        data = credentials.validated_data
+        try:
+            signed_in = signin_verify(
+                username=data["username"],
+                password=data["password"],
+                otp=data.get("otp"),
+                client=client_address(request),
+            )
+        except LoginThrottled as limit:
+            raise Throttled(wait=limit.wait, detail=limit.message) from None
+        except LoginRefused:
+            raise ValidationError({"non_field_errors": [LOGIN_REFUSED]}) from None
+        token, key = token_issue(user=signed_in.user, name=data["name"], second_factor=signed_in.second_factor)
+        return Response({"token": key, "id": token.pk, "name": token.name, "expires_at": token.expires_at})
+
+    @extend_schema(
+        request=None,
+        responses={
+            204: OpenApiResponse(description="This token revoked"),
+            400: OpenApiResponse(description="The request was not made with a token"),
+        },
+    )
+    def delete(self, request):
+        if not isinstance(request.auth, ApiToken):
+            raise ValidationError(
+                {"detail": "This request carries no token to revoke; DELETE /api/v1/auth/tokens/ signs out everywhere."}
+            )
+        token_revoke(actor=request.user, token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListView(generics.ListAPIView):
+    """Your devices' tokens that still work (never their secrets); DELETE signs out every one of them."""
+
+    serializer_class = DeviceTokenSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return token_list(user=self.request.user)
+
+    @extend_schema(
+        operation_id="auth_tokens_destroy_all",
+        request=None,
+        responses={204: OpenApiResponse(description="Every token revoked")},
+    )
+    def delete(self, request):
+        token_revoke_all(actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenDetailView(APIView):
+    """Revoke one of your devices' tokens (another user's answers 404)."""
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Token revoked")})
-    def delete(self, request):
-        token_revoke(user=request.user)
+    def delete(self, request, pk: int):
+        token = get_object_or_404(token_list(user=request.user), pk=pk)
+        token_revoke(actor=request.user, token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TotpView(APIView):
-    """Staff: start using a TOTP second factor (POST: a new secret, to be confirmed), or stop (DELETE)."""
+    """Start using a TOTP second factor (POST: a new secret, to be confirmed; replacing one you have
+    needs a current `code` from it), or stop (DELETE, with a current `code`)."""
 
-    @extend_schema(request=None, responses={201: TotpSetupSerializer})
+    @extend_schema(request=TotpCurrentCodeSerializer, responses={201: TotpSetupSerializer})
     def post(self, request):
-        secret, uri = totp_begin(user=request.user)
+        current = TotpCurrentCodeSerializer(data=request.data)
+        current.is_valid(raise_exception=True)
+        secret, uri = totp_begin(user=request.user, code=current.validated_data.get("code"))
         return Response({"secret": secret, "otpauth_uri": uri}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={204: OpenApiResponse(description="Second factor removed")})
+    @extend_schema(request=TotpCurrentCodeSerializer, responses={204: OpenApiResponse(description="Second factor off")})
     def delete(self, request):
-        totp_remove(user=request.user)
+        current = TotpCurrentCodeSerializer(data=request.data)
+        current.is_valid(raise_exception=True)
+        totp_remove(user=request.user, code=current.validated_data.get("code"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TotpConfirmView(APIView):
-    """Staff: confirm the new secret with a code from the app; from then on logins need a code."""
+    """Confirm the new secret with a code from the app; from then on logins need a code."""
 
     @extend_schema(request=TotpCodeSerializer, responses={200: OpenApiResponse(description="Second factor on")})
     def post(self, request):

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from api.cases.filters import AuditEntryFilterSet, CaseFilterSet
 from api.cases.serializers import AuditEntrySerializer, CaseMembershipSerializer, CaseSerializer
 from evidence.models import CaseMembership
-from evidence.selectors.audit import audit_entry_list, audit_entry_list_all
+from evidence.selectors.audit import audit_entry_list, audit_entry_list_visible
 from evidence.selectors.cases import case_list, case_member_list
 from evidence.services.cases import case_create, case_member_add, case_member_remove, case_update
 
@@ -73,10 +73,11 @@ class CaseViewSet(
 
 
 class AuditViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The whole audit log, for staff; filter with `case` (a reference) and `action`."""
+    """The audit log across cases, for staff; filter with `case` (a reference) and `action`. Superusers
+    read all of it; other staff the entries of the cases they lead, and their own entries of no case."""
 
     serializer_class = AuditEntrySerializer
     filterset_class = AuditEntryFilterSet
 
     def get_queryset(self):
-        return audit_entry_list_all()
+        return audit_entry_list_visible(user=self.request.user)

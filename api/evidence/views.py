@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from api.downloads import file_download, verified_chunks
+from api.downloads import file_download, requested_range, verified_chunks
 from api.evidence.filters import EvidenceFilterSet
 from api.evidence.serializers import (
     CustodyEntrySerializer,
@@ -99,6 +99,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             )
             return Response({"detail": reason}, status=409)
         range_header = request.headers.get("Range")
+        requested_range(range_header, item.size_bytes)  # a range refused with 416 records no access
         evidence_record_access(actor=request.user, item=item, byte_range=range_header)
         agent = Agent.for_user(request.user)
 

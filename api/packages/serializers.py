@@ -43,23 +43,23 @@ class ExportColumnSerializer(serializers.Serializer):
 
 
 class ExportProfileSerializer(StrictSerializerMixin, serializers.Serializer):
+    """A register profile. With ``case``, the case's own (its leads and legal members define it, its
+    members see it); without, one shared by every case, which only staff define."""
+
+    case = UserCaseField(required=False, allow_null=True, default=None)
     name = serializers.SlugField(max_length=64)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     columns = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=100)
     builtin = serializers.BooleanField(read_only=True)
 
-    def to_representation(self, profile):
+    def to_representation(self, profile: register.Profile):
         return {
+            "case": profile.case_id,
             "name": profile.name,
             "description": profile.description,
             "columns": [{"column": c.column, "field": c.field, "date_format": c.date_format} for c in profile.columns],
-            "builtin": profile.name == "default",
+            "builtin": profile is register.DEFAULT_PROFILE,
         }
-
-    def validate_name(self, name: str) -> str:
-        if register.profile_named(name) is not None:
-            raise serializers.ValidationError(f"A profile named {name!r} exists already.")
-        return name
 
     def validate_columns(self, columns: list) -> list:
         errors = register.column_errors(columns)

@@ -8,20 +8,24 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.downloads import file_download
+from api.downloads import file_download, requested_range
 from api.packages.filters import ExportFilterSet
 from api.packages.serializers import ExportProfileSerializer, ExportRequestSerializer, ExportSerializer
 from evidence.agents import Agent
+from evidence.errors import NotAllowed
 from evidence.models import ExportStatus
 from evidence.package import layout as package_layout
 from evidence.package import register
-from evidence.selectors.packages import export_list
+from evidence.selectors.access import user_may_download_export
+from evidence.selectors.packages import export_list, export_profile_list
 from evidence.services.packages import (
+    IDENTITIES_FOR_LEADS,
     export_profile_create,
     export_record_damaged_original,
     export_record_download,
     export_request,
 )
+from evidence.services.witnesses import package_identities_document
 
 
 class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -44,12 +48,17 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY}, filters=False)
     @action(detail=True, methods=["get"], filterset_class=None)
     def download(self, request, pk=None):
-        """The package (a zip); `Range: bytes=…` requests get 206."""
+        """The package (a zip); `Range: bytes=…` requests get 206. A package with witness and victim
+        identities is for leads only, and each download reveals (audits) every identity in it."""
         export = self.get_object()
+        if not user_may_download_export(user=request.user, export=export):
+            raise NotAllowed(IDENTITIES_FOR_LEADS)
         if export.status != ExportStatus.READY:
             return Response({"detail": f"The package is {export.status}, not ready."}, status=409)
+        requested_range(request.headers.get("Range"), export.size_bytes)  # a range refused with 416 records nothing
         export_record_download(actor=request.user, export=export, byte_range=request.headers.get("Range"))
         layout = package_layout.stored_layout(export.package_key)
+        unseal = partial(package_identities_document, export=export) if layout.sealed else None
 
         def on_mismatch(segment: package_layout.Segment, actual: str) -> None:
             export_record_damaged_original(
@@ -57,7 +66,7 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             )
 
         return file_download(
-            partial(package_layout.package_chunks, layout, on_mismatch=on_mismatch),
+            partial(package_layout.package_chunks, layout, on_mismatch=on_mismatch, unseal=unseal),
             size=export.size_bytes,
             filename=f"slid-export-{export.public_id}.zip",
             content_type="application/zip",
@@ -67,15 +76,17 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 class ExportProfileViewSet(viewsets.ViewSet):
     """Register profiles: which columns data/register.csv has, in which order, with which date format.
-    `default` is built in; legal members and leads add others."""
+    `default` is built in. A case's legal members and leads add profiles of the case (`case`), which
+    its members see and its exports use; staff add profiles shared by every case (no `case`)."""
 
     @extend_schema(responses=ExportProfileSerializer(many=True))
     def list(self, request):
-        return Response(ExportProfileSerializer(register.profiles(), many=True).data)
+        profiles = [register.DEFAULT_PROFILE, *map(register.profile_from_model, export_profile_list(user=request.user))]
+        return Response(ExportProfileSerializer(profiles, many=True).data)
 
     @extend_schema(request=ExportProfileSerializer, responses={201: ExportProfileSerializer})
     def create(self, request):
-        profile = ExportProfileSerializer(data=request.data)
+        profile = ExportProfileSerializer(data=request.data, context={"request": request})
         profile.is_valid(raise_exception=True)
         created = export_profile_create(actor=request.user, **profile.validated_data)
         return Response(ExportProfileSerializer(register.profile_from_model(created)).data, status=201)

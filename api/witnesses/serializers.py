@@ -1,6 +1,5 @@
 """Witnesses and victims as the API shows them, and their identity fields."""
 
-from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from api.fields import StrictSerializerMixin, UserCaseField
@@ -8,7 +7,8 @@ from evidence.models import (
     ProtectedPerson,
 )
 
-UserModel = get_user_model()
+# A user id is a PostgreSQL integer (django.contrib.auth's AutoField).
+MAX_USER_ID = 2**31 - 1
 
 
 class ProtectedPersonSerializer(serializers.ModelSerializer):
@@ -31,9 +31,11 @@ class IdentityFieldsMixin(serializers.Serializer):
 
 class ProtectedPersonCreateSerializer(StrictSerializerMixin, IdentityFieldsMixin):
     case = UserCaseField()
-    readers = serializers.PrimaryKeyRelatedField(
-        queryset=UserModel.objects.filter(is_active=True), many=True, required=False,
-        help_text="Members (besides leads) who may reveal this identity.",
+    # Plain ids, resolved by the service against the case's members: a user of another case, an
+    # inactive one and an id no one has all get the same answer, so it tells nothing about who exists.
+    readers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_USER_ID), required=False, max_length=1000,
+        help_text="Members (besides leads) who may reveal this identity; only a lead names them.",
     )  # fmt: skip
 
 

@@ -57,7 +57,11 @@ class ProtectedPersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         """Who this person is: for leads, and for members a lead named. The reveal is audited."""
         person = self.get_object()
         identity = protected_identity_reveal(actor=request.user, person=person)
-        return Response(IdentitySerializer({**identity, "pseudonym": person.pseudonym}).data)
+        # Neither the browser nor a proxy between may keep a copy of who a witness is.
+        return Response(
+            IdentitySerializer({**identity, "pseudonym": person.pseudonym}).data,
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
 
 
 class WitnessViewSet(ProtectedPersonViewSet):

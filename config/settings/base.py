@@ -18,7 +18,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "evidence.admin_apps.SlidAdminConfig",  # the admin, signing in by the API's rules
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -27,7 +27,6 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
@@ -49,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "evidence.request_context.SourceAddressMiddleware",
@@ -175,12 +175,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # it is short so that tasks taken by a worker that was killed come back within a minute or two.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("SLID_BROKER_VISIBILITY_SECONDS", 60)}
 CELERY_TIMEZONE = "UTC"
+# Celery's Django fix-up closes the database connection around every task unless this is set, and a
+# new connection (TCP, SCRAM, PostGIS set-up) cost more than the rest of a photo's database work. The
+# kept connection is checked before each task instead (workers.connections). Closed after this many.
+CELERY_DB_REUSE_MAX = env_int("SLID_WORKER_DB_REUSE_MAX", 1000)
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "api.auth.authentication.ExpiringTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "api.auth.authentication.ApiTokenAuthentication",
+        "api.auth.authentication.SecondFactorSessionAuthentication",
     ],
     # Every route's rule is in api.access.ACCESS; a route missing there is refused.
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TablePermission"],
@@ -197,7 +201,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("SLID_LOGIN_RATE", "20/min")},
 }
 # Shared by every web worker: login throttles and lockouts.
 CACHES = {
@@ -210,6 +213,13 @@ CACHES = {
 SLID_TOKEN_TTL_HOURS = env_int("SLID_TOKEN_TTL_HOURS", 12)
 SLID_LOGIN_MAX_FAILURES = env_int("SLID_LOGIN_MAX_FAILURES", 5)
 SLID_LOGIN_LOCKOUT_MINUTES = env_int("SLID_LOGIN_LOCKOUT_MINUTES", 15)
+# Login attempts per client address: "<number>/<s|min|h|day>".
+SLID_LOGIN_RATE = env_str("SLID_LOGIN_RATE", "20/min")
+# Proxies whose X-Forwarded-For is believed (addresses or networks, e.g. "10.0.0.0/8"); none by default,
+# so a client cannot pass itself off as another address (evidence.request_context.client_address).
+SLID_TRUSTED_PROXIES = env_list("SLID_TRUSTED_PROXIES", [])
+# Leads, legal members and named readers must have a second factor to reveal identities or export.
+SLID_REQUIRE_TOTP = env_bool("SLID_REQUIRE_TOTP", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Slid API",
     "DESCRIPTION": "War-crimes evidence documentation: cases, incidents, evidence and its chain of custody.",

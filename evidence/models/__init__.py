@@ -1,6 +1,7 @@
 """The record's tables, one module per subject. Everything is importable from ``evidence.models``
 (Django loads the models from here), and each class is defined in exactly one module below."""
 
+from evidence.models.accounts import ApiToken
 from evidence.models.audit import AuditAction, AuditEntry
 from evidence.models.cases import CASE_REFERENCE_VALIDATOR, DEFAULT_TIME_ZONE, Case, CaseMembership, Role
 from evidence.models.custody import PREMIS_EVENT_TYPES, CustodyEntry, CustodyEvent, Outcome
@@ -25,13 +26,20 @@ from evidence.models.record import (
     Person,
     Unit,
 )
-from evidence.models.witnesses import IDENTITY_FIELDS, PSEUDONYM_PREFIX, ProtectedKind, ProtectedPerson
+from evidence.models.witnesses import (
+    IDENTITY_FIELDS,
+    PSEUDONYM_PREFIX,
+    PackageIdentities,
+    ProtectedKind,
+    ProtectedPerson,
+)
 
 __all__ = [
+    "ApiToken",
     "Allegation", "AllegationRole", "AllegationStatus", "AuditAction", "AuditEntry", "CASE_REFERENCE_VALIDATOR",
     "Case", "CaseMembership", "Confidence", "Confidentiality", "CustodyEntry", "CustodyEvent", "DEFAULT_TIME_ZONE",
     "DatePrecision", "EvidenceIncidentLink", "EvidenceItem", "EvidenceKind", "EvidenceStatus", "Export",
     "ExportProfile", "ExportStatus", "IDENTITY_FIELDS", "Incident", "IncidentStatus", "OutboxTask", "Outcome",
-    "PREMIS_EVENT_TYPES", "PSEUDONYM_PREFIX", "Person", "ProtectedKind", "ProtectedPerson", "Role", "SourceType",
-    "Unit",
+    "PREMIS_EVENT_TYPES", "PSEUDONYM_PREFIX", "PackageIdentities", "Person", "ProtectedKind", "ProtectedPerson",
+    "Role", "SourceType", "Unit",
 ]  # fmt: skip

@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     AUTH_TOTP_OFF = "auth.totp_off", "Second factor turned off"
     INCIDENT_CREATE = "incident.create", "Incident created"
     INCIDENT_UPDATE = "incident.update", "Incident changed"
+    INCIDENT_IMPORT = "incident.import", "Incidents imported from a file"
     UNIT_CREATE = "unit.create", "Unit created"
     UNIT_UPDATE = "unit.update", "Unit changed"
     PERSON_CREATE = "person.create", "Person created"
@@ -45,6 +46,7 @@ class AuditAction(models.TextChoices):
     VICTIM_CREATE = "victim.create", "Victim recorded"
     VICTIM_UPDATE = "victim.update", "Victim changed"
     VICTIM_IDENTITY_REVEAL = "victim.identity_reveal", "Victim identity revealed"
+    IDENTITY_KEY_ROTATE = "identity_key.rotate", "Identity re-encrypted under the current key"
 
 
 class AuditEntry(models.Model):

@@ -20,9 +20,14 @@ class ExportStatus(models.TextChoices):
 
 class ExportProfile(models.Model):
     """The columns of a package's evidence register, as one chamber's e-Court protocol wants them.
-    The built-in "default" profile lives in evidence.register; these are the ones teams add."""
+    The built-in "default" profile lives in evidence.register; these are the ones teams add.
 
-    name = models.SlugField(max_length=64, unique=True)
+    A profile belongs to one case (its leads and legal members define it, its members see it, its
+    exports use it), or, with no case, is shared by every case: those are defined by staff and carry
+    no case information (evidence.selectors.access.user_may_define_export_profile)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="export_profiles")
+    name = models.SlugField(max_length=64)
     description = models.TextField(blank=True)
     # [{"column": "Evidence number", "field": "ern", "date_format": "%d/%m/%Y"}, …] in order.
     columns = models.JSONField()
@@ -30,7 +35,15 @@ class ExportProfile(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "name"], condition=Q(case__isnull=False), name="export_profile_name_once_per_case"
+            ),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(case__isnull=True), name="export_profile_shared_name_once"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

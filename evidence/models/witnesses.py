@@ -43,3 +43,22 @@ class ProtectedPerson(models.Model):
 
     def __str__(self) -> str:
         return self.pseudonym
+
+
+class PackageIdentities(models.Model):
+    """The ``data/identities.json`` of a court package, sealed with the identity keys like each identity
+    (bound to the export). The exports store never holds it: its layout marks the run as sealed, and a
+    download by a lead decrypts it on the way out. ``persons`` are the people it names, each revealed
+    (audited) on every download."""
+
+    export = models.OneToOneField("evidence.Export", on_delete=models.PROTECT, related_name="sealed_identities")
+    persons = models.ManyToManyField(ProtectedPerson, related_name="+", blank=True)
+    identity_key_id = models.CharField(max_length=64)
+    identity_sealed = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "package identities"
+
+    def __str__(self) -> str:
+        return f"identities of export {self.export_id}"

@@ -1,8 +1,6 @@
 """What goes into a submission package, read from the record: the evidence files (by archive key)
 and the documents beside them. Packaging itself (the bag, the zip) is evidence.package.writer."""
 
-import csv
-import io
 import json
 import unicodedata
 from collections.abc import Callable
@@ -32,6 +30,7 @@ from evidence.package import register
 PACKAGE_FILES = Path(__file__).parent  # VERIFY.txt and verify.py, shipped in every package
 FORBIDDEN_CHARACTERS = set('<>:"/\\|?*')
 MAX_NAME_LENGTH = 180
+IDENTITIES_DOCUMENT = "identities.json"
 # The states whose bytes the archive holds and which go into a package (corrupt ones only by name).
 PACKAGED_STATES = (EvidenceStatus.ARCHIVED, EvidenceStatus.DUPLICATE)
 
@@ -53,6 +52,10 @@ class ExportContents:
     files: list[ExportFile] = field(default_factory=list)
     documents: dict[str, bytes] = field(default_factory=dict)
     items: list[EvidenceItem] = field(default_factory=list)
+    # Documents whose bytes are never stored in plain text (the writer keeps them apart, the builder
+    # seals them with the identity keys), and the witnesses and victims they name.
+    sealed_documents: set[str] = field(default_factory=set)
+    identities: list[ProtectedPerson] = field(default_factory=list)
 
 
 def safe_file_name(name: str) -> str:
@@ -171,14 +174,12 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
             )
         )
 
-    profile = register.profile_named(export.profile)
+    profile = register.profile_named(export.profile, case=export.case)
     marked_corrupt = [item for item in included if item.status == EvidenceStatus.CORRUPT]
     if marked_corrupt:
         profile = register.with_integrity_column(profile)
-    buffer = io.StringIO()
     rows = register.register_rows(profile, register_items, time_zone=export.case.time_zone)
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    contents.documents["register.csv"] = buffer.getvalue().encode("utf-8")
+    contents.documents["register.csv"] = register.register_csv(rows)
 
     incidents = Incident.objects.filter(case=export.case).filter(
         pk__in={*export.incident_ids, *(i.pk for item in included for i in item.incidents.all())}
@@ -186,7 +187,9 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     contents.documents["incidents.geojson"] = _incidents_geojson(incidents)
     contents.documents["suspects.json"] = _suspects_json(incidents)
     if export.include_identities:
-        contents.documents["identities.json"] = _identities_json(export)
+        contents.identities = _protected_persons_of(export, included)
+        contents.documents[IDENTITIES_DOCUMENT] = _identities_json(contents.identities)
+        contents.sealed_documents.add(IDENTITIES_DOCUMENT)
     contents.documents["VERIFY.txt"] = (PACKAGE_FILES / "VERIFY.txt").read_bytes()
     contents.documents["verify.py"] = (PACKAGE_FILES / "verify.py").read_bytes()
 
@@ -209,11 +212,18 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     return contents
 
 
-def _identities_json(export: Export) -> bytes:
-    """The case's witnesses and victims with their identities: only when a lead asked (audited)."""
+def _protected_persons_of(export: Export, included: list[EvidenceItem]) -> list[ProtectedPerson]:
+    """The witnesses and victims linked to the evidence in the package or to the incidents chosen:
+    no one else of the case."""
+    linked = Q(evidence__in=[item.pk for item in included]) | Q(incidents__in=export.incident_ids)
+    people = ProtectedPerson.objects.filter(case=export.case).filter(linked).distinct()
+    return list(people.order_by("kind", "pseudonym"))
+
+
+def _identities_json(people: list[ProtectedPerson]) -> bytes:
+    """Their identities: only when a lead asked (audited). Sealed before it is stored anywhere."""
     from evidence.services.witnesses import protected_identity
 
-    people = ProtectedPerson.objects.filter(case=export.case).order_by("kind", "pseudonym")
     document = [{"pseudonym": p.pseudonym, "kind": p.kind, **protected_identity(p)} for p in people]
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 

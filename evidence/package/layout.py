@@ -36,6 +36,11 @@ def read_range(storage, key: str, start: int, length: int) -> Iterator[bytes]:
         raise OSError(f"{key} ended after {start + sent} bytes; {start + length} were expected")
 
 
+class SealedPartWithheld(Exception):
+    """A run of the package that is kept sealed (witness and victim identities) was asked for by a
+    reader given no way to unseal it."""
+
+
 class DigestMismatch(Exception):
     def __init__(self, label: str, expected: str, actual: str) -> None:
         super().__init__(f"{label}: the archived copy's SHA-256 is {actual}, expected {expected}")
@@ -44,12 +49,14 @@ class DigestMismatch(Exception):
 
 @dataclass
 class Segment:
-    """A run of the package's bytes: from its structure file, or a whole archived original."""
+    """A run of the package's bytes: from its structure file, a whole archived original, or the
+    sealed part (identities, kept encrypted in the database, never in the exports store)."""
 
     length: int
     structure_offset: int | None = None
     archive_key: str | None = None
     sha256: str | None = None  # of the archived original
+    sealed_offset: int | None = None
 
 
 @dataclass
@@ -58,6 +65,11 @@ class PackageLayout:
     sha256: str
     structure_key: str
     segments: list[Segment]
+
+    @property
+    def sealed(self) -> bool:
+        """Whether some of the package's bytes are the sealed identities."""
+        return any(segment.sealed_offset is not None for segment in self.segments)
 
     def to_json(self) -> bytes:
         return json.dumps({"format": LAYOUT_FORMAT, **asdict(self)}, indent=1).encode()
@@ -77,21 +89,36 @@ def stored_layout(key: str) -> PackageLayout:
 
 
 def package_chunks(
-    layout: PackageLayout, start: int, length: int, *, on_mismatch: Callable[[Segment, str], None]
+    layout: PackageLayout,
+    start: int,
+    length: int,
+    *,
+    on_mismatch: Callable[[Segment, str], None],
+    unseal: Callable[[], bytes] | None = None,
 ) -> Iterator[bytes]:
     """``length`` bytes of the package from ``start``, read from its structure and the archive.
 
     An archived original sent whole is hashed on the way, and its last chunk held back until the
     SHA-256 is known. A copy that no longer matches is reported to ``on_mismatch`` and raises
-    DigestMismatch, which breaks the download off: a bad file is never delivered whole."""
+    DigestMismatch, which breaks the download off: a bad file is never delivered whole.
+
+    The sealed part is decrypted by ``unseal`` only when the range reaches it; without ``unseal``
+    it raises SealedPartWithheld."""
     end, segment_start = start + length, 0
+    unsealed: bytes | None = None
     for segment in layout.segments:
         if segment_start >= end:
             break
         segment_end = segment_start + segment.length
         if segment_end > start and segment.length:
             first, last = max(start, segment_start) - segment_start, min(end, segment_end) - segment_start
-            if segment.archive_key is None:
+            if segment.sealed_offset is not None:
+                if unseal is None:
+                    raise SealedPartWithheld("This package holds sealed identities; they are not read here.")
+                if unsealed is None:
+                    unsealed = unseal()
+                yield unsealed[segment.sealed_offset + first : segment.sealed_offset + last]
+            elif segment.archive_key is None:
                 offset = segment.structure_offset + first
                 yield from read_range(storages["exports"], layout.structure_key, offset, last - first)
             elif first == 0 and last == segment.length:

@@ -3,16 +3,23 @@ name, and the built-in "default" profile. Profiles pick columns, their order and
 
 Dates are printed in the case's time zone, never in UTC: an ISO date carries its offset
 (2022-03-04T10:15:00+02:00), and the header of every date column names the zone
-("Date of item (Europe/Kyiv)"), since a strftime pattern such as %d/%m/%Y shows no offset."""
+("Date of item (Europe/Kyiv)"), since a strftime pattern such as %d/%m/%Y shows no offset.
 
+Every cell is written quoted, and a cell a spreadsheet would run as a formula goes in behind a single
+quote (OWASP's CSV-injection advice); see ``spreadsheet_safe``."""
+
+import csv
 import dataclasses
+import io
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from evidence.models import EvidenceItem, ExportProfile
+from django.db.models import F, Q
+
+from evidence.models import Case, EvidenceItem, ExportProfile
 
 ISO_DATE = "iso"
 
@@ -29,6 +36,7 @@ class Profile:
     name: str
     description: str
     columns: tuple[Column, ...]
+    case_id: int | None = None  # the case whose profile it is; None: built in, or shared by every case
 
 
 def _incidents(item: EvidenceItem, context: dict) -> str:
@@ -66,6 +74,12 @@ FIELDS: dict[str, tuple[str, Callable[[EvidenceItem, dict], Any]]] = {
 }
 DATE_FIELDS = frozenset({"captured_at", "acquired_at", "received_at"})
 INTEGRITY_COLUMN = "Integrity"
+ERN_COLUMN = "ERN"
+# What makes a spreadsheet read a cell as a formula (OWASP: = + - @, tab, carriage return). Tabs,
+# line breaks and spaces before one count too: an import that trims spaces would bring it to the front.
+FORMULA_TRIGGERS = ("=", "+", "-", "@")
+LEADING_CONTROLS = ("\t", "\r")
+NEUTRALISER = "'"
 
 DEFAULT_PROFILE = Profile(
     name="default",
@@ -102,15 +116,18 @@ def profile_from_model(profile: ExportProfile) -> Profile:
         name=profile.name,
         description=profile.description,
         columns=tuple(Column(c["column"], c["field"], c.get("date_format") or ISO_DATE) for c in profile.columns),
+        case_id=profile.case_id,
     )
 
 
-def profiles() -> list[Profile]:
-    return [DEFAULT_PROFILE, *(profile_from_model(p) for p in ExportProfile.objects.exclude(name="default"))]
-
-
-def profile_named(name: str) -> Profile | None:
-    return next((profile for profile in profiles() if profile.name == name), None)
+def profile_named(name: str, *, case: Case) -> Profile | None:
+    """The profile an export of ``case`` gets by this name: the built-in default, the case's own, or
+    one shared by every case (the case's own first). Another case's profile is never found."""
+    if name == DEFAULT_PROFILE.name:
+        return DEFAULT_PROFILE
+    usable = ExportProfile.objects.filter(name=name).filter(Q(case=case) | Q(case__isnull=True))
+    found = usable.order_by(F("case").asc(nulls_last=True)).first()
+    return profile_from_model(found) if found else None
 
 
 def column_errors(columns: Any) -> list[str]:
@@ -141,6 +158,32 @@ def with_integrity_column(profile: Profile) -> Profile:
     return dataclasses.replace(profile, columns=(*profile.columns, Column(INTEGRITY_COLUMN, "integrity")))
 
 
+def with_ern_column(profile: Profile) -> Profile:
+    """The profile, with an ERN column put first unless it has one: every register names each item,
+    so that each file of a package is accounted for by a row (verify.py checks it)."""
+    if any(column.field == "ern" for column in profile.columns):
+        return profile
+    return dataclasses.replace(profile, columns=(Column(ERN_COLUMN, "ern"), *profile.columns))
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` as a register cell that no spreadsheet runs. One that starts with a formula trigger
+    (after any whitespace), a tab or a carriage return gets a single quote in front, which makes a
+    spreadsheet show it as text. So does one that starts with a single quote already: a reader then
+    gets the exact value back from any cell by removing its first character if it is a single quote."""
+    if value.startswith((NEUTRALISER, *LEADING_CONTROLS)) or value.lstrip().startswith(FORMULA_TRIGGERS):
+        return NEUTRALISER + value
+    return value
+
+
+def register_csv(rows: list[list[str]]) -> bytes:
+    """The register file: UTF-8, every cell quoted and made spreadsheet-safe, CRLF line ends (RFC 4180)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+    writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
+    return buffer.getvalue().encode("utf-8")
+
+
 def cell(value: Any, date_format: str, zone: zoneinfo.ZoneInfo) -> str:
     if value is None:
         return ""
@@ -157,7 +200,9 @@ def header(column: Column, time_zone: str) -> str:
 
 
 def register_rows(profile: Profile, items: list[tuple[EvidenceItem, dict]], *, time_zone: str) -> list[list[str]]:
-    """The register's rows, header first; dates in ``time_zone`` (the case's), which date headers name."""
+    """The register's rows, header first; dates in ``time_zone`` (the case's), which date headers name.
+    The values are as they are: ``register_csv`` makes them spreadsheet-safe."""
+    profile = with_ern_column(profile)
     zone = zoneinfo.ZoneInfo(time_zone)
     rows = [[header(column, time_zone) for column in profile.columns]]
     for item, context in items:

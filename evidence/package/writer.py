@@ -10,7 +10,7 @@ originals again from the archive and checks each against its SHA-256 on the way 
 import hashlib
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import BinaryIO
 
@@ -44,6 +44,10 @@ class PackageWriter:
         self.package_sha256 = hashlib.sha256()
         self.lanes = {"sha256": DigestLane(), "sha512": DigestLane()}
         self._payload_hashers: dict | None = None
+        # The bytes of sealed documents (identities) go here instead of the structure: they are kept
+        # only encrypted (evidence.services.witnesses.package_identities_seal).
+        self.sealed = bytearray()
+        self._sealing = False
 
     def __enter__(self) -> "PackageWriter":
         for lane in self.lanes.values():
@@ -66,11 +70,25 @@ class PackageWriter:
         finally:
             self._payload_hashers = None
 
+    @contextmanager
+    def sealed_part(self) -> Iterator[None]:
+        """While a sealed document's content is written: its bytes are hashed for the package and kept
+        in ``sealed``, and the layout refers to them, never to the structure."""
+        self._sealing = True
+        try:
+            yield
+        finally:
+            self._sealing = False
+
     def write(self, data: bytes) -> int:
         payload = self._payload_hashers
         if payload is not None:
             self.lanes["sha256"].feed((self.package_sha256, payload["sha256"]), data)
             self.lanes["sha512"].feed((payload["sha512"],), data)
+        elif self._sealing:
+            self.lanes["sha256"].feed((self.package_sha256,), bytes(data))
+            self.segments.append(Segment(0, sealed_offset=len(self.sealed)))
+            self.sealed += data
         else:
             self.lanes["sha256"].feed((self.package_sha256,), data)
             last = self.segments[-1] if self.segments else None
@@ -114,13 +132,15 @@ def write_bag(
     total = sum(f.size for f in contents.files) + sum(len(content) for content in contents.documents.values())
     done = 0
     digests: dict[str, dict[str, str]] = {}
+    sealed = {f"data/{path}" for path in contents.sealed_documents}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as bag:
 
         def add(path: str, content: bytes = b"", archived: ExportFile | None = None) -> dict[str, str]:
             nonlocal done
             with bag.open(f"{contents.bag_name}/{path}", "w", force_zip64=True) as target:
                 if archived is None:
-                    target.write(content)
+                    with out.sealed_part() if path in sealed else nullcontext():
+                        target.write(content)
                     done += len(content)
                     progress(done, total)
                     return {name: hashlib.new(name, content).hexdigest() for name in PAYLOAD_ALGORITHMS}

@@ -4,13 +4,15 @@ a user passes through ``restrict_to_user_cases``."""
 from enum import StrEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from evidence.models import (
     Case,
     CaseMembership,
     Confidentiality,
     EvidenceItem,
+    Export,
+    ExportProfile,
     ProtectedPerson,
     Role,
 )
@@ -56,6 +58,20 @@ def restrict_to_user_cases(queryset: QuerySet, *, user: User, case_field: str = 
     return queryset.filter(**{f"{case_field}__in" if case_field else "pk__in": case_ids})
 
 
+def restrict_audit_to_user(queryset: QuerySet, *, user: User) -> QuerySet:
+    """The audit entries a user may read. Superusers read the whole log. Anyone else, staff included,
+    reads the entries of the cases whose log their role lets them read (it is for those who manage the
+    case, as on the case's own audit route), and, of the entries of no case (sign-ins, second factors,
+    register profiles), those they made themselves."""
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    readers = [role for role, actions in ROLE_ACTIONS.items() if Action.MANAGE_CASE in actions]
+    case_ids = list(CaseMembership.objects.filter(user=user, role__in=readers).values_list("case_id", flat=True))
+    return queryset.filter(Q(case_id__in=case_ids) | Q(case__isnull=True, actor=user))
+
+
 def case_role(*, user: User, case: Case) -> str | None:
     if not user.is_authenticated:
         return None
@@ -94,3 +110,36 @@ def user_may_reveal(*, user: User, person: ProtectedPerson) -> bool:
     if user_may(user=user, case=person.case, action=Action.REVEAL_IDENTITY):
         return True
     return person.readers.filter(pk=user.pk).exists() and case_role(user=user, case=person.case) is not None
+
+
+def user_may_name_readers(*, user: User, case: Case) -> bool:
+    """Naming who else may reveal an identity is the lead's: it hands on what only leads hold."""
+    return user_may(user=user, case=case, action=Action.REVEAL_IDENTITY) and user_may(
+        user=user, case=case, action=Action.MANAGE_CASE
+    )
+
+
+def user_may_download_export(*, user: User, export: Export) -> bool:
+    """Legal members and leads download packages; one built with witness and victim identities (and
+    the evidence that identifies witnesses) only leads, whose every download reveals each identity."""
+    if export.include_identities:
+        return user_may(user=user, case=export.case, action=Action.REVEAL_IDENTITY)
+    return user_may(user=user, case=export.case, action=Action.EXPORT)
+
+
+def user_may_define_export_profile(*, user: User, case: Case | None) -> bool:
+    """A case's register profiles are defined by its leads and legal members (those who export). A
+    profile shared by every case is defined by staff: every user sees it, so it carries no case
+    information (a chamber's protocol, not a case's names)."""
+    if case is None:
+        return user.is_authenticated and (user.is_staff or user.is_superuser)
+    return user_may(user=user, case=case, action=Action.EXPORT)
+
+
+def restrict_export_profiles(queryset: QuerySet[ExportProfile], *, user: User) -> QuerySet[ExportProfile]:
+    """The profiles a user sees: those shared by every case, and those of the cases they are a member
+    of (any role). An export of a case uses only those and the built-in default."""
+    if not user.is_authenticated:
+        return queryset.none()
+    own_cases = restrict_to_user_cases(queryset.filter(case__isnull=False), user=user)
+    return queryset.filter(Q(case__isnull=True) | Q(pk__in=own_cases.values("pk")))

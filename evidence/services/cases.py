@@ -14,6 +14,7 @@ from evidence.models import (
 )
 from evidence.services.audit import audit_record
 from evidence.services.common import apply_changes
+from evidence.services.witnesses import reader_grants_remove
 
 
 @transaction.atomic
@@ -70,7 +71,15 @@ def case_member_remove(*, actor: AbstractBaseUser, case: Case, user: AbstractBas
     if membership.role == Role.LEAD:
         _ensure_another_lead(case=case, user=user)
     membership.delete()
-    audit_record(actor=actor, case=case, action="member.remove", target=user, details={"role": membership.role})
+    # Whoever leaves the case no longer reveals its witnesses, even if they come back.
+    reader_of = reader_grants_remove(actor=actor, case=case, user=user)
+    audit_record(
+        actor=actor,
+        case=case,
+        action="member.remove",
+        target=user,
+        details={"role": membership.role, "reader_grants_removed": reader_of},
+    )
 
 
 def _lock_membership(case: Case) -> None:

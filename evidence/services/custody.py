@@ -1,6 +1,8 @@
 """Appending to an evidence item's chain of custody."""
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
@@ -18,6 +20,16 @@ from evidence.models import (
 from evidence.services.audit import audit_record
 
 
+@dataclass(frozen=True)
+class NewEntry:
+    """An event to append to an item's chain (see custody_append_many)."""
+
+    event_type: str
+    detail: str = ""
+    details: dict | None = None
+    outcome: str = Outcome.SUCCESS
+
+
 def custody_append(
     *,
     item: EvidenceItem,
@@ -27,45 +39,70 @@ def custody_append(
     detail: str = "",
     details: dict | None = None,
 ) -> CustodyEntry:
-    """Appends an entry to the item's chain, hashed in the current canonical form (version 2, JCS).
-    Takes the item's row lock, so entries never race. Raises CustodyDetailsError for a value that
-    canonical JSON cannot carry exactly (an integer beyond ±(2**53 − 1): give it as a string)."""
-    stored_details, stored_agent_details = as_the_database_returns(details or {}, agent.details)
-    custody.check_exact(stored_details, "details")
-    custody.check_exact(stored_agent_details, "agent_details")
-    EvidenceItem.objects.select_for_update().filter(pk=item.pk).values_list("pk", flat=True).get()
-    last = item.custody.order_by("-sequence").values("sequence", "entry_hash").first()
-    entry = CustodyEntry(
-        evidence=item,
-        sequence=(last["sequence"] + 1) if last else 1,
-        event_type=event_type,
-        outcome=outcome,
-        detail=detail,
-        details=stored_details,
-        agent=agent.name,
-        agent_details=stored_agent_details,
-        user=agent.user,
-        occurred_at=timezone.now(),
-        previous_hash=last["entry_hash"] if last else custody.GENESIS_HASH,
-        version=custody.CURRENT_VERSION,
+    """Appends one entry to the item's chain (see custody_append_many)."""
+    entry = NewEntry(event_type=event_type, detail=detail, details=details, outcome=outcome)
+    return custody_append_many(item=item, agent=agent, entries=[entry])[0]
+
+
+def custody_append_many(*, item: EvidenceItem, agent: Agent, entries: Sequence[NewEntry]) -> list[CustodyEntry]:
+    """Appends entries to the item's chain in the order given, by one agent, each hashed in the
+    current canonical form (version 2, JCS) and linked to the one before. Takes the item's row lock,
+    so entries never race. Raises CustodyDetailsError for a value that canonical JSON cannot carry
+    exactly (an integer beyond ±(2**53 − 1): give it as a string)."""
+    (sequence, previous_hash), (stored_agent_details, *stored_details) = _locked_chain_head(
+        item, [agent.details, *(entry.details or {} for entry in entries)]
     )
-    entry.entry_hash = custody.entry_hash(custody.entry_fields(entry, item.public_id))
-    entry.save()
-    return entry
+    custody.check_exact(stored_agent_details, "agent_details")
+    for details in stored_details:
+        custody.check_exact(details, "details")
+    rows = []
+    for new, details in zip(entries, stored_details, strict=True):
+        sequence += 1
+        row = CustodyEntry(
+            evidence=item,
+            sequence=sequence,
+            event_type=new.event_type,
+            outcome=new.outcome,
+            detail=new.detail,
+            details=details,
+            agent=agent.name,
+            agent_details=stored_agent_details,
+            user=agent.user,
+            occurred_at=timezone.now(),
+            previous_hash=previous_hash,
+            version=custody.CURRENT_VERSION,
+        )
+        row.entry_hash = previous_hash = custody.entry_hash(custody.entry_fields(row, item.public_id))
+        rows.append(row)
+    return CustodyEntry.objects.bulk_create(rows)
 
 
-def as_the_database_returns(*documents: object) -> list:
-    """Each document as JSONB gives it back and Django reads it (``json.loads`` of JSONB's text):
-    JSONB keeps numbers as decimals, so -0.0 comes back 0.0 and 1e21 as the integer 10**21. The hash
-    is taken over these values, so recomputing it from the stored entry gives the same bytes."""
+def _locked_chain_head(item: EvidenceItem, documents: list[object]) -> tuple[tuple[int, str], list]:
+    """Locks the item's row (so entries never race) and returns the sequence and hash of its last
+    entry (0 and the genesis hash for none), and each document as JSONB gives it back and Django
+    reads it (``json.loads`` of JSONB's text): JSONB keeps numbers as decimals, so -0.0 comes back
+    0.0 and 1e21 as the integer 10**21. The hash is taken over these values, so recomputing it from
+    the stored entry gives the same bytes. One round trip for all three."""
     try:
         encoded = [json.dumps(document, default=str, allow_nan=False) for document in documents]
     except ValueError as error:
         raise custody.CustodyDetailsError(f"Custody details must be JSON: {error}") from error
-    placeholders = ", ".join(["%s::jsonb::text"] * len(encoded))
+    as_stored = ", ".join(["%s::jsonb::text"] * len(encoded))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {placeholders}", encoded)  # noqa: S608 - placeholders only, no values
-        return [json.loads(text) for text in cursor.fetchone()]
+        cursor.execute(
+            f"""SELECT last.sequence, last.entry_hash, {as_stored}
+                FROM evidence_evidenceitem AS item
+                LEFT JOIN LATERAL (
+                    SELECT sequence, entry_hash FROM evidence_custodyentry
+                    WHERE evidence_id = item.id ORDER BY sequence DESC LIMIT 1
+                ) AS last ON true
+                WHERE item.id = %s
+                FOR UPDATE OF item""",  # noqa: S608 - placeholders only, no values
+            [*encoded, item.pk],
+        )
+        sequence, entry_hash, *texts = cursor.fetchone()
+    head = (sequence, entry_hash) if sequence is not None else (0, custody.GENESIS_HASH)
+    return head, [json.loads(text) for text in texts]
 
 
 @transaction.atomic

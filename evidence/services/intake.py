@@ -182,14 +182,18 @@ def evidence_link_incident(*, actor: AbstractBaseUser, item: EvidenceItem, incid
 
 
 def record_incident_distances(item: EvidenceItem) -> None:
+    item.incident_distances_m = incident_distances(item)
+    EvidenceItem.objects.filter(pk=item.pk).update(incident_distances_m=item.incident_distances_m)
+
+
+def incident_distances(item: EvidenceItem) -> dict[str, float]:
     """Metres on the ellipsoid from where the file says it was captured to each linked incident."""
     distances = (
         Incident.objects.filter(evidence_links__evidence=item)
         .annotate(metres=Distance(as_geography("location"), item.captured_location))
         .values_list("pk", "metres")
     )
-    item.incident_distances_m = {str(pk): round(metres.m, 1) for pk, metres in distances}
-    EvidenceItem.objects.filter(pk=item.pk).update(incident_distances_m=item.incident_distances_m)
+    return {str(pk): round(metres.m, 1) for pk, metres in distances}
 
 
 def intake_remove_orphans(*, older_than: timedelta = timedelta(hours=1)) -> list[str]:

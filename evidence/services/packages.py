@@ -9,6 +9,7 @@ that the sweep sends it again."""
 import logging
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -30,16 +31,20 @@ from evidence.models import (
     Incident,
     OutboxTask,
     Outcome,
+    ProtectedPerson,
 )
 from evidence.package import register
-from evidence.selectors.access import Action, user_may
+from evidence.selectors.access import Action, user_may, user_may_define_export_profile, user_may_download_export
 from evidence.services.audit import audit_record
 from evidence.services.common import check_same_case
 from evidence.services.custody import custody_append
 from evidence.services.fixity import evidence_record_fixity
 from evidence.services.queue import BUILD_EXPORT, enqueue_task
+from evidence.services.witnesses import package_identities_reveal, package_identities_seal
 
 logger = logging.getLogger(__name__)
+
+IDENTITIES_FOR_LEADS = "This package holds witness and victim identities; only a lead of the case may download it."
 
 
 @transaction.atomic
@@ -63,7 +68,7 @@ def export_request(
         check_same_case(case, **{"incidents" if isinstance(obj, Incident) else "evidence": obj})
     if not incidents and not evidence:
         raise DomainError("Choose at least one incident or evidence item.", field="incidents")
-    if register.profile_named(profile) is None:
+    if register.profile_named(profile, case=case) is None:
         raise DomainError(f"No export profile {profile!r}; see /api/v1/export-profiles/.", field="profile")
     export = Export.objects.create(
         case=case,
@@ -132,6 +137,14 @@ def export_set_progress(*, export_id: int, token: uuid.UUID, percent: int) -> bo
     return _held(export_id, token).update(progress=max(0, min(99, percent)), lease_expires_at=_lease_until()) == 1
 
 
+@dataclass
+class SealedIdentities:
+    """A package's identities.json as the builder wrote it (in memory only), and the people it names."""
+
+    document: bytes
+    persons: list[ProtectedPerson]
+
+
 @transaction.atomic
 def export_mark_ready(
     *,
@@ -142,8 +155,10 @@ def export_mark_ready(
     package_key: str,
     sha256: str,
     size: int,
+    identities: SealedIdentities | None = None,
 ) -> bool:
-    """The package is built: the export is ready and each item gets an ``exported`` entry. False, and
+    """The package is built: the export is ready and each item gets an ``exported`` entry; the
+    identities, if a lead asked for them, are stored sealed with the identity keys. False, and
     nothing written, when this builder's claim was lost (another builder holds the export now)."""
     finished = _held(export.pk, token).update(
         status=ExportStatus.READY,
@@ -158,6 +173,8 @@ def export_mark_ready(
     if finished != 1:
         return False
     export.refresh_from_db()
+    if identities is not None:
+        package_identities_seal(export=export, document=identities.document, persons=identities.persons)
     for item in items:
         custody_append(
             item=item,
@@ -209,16 +226,29 @@ def export_record_damaged_original(*, export: Export, archive_key: str, sha256: 
 
 @transaction.atomic
 def export_profile_create(
-    *, actor: AbstractBaseUser, name: str, columns: list[dict], description: str = ""
+    *, actor: AbstractBaseUser, name: str, columns: list[dict], description: str = "", case: Case | None = None
 ) -> ExportProfile:
+    """A register profile of ``case``, for its exports and seen by its members; or, with no case, one
+    shared by every case, which only staff define (it carries no case information). Its name is
+    unique among what an export of the case may use: the built-in default, the case's own and the
+    shared ones."""
+    if not user_may_define_export_profile(user=actor, case=case):
+        if case is None:
+            raise NotAllowed("Only staff define profiles shared by every case; name the case the profile is for.")
+        raise NotAllowed(f"Your role in {case.reference} does not allow defining export profiles.")
     errors = register.column_errors(columns)
     if errors:
         raise DomainError("; ".join(errors), field="columns")
-    if register.profile_named(name) is not None:
+    # A shared profile may take a name a case uses already (the case's own comes first in its exports):
+    # refusing it would tell staff the names of cases' profiles.
+    usable_by_name = Q(case__isnull=True) if case is None else Q(case__isnull=True) | Q(case=case)
+    if name == register.DEFAULT_PROFILE.name or ExportProfile.objects.filter(usable_by_name, name=name).exists():
         raise DomainError(f"A profile named {name!r} exists already.", field="name")
-    profile = ExportProfile.objects.create(name=name, description=description, columns=columns, created_by=actor)
+    profile = ExportProfile.objects.create(
+        case=case, name=name, description=description, columns=columns, created_by=actor
+    )
     audit_record(
-        actor=actor, case=None, action=AuditAction.EXPORT_PROFILE_CREATE, target=name, details={"columns": columns}
+        actor=actor, case=case, action=AuditAction.EXPORT_PROFILE_CREATE, target=name, details={"columns": columns}
     )
     return profile
 
@@ -245,6 +275,10 @@ def export_sweep_stuck() -> list[int]:
 
 @transaction.atomic
 def export_record_download(*, actor: AbstractBaseUser, export: Export, byte_range: str | None) -> None:
+    """A download of the package, in the audit log; for a package with identities, only a lead's, and
+    each identity in it is revealed (an audit entry per person, every time)."""
+    if not user_may_download_export(user=actor, export=export):
+        raise NotAllowed(IDENTITIES_FOR_LEADS)
     audit_record(
         actor=actor,
         case=export.case,
@@ -252,3 +286,4 @@ def export_record_download(*, actor: AbstractBaseUser, export: Export, byte_rang
         target=export.public_id,
         details={"range": byte_range},
     )
+    package_identities_reveal(actor=actor, export=export, byte_range=byte_range)

@@ -38,8 +38,8 @@ from evidence.models import (
     Outcome,
 )
 from evidence.services.audit import audit_record
-from evidence.services.custody import custody_append
-from evidence.services.intake import record_incident_distances
+from evidence.services.custody import NewEntry, custody_append, custody_append_many
+from evidence.services.intake import incident_distances
 from evidence.services.queue import PROCESS_EVIDENCE, evidence_enqueue_processing
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def evidence_renew_lease(*, claim: Claim) -> bool:
 
 def _claimed(claim: Claim) -> EvidenceItem:
     """The item, locked for this transaction, if the claim still holds."""
-    item = EvidenceItem.objects.select_for_update().select_related("case").get(pk=claim.item_id)
+    item = EvidenceItem.objects.select_for_update().get(pk=claim.item_id)
     if item.status != S.PROCESSING or item.claim_token != claim.token:
         raise ClaimLost(f"{item.ern} is {item.status} and no longer claimed by this worker.")
     return item
@@ -197,12 +197,84 @@ def evidence_mark_failed(*, claim: Claim, agent: Agent, reason: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Hashes:
+    size: int
+    hexdigests: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Identification:
+    media_type: str
+    expected_from_name: str | None
+    mismatch: bool
+    libmagic: str
+
+
+@dataclass(frozen=True)
+class Description:
+    metadata: dict
+    errors: list[str]
+    gps: tuple[float, float] | None  # (lon, lat)
+    perceptual_hash: str | None
+
+
 @transaction.atomic
-def evidence_record_hashes(*, claim: Claim, agent: Agent, size: int, hexdigests: dict[str, str]) -> EvidenceItem:
-    """The worker's own hash of the intake copy. It must equal the digests taken as the bytes
-    arrived; if it does not, the intake copy changed after receipt: the item is ``corrupt``, with
-    both values in its custody, and its intake copy is kept as it is for examination."""
+def evidence_record_examination(
+    *,
+    claim: Claim,
+    agent: Agent,
+    hashes: Hashes | None,
+    identification: Identification | None = None,
+    description: Description | None = None,
+) -> EvidenceItem:
+    """What the worker found in the intake copy, recorded at once with a custody entry per step
+    (``hashed``, ``identified``, ``described``; a step already recorded by an earlier attempt is
+    passed as None). The worker's own hash must equal the digests taken as the bytes arrived; if it
+    does not, the intake copy changed after receipt: the item is ``corrupt``, with both values in its
+    custody, nothing else of the examination is kept, and the intake copy is kept as it is for
+    examination by people."""
     item = _claimed(claim)
+    entries: list[NewEntry] = []
+    if hashes is not None:
+        hashed, differs = _hashed_entry(item, hashes)
+        entries.append(hashed)
+        if differs:
+            custody_append_many(item=item, agent=agent, entries=entries)
+            found = {"found_sha256": hashes.hexdigests["sha256"], "found_size": hashes.size}
+            _mark_corrupt(item, agent, reason=differs, details={"received_sha256": item.sha256, **found})
+            return item
+    changed: list[str] = []
+    if identification is not None:
+        item.media_type, item.media_type_mismatch = identification.media_type, identification.mismatch
+        changed += ["media_type", "media_type_mismatch"]
+        entries.append(_identified_entry(identification))
+    if description is not None:
+        # PostgreSQL's JSON cannot hold NUL, which some files' metadata carries.
+        item.metadata = json.loads(json.dumps(description.metadata, default=str).replace("\\u0000", ""))
+        item.metadata_error = "; ".join(description.errors)
+        item.captured_location = Point(*description.gps, srid=4326) if description.gps else None
+        item.perceptual_hash = description.perceptual_hash or ""
+        changed += ["metadata", "metadata_error", "captured_location", "perceptual_hash"]
+        if description.gps:
+            item.incident_distances_m = incident_distances(item)
+            changed.append("incident_distances_m")
+        entries.append(_described_entry(description))
+    if changed:
+        item.save(update_fields=changed)
+    custody_append_many(item=item, agent=agent, entries=entries)
+    return item
+
+
+def evidence_record_hashes(*, claim: Claim, agent: Agent, size: int, hexdigests: dict[str, str]) -> EvidenceItem:
+    """The worker's hash of the intake copy alone (see evidence_record_examination)."""
+    return evidence_record_examination(claim=claim, agent=agent, hashes=Hashes(size=size, hexdigests=hexdigests))
+
+
+def _hashed_entry(item: EvidenceItem, hashes: Hashes) -> tuple[NewEntry, str]:
+    """The ``hashed`` entry, and the reason the item is corrupt if the hash is not the receipt's."""
+    size, hexdigests = hashes.size, hashes.hexdigests
+    details = {"size_bytes": size, "digests": hexdigests}
     if item.sha256 is None:  # received before digests were taken at receipt
         item.sha256, item.md5, item.size_bytes, item.digests = (
             hexdigests["sha256"],
@@ -216,83 +288,48 @@ def evidence_record_hashes(*, claim: Claim, agent: Agent, size: int, hexdigests:
         differing.append("size")
     if differing:
         received = f"SHA-256 {item.sha256}, {item.size_bytes} bytes"
-        now = f"SHA-256 {hexdigests['sha256']}, {size} bytes"
-        custody_append(
-            item=item,
+        found = f"SHA-256 {hexdigests['sha256']}, {size} bytes"
+        entry = NewEntry(
             event_type=CustodyEvent.HASHED,
-            agent=agent,
             outcome=Outcome.FAILURE,
-            detail=f"The intake copy no longer matches its receipt: received {received}, now {now}",
-            details={"size_bytes": size, "digests": hexdigests},
+            detail=f"The intake copy no longer matches its receipt: received {received}, now {found}",
+            details=details,
         )
-        _mark_corrupt(
-            item,
-            agent,
-            reason=f"The intake copy changed after receipt: received {received}, found {now}.",
-            details={"received_sha256": item.sha256, "found_sha256": hexdigests["sha256"], "found_size": size},
-        )
-        return item
-    custody_append(
-        item=item,
-        event_type=CustodyEvent.HASHED,
-        agent=agent,
-        detail=f"{size} bytes, as received; "
-        + "; ".join(f"{name} {value}" for name, value in sorted(hexdigests.items())),
-        details={"size_bytes": size, "digests": hexdigests},
+        return entry, f"The intake copy changed after receipt: received {received}, found {found}."
+    detail = f"{size} bytes, as received; " + "; ".join(f"{name} {value}" for name, value in sorted(hexdigests.items()))
+    return NewEntry(event_type=CustodyEvent.HASHED, detail=detail, details=details), ""
+
+
+def _identified_entry(found: Identification) -> NewEntry:
+    return NewEntry(
+        event_type=CustodyEvent.IDENTIFIED,
+        outcome=Outcome.WARNING if found.mismatch else Outcome.SUCCESS,
+        detail=(
+            f"Content is {found.media_type}, but the name suggests {found.expected_from_name}"
+            if found.mismatch
+            else f"Content is {found.media_type}"
+        ),
+        details={
+            "media_type": found.media_type,
+            "expected_from_name": found.expected_from_name,
+            "libmagic": found.libmagic,
+        },
     )
-    return item
+
+
+def _described_entry(found: Description) -> NewEntry:
+    return NewEntry(
+        event_type=CustodyEvent.DESCRIBED,
+        outcome=Outcome.WARNING if found.errors else Outcome.SUCCESS,
+        detail="; ".join(found.errors) or "Metadata extracted",
+        details={"gps": found.gps, "perceptual_hash": found.perceptual_hash, "tools": sorted(found.metadata)},
+    )
 
 
 def _mark_corrupt(item: EvidenceItem, agent: Agent, *, reason: str, details: dict) -> None:
     _move(item, S.CORRUPT, reason=reason)
     custody_append(
         item=item, event_type=CustodyEvent.CORRUPT, agent=agent, outcome=Outcome.FAILURE, detail=reason, details=details
-    )
-
-
-@transaction.atomic
-def evidence_record_identification(
-    *, claim: Claim, agent: Agent, media_type: str, expected: str | None, mismatch: bool, description: str
-) -> None:
-    item = _claimed(claim)
-    EvidenceItem.objects.filter(pk=item.pk).update(media_type=media_type, media_type_mismatch=mismatch)
-    custody_append(
-        item=item,
-        event_type=CustodyEvent.IDENTIFIED,
-        agent=agent,
-        outcome=Outcome.WARNING if mismatch else Outcome.SUCCESS,
-        detail=(
-            f"Content is {media_type}, but the name suggests {expected}" if mismatch else f"Content is {media_type}"
-        ),
-        details={"media_type": media_type, "expected_from_name": expected, "libmagic": description},
-    )
-
-
-@transaction.atomic
-def evidence_record_description(
-    *,
-    claim: Claim,
-    agent: Agent,
-    metadata: dict,
-    errors: list[str],
-    gps: tuple[float, float] | None,
-    perceptual_hash: str | None,
-) -> None:
-    item = _claimed(claim)
-    item.metadata = json.loads(json.dumps(metadata, default=str).replace("\\u0000", ""))
-    item.metadata_error = "; ".join(errors)
-    item.captured_location = Point(*gps, srid=4326) if gps else None
-    item.perceptual_hash = perceptual_hash or ""
-    item.save(update_fields=["metadata", "metadata_error", "captured_location", "perceptual_hash"])
-    if gps:
-        record_incident_distances(item)
-    custody_append(
-        item=item,
-        event_type=CustodyEvent.DESCRIBED,
-        agent=agent,
-        outcome=Outcome.WARNING if errors else Outcome.SUCCESS,
-        detail="; ".join(errors) or "Metadata extracted",
-        details={"gps": gps, "perceptual_hash": perceptual_hash, "tools": sorted(metadata)},
     )
 
 
@@ -313,17 +350,18 @@ def evidence_record_archived(
     if damaged_kept_as:
         detail += f"; bytes found there with another SHA-256 were kept as {damaged_kept_as}"
         details["damaged_kept_as"] = damaged_kept_as
-    custody_append(item=item, event_type=CustodyEvent.ARCHIVED, agent=agent, detail=detail, details=details)
-    custody_append(
-        item=item,
-        event_type=CustodyEvent.VERIFIED,
-        agent=agent,
-        detail=f"Archived copy read back: SHA-256 {verified_sha256} matches",
-        details={"archive_key": archive_key, "sha256": verified_sha256},
-    )
+    entries = [
+        NewEntry(event_type=CustodyEvent.ARCHIVED, detail=detail, details=details),
+        NewEntry(
+            event_type=CustodyEvent.VERIFIED,
+            detail=f"Archived copy read back: SHA-256 {verified_sha256} matches",
+            details={"archive_key": archive_key, "sha256": verified_sha256},
+        ),
+    ]
     archived = {"archive_key": archive_key, "archived_at": now, "last_verified_at": now, "last_checked_at": now}
     submitted = (item.submitted_sha256 or "").lower()
     if submitted and submitted != item.sha256:
+        custody_append_many(item=item, agent=agent, entries=entries)
         EvidenceItem.objects.filter(pk=item.pk).update(**archived)
         _mark_corrupt(
             item,
@@ -339,15 +377,17 @@ def evidence_record_archived(
             duplicate_of=original,
             **archived,
         )
-        custody_append(
-            item=item,
-            event_type=CustodyEvent.DUPLICATE_FOUND,
-            agent=agent,
-            detail=f"Identical to {original.ern}; the archive keeps the bytes once",
-            details={"duplicate_of": original.ern, "archive_key": archive_key},
+        entries.append(
+            NewEntry(
+                event_type=CustodyEvent.DUPLICATE_FOUND,
+                detail=f"Identical to {original.ern}; the archive keeps the bytes once",
+                details={"duplicate_of": original.ern, "archive_key": archive_key},
+            )
         )
+        custody_append_many(item=item, agent=agent, entries=entries)
     else:
         _move(item, S.ARCHIVED, **archived)
+        custody_append_many(item=item, agent=agent, entries=entries)
     transaction.on_commit(lambda: evidence_remove_intake_copy(item_id=item.pk), robust=True)
     return item
 

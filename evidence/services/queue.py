@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+import kombu.pools
 from celery import current_app as current_celery_app
 from django.conf import settings
 from django.db import transaction
@@ -39,6 +40,14 @@ def evidence_enqueue_processing(item_id: int, *, delay_seconds: float = 0) -> Ou
     return enqueue_task(PROCESS_EVIDENCE, item_id, delay_seconds=delay_seconds)
 
 
+def _broker_connection():
+    """A connection to the broker from this process's pool. A new connection for each upload cost
+    more than the rest of the upload (connecting, authenticating, declaring the queue again); one
+    that died while pooled (the broker restarted) is reconnected by send_task's retry."""
+    broker = current_celery_app.connection_for_write(settings.CELERY_BROKER_URL)
+    return kombu.pools.connections[broker].acquire(block=True, timeout=10)
+
+
 def outbox_send(*, task_ids: list[int] | None = None, limit: int = 500, now: datetime | None = None) -> int:
     """Sends due outbox tasks (or just ``task_ids``) and removes each one sent. Rows another process
     is sending are skipped. A broker that does not answer leaves the rest for the next round.
@@ -52,7 +61,7 @@ def outbox_send(*, task_ids: list[int] | None = None, limit: int = 500, now: dat
         if not tasks:
             return 0
         try:
-            with current_celery_app.connection_for_write(settings.CELERY_BROKER_URL) as connection:
+            with _broker_connection() as connection:
                 for task in tasks:
                     current_celery_app.send_task(
                         task.task,

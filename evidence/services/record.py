@@ -67,19 +67,36 @@ def incident_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any
     incident.admin_area = admin_area_containing(incident.location)
     with history_context(actor, "incident.create"):
         incident.save()
-    set_protected_persons(incident, people)
-    audit_record(actor=actor, case=case, action="incident.create", target=incident.public_id)
+    linked = _link_protected_persons(incident, people)
+    details = {"protected_persons": linked["protected_persons"]["to"]} if linked else None
+    audit_record(actor=actor, case=case, action="incident.create", target=incident.public_id, details=details)
     return incident
+
+
+def _link_protected_persons(incident: Incident, people: Iterable | None) -> dict:
+    """Links the witnesses and victims given (None: leaves the links as they are); returns the change
+    by pseudonym for the audit entry, empty if there is none. The incident's revision history does
+    not hold its links, so the audit log is where a change of them is seen."""
+    if people is None:
+        return {}
+    before = sorted(incident.protected_persons.values_list("pseudonym", flat=True))
+    set_protected_persons(incident, people)
+    after = sorted(incident.protected_persons.values_list("pseudonym", flat=True))
+    return {} if before == after else {"protected_persons": {"from": before, "to": after}}
 
 
 @transaction.atomic
 def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: Any) -> Incident:
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    set_protected_persons(incident, changes.pop("protected_persons", None))
+    linked = _link_protected_persons(incident, changes.pop("protected_persons", None))
     if changes.get("occurred_from") is not None or changes.get("occurred_to") is not None:
         _place_dates(changes, time_zone=incident.case.time_zone)
     changed = apply_changes(incident, changes, INCIDENT_FIELDS)
     if not changed:
+        if linked:
+            audit_record(
+                actor=actor, case=incident.case, action="incident.update", target=incident.public_id, details=linked
+            )
         return incident
     _check_incident(incident)
     if "location" in changed:
@@ -88,7 +105,13 @@ def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: A
     incident.updated_at = timezone.now()
     with history_context(actor, "incident.update"):
         incident.save()
-    audit_record(actor=actor, case=incident.case, action="incident.update", target=incident.public_id, details=changed)
+    audit_record(
+        actor=actor,
+        case=incident.case,
+        action="incident.update",
+        target=incident.public_id,
+        details={**changed, **linked},
+    )
     return incident
 
 

@@ -4,16 +4,18 @@
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from api.exceptions import UNIQUE_CONFLICTS, exception_handler
-from evidence.models import Case, CaseMembership, EvidenceIncidentLink, EvidenceItem, ExportProfile, Role
+from evidence.models import ApiToken, Case, CaseMembership, EvidenceIncidentLink, EvidenceItem, ExportProfile, Role
+from evidence.models.accounts import token_hash
 from tests.factories import CaseFactory, UserFactory, make_incident
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,8 +40,7 @@ def at_once(requests: list[Callable[[], object]]) -> list:
 
 def client_for(user) -> APIClient:
     client = APIClient(raise_request_exception=False)  # a 500 is an answer to assert on, not an exception
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 
@@ -52,15 +53,15 @@ def assert_one_succeeded_and_the_rest_name(responses, field: str, success: int) 
             assert list(response.json()) == [field], response.json()
 
 
-def test_parallel_logins_to_one_account_all_succeed_and_leave_one_token():
+def test_parallel_logins_of_one_device_all_succeed_and_leave_one_token():
     user = UserFactory(username="investigator-k")
     body = {"username": "investigator-k", "password": PASSWORD}
 
     responses = at_once([lambda: APIClient().post("/api/v1/auth/token/", body, format="json") for _ in range(8)])
 
     assert [response.status_code for response in responses] == [200] * 8, [r.content[:300] for r in responses]
-    assert Token.objects.filter(user=user).count() == 1
-    assert Token.objects.get(user=user).key in {response.json()["token"] for response in responses}
+    assert ApiToken.objects.filter(user=user).count() == 1
+    assert ApiToken.objects.get(user=user).key_hash in {token_hash(response.json()["token"]) for response in responses}
 
 
 def test_linking_the_same_incident_twice_at_once_links_it_once():
@@ -103,9 +104,10 @@ def test_creating_the_same_case_reference_twice_at_once_creates_one_case():
 
 
 def test_creating_the_same_export_profile_twice_at_once_creates_one_profile():
-    legal = CaseMembership.objects.create(case=CaseFactory(), user=UserFactory(), role=Role.LEGAL).user
+    case = CaseFactory()
+    legal = CaseMembership.objects.create(case=case, user=UserFactory(), role=Role.LEGAL).user
     clients = [client_for(legal) for _ in range(6)]
-    body = {"name": "icc-trial-chamber", "columns": [{"column": "Evidence number", "field": "ern"}]}
+    body = {"case": case.pk, "name": "icc-trial-chamber", "columns": [{"column": "Evidence number", "field": "ern"}]}
 
     responses = at_once(
         [lambda client=client: client.post("/api/v1/export-profiles/", body, format="json") for client in clients]
@@ -203,10 +205,16 @@ def duplicate_profile() -> None:
     ExportProfile.objects.create(name="chamber", columns=[])
 
 
+def duplicate_case_profile() -> None:
+    case = CaseFactory()
+    ExportProfile.objects.create(case=case, name="chamber", columns=[])
+    ExportProfile.objects.create(case=case, name="chamber", columns=[])
+
+
 def duplicate_token() -> None:
     user = UserFactory()
-    Token.objects.create(user=user)
-    Token.objects.create(user=user)
+    for _ in range(2):
+        ApiToken.objects.create_with_key(user=user, name="phone", lifetime=timedelta(hours=1))
 
 
 @pytest.mark.parametrize(
@@ -215,7 +223,8 @@ def duplicate_token() -> None:
         (duplicate_link, "incident"),
         (duplicate_case, "reference"),
         (duplicate_profile, "name"),
-        (duplicate_token, "token"),
+        (duplicate_case_profile, "name"),
+        (duplicate_token, "name"),
     ],
 )
 def test_a_unique_constraint_met_by_a_race_answers_409_naming_the_field(make_duplicate, field):

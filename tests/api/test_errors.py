@@ -15,13 +15,13 @@ from django.conf import settings
 from django.db import connection
 from django.urls import include, path
 from psycopg import sql
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from config.urls import handler400, handler403, handler404, handler500  # noqa: F401 - this module is a URLconf too
 from tests.config.servers import gunicorn
 from tests.factories import UserFactory
+from tests.tokens import token_for
 from tests.workers.worker import worker_environment
 
 SECRET = "internal detail that must not leak"
@@ -148,7 +148,7 @@ def test_an_unknown_admin_page_keeps_django_s_html_404(api, admin_user):
 @pytest.mark.urls(__name__)
 def test_an_unavailable_database_answers_503_with_retry_after_in_json(quiet_client):
     user = UserFactory()
-    quiet_client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    quiet_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
 
     with connections_cut(refuse_new=True):
         through_drf = quiet_client.get("/api/v1/cases/")
@@ -179,7 +179,7 @@ def live_api(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[s
 
 @pytest.fixture
 def token_headers(transactional_db) -> dict[str, str]:
-    return {"Authorization": f"Token {Token.objects.create(user=UserFactory()).key}"}
+    return {"Authorization": f"Token {token_for(UserFactory())}"}
 
 
 def test_the_first_request_after_the_database_cut_the_connection_succeeds(live_api, token_headers):

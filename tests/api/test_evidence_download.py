@@ -4,7 +4,7 @@ import pytest
 from django.core.files.storage import storages
 
 from evidence.agents import Agent
-from evidence.models import Confidentiality, Role
+from evidence.models import AuditEntry, Confidentiality, Role
 from evidence.package.layout import DigestMismatch
 from evidence.services.fixity import evidence_record_fixity
 from tests.workers.helpers import archived_item
@@ -60,6 +60,41 @@ def test_an_unsatisfiable_range_is_a_416(client_for, member_of, item):
 
     assert response.status_code == 416
     assert response["Content-Range"] == "bytes */2560"
+
+
+@pytest.mark.parametrize(
+    "header", ["bytes=5000-6000", "bytes=-0", f"bytes={'9' * 5000}-", f"bytes={'9' * 5000}-{'9' * 5000}"]
+)
+def test_a_refused_range_answers_416_naming_the_header_and_records_no_access(client_for, member_of, item, header):
+    response = client_for(member_of(item.case, Role.LEAD)).get(
+        f"/api/v1/evidence/{item.pk}/download/", HTTP_RANGE=header
+    )
+
+    assert response.status_code == 416
+    assert response["Content-Range"] == "bytes */2560"
+    assert response.json() == {"Range": ["No byte of the range asked for is in the file, which has 2560 bytes."]}
+    assert not item.custody.filter(event_type="accessed").exists()
+    assert not AuditEntry.objects.filter(action="evidence.download").exists()
+
+
+@pytest.mark.parametrize(
+    ("header", "content_range", "body"),
+    [
+        (f"bytes=-{'9' * 5000}", "bytes 0-2559/2560", CONTENT),  # the last 10^5000 bytes: all of them
+        (f"bytes=10-{'9' * 5000}", "bytes 10-2559/2560", CONTENT[10:]),
+        (f"bytes={'0' * 5000}5-9", "bytes 5-9/2560", CONTENT[5:10]),
+    ],
+)
+def test_range_numbers_of_thousands_of_digits_are_read_as_positions(
+    client_for, member_of, item, header, content_range, body
+):
+    response = client_for(member_of(item.case, Role.LEAD)).get(
+        f"/api/v1/evidence/{item.pk}/download/", HTTP_RANGE=header
+    )
+
+    assert response.status_code == 206
+    assert response["Content-Range"] == content_range
+    assert b"".join(response.streaming_content) == body
 
 
 def test_the_chain_of_custody_is_listed_in_order(client_for, member_of, item):

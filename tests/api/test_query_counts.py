@@ -110,10 +110,20 @@ def test_the_case_audit_log_runs_six_queries(reader, case_a, django_assert_num_q
 def test_the_whole_audit_log_runs_three_queries(client_for, django_assert_num_queries):
     for n in range(ROWS):
         audit_record(actor=UserFactory(), case=CaseFactory(), action="case.create", target=f"target {n}")
-    reader = client_for(UserFactory(is_staff=True))
+    reader = client_for(UserFactory(is_staff=True, is_superuser=True))
 
     # token, count, page (with actor and case)
     pages_with_queries(django_assert_num_queries, 3, reader, "/api/v1/audit/")
+
+
+def test_a_staff_members_audit_log_across_cases_runs_four_queries(client_for, django_assert_num_queries):
+    staff = UserFactory(is_staff=True)
+    for n in range(ROWS):
+        case = MembershipFactory(user=staff, role=Role.LEAD).case
+        audit_record(actor=UserFactory(), case=case, action="case.create", target=f"target {n}")
+
+    # token, the cases whose log the user reads, count, page (with actor and case)
+    pages_with_queries(django_assert_num_queries, 4, client_for(staff), "/api/v1/audit/")
 
 
 def test_the_incident_list_runs_five_queries(reader, case_a, lead, django_assert_num_queries):
@@ -293,13 +303,13 @@ def test_the_export_list_runs_four_queries(reader, case_a, django_assert_num_que
 
 
 @pytest.mark.parametrize("profiles", [1, ROWS])
-def test_the_export_profile_list_runs_two_queries_however_many_profiles(reader, django_assert_num_queries, profiles):
+def test_the_export_profile_list_runs_three_queries_however_many_profiles(reader, django_assert_num_queries, profiles):
     for n in range(profiles):
         ExportProfile.objects.create(
             name=f"chamber-{n}", columns=[{"column": "ERN", "field": "ern"}], created_by=UserFactory()
         )
 
-    with django_assert_num_queries(2):  # token, the profiles
+    with django_assert_num_queries(3):  # token, cases, the profiles
         response = reader.get("/api/v1/export-profiles/")
 
     assert response.status_code == 200

@@ -43,13 +43,13 @@ def live_api(django_db_setup, tmp_path_factory):
 
 @pytest.fixture
 def lead_token(transactional_db):
-    from rest_framework.authtoken.models import Token
+    from tests.tokens import token_for
 
     lead = UserFactory(username="fuzz-lead", is_staff=True)
     case = CaseFactory(reference="UA-FUZZ")
     case.memberships.create(user=lead, role=Role.LEAD)
     make_incident(case)
-    return Token.objects.create(user=lead).key
+    return token_for(lead)
 
 
 @schema.parametrize()

@@ -145,8 +145,9 @@ def test_an_evidence_date_with_an_offset_is_kept(upload, case_a, member_of):
     assert response.json()["captured_at"] == "2022-03-04T10:15:00Z"
 
 
-def test_imported_bare_dates_are_whole_days_in_the_cases_zone(tmp_path):
+def test_imported_bare_dates_are_whole_days_in_the_cases_zone(tmp_path, member_of):
     case = CaseFactory(reference="UA-2022-TOKYO", time_zone="Asia/Tokyo")
+    importer = member_of(case, Role.INVESTIGATOR)
     csv_file = tmp_path / "incidents.csv"
     csv_file.write_text(
         "title,occurred_from,occurred_to,lon,lat\n"
@@ -154,7 +155,7 @@ def test_imported_bare_dates_are_whole_days_in_the_cases_zone(tmp_path):
         "Convoy,2022-03-05T08:00,,30.6,50.5\n"
     )
 
-    call_command("import_incidents", str(csv_file), case=case.reference, verbosity=0)
+    call_command("import_incidents", str(csv_file), case=case.reference, actor=importer.username, verbosity=0)
 
     shelling = Incident.objects.get(title="Shelling")
     assert shelling.occurred_from == datetime(2022, 2, 28, 15, 0, tzinfo=UTC)
@@ -162,11 +163,12 @@ def test_imported_bare_dates_are_whole_days_in_the_cases_zone(tmp_path):
     assert Incident.objects.get(title="Convoy").occurred_from == datetime(2022, 3, 4, 23, 0, tzinfo=UTC)
 
 
-def test_imported_bare_dates_are_kyiv_days_by_default(tmp_path, case_a):
+def test_imported_bare_dates_are_kyiv_days_by_default(tmp_path, case_a, member_of):
     csv_file = tmp_path / "incidents.csv"
     csv_file.write_text("title,occurred_from,occurred_to,lon,lat\nShelling,2022-03-01,2022-03-02,30.5,50.4\n")
+    importer = member_of(case_a, Role.INVESTIGATOR)
 
-    call_command("import_incidents", str(csv_file), case=case_a.reference, verbosity=0)
+    call_command("import_incidents", str(csv_file), case=case_a.reference, actor=importer.username, verbosity=0)
 
     shelling = Incident.objects.get()
     assert shelling.occurred_from == datetime(2022, 2, 28, 22, 0, tzinfo=UTC)

@@ -3,12 +3,17 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from evidence.models import Incident
+from evidence.models import Incident, Role
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_csv_with_lon_lat_and_wkt_columns_is_imported(tmp_path, case_a):
+@pytest.fixture
+def importer(case_a, member_of):
+    return member_of(case_a, Role.INVESTIGATOR)
+
+
+def test_a_csv_with_lon_lat_and_wkt_columns_is_imported(tmp_path, case_a, importer):
     csv_file = tmp_path / "incidents.csv"
     csv_file.write_text(
         "title,occurred_from,occurred_to,lon,lat,wkt,crimes,killed\n"
@@ -16,7 +21,7 @@ def test_a_csv_with_lon_lat_and_wkt_columns_is_imported(tmp_path, case_a):
         'Convoy,2022-03-05,,,,"LINESTRING(30.1 50.5, 30.6 50.9)",,\n'
     )
 
-    call_command("import_incidents", str(csv_file), case=case_a.reference, verbosity=0)
+    call_command("import_incidents", str(csv_file), case=case_a.reference, actor=importer.username, verbosity=0)
 
     shelling, convoy = Incident.objects.order_by("title").reverse()
     assert (shelling.title, shelling.crimes, shelling.killed) == ("Shelling", ["8(2)(b)(i)", "8(2)(b)(ii)"], 3)
@@ -24,7 +29,7 @@ def test_a_csv_with_lon_lat_and_wkt_columns_is_imported(tmp_path, case_a):
     assert convoy.case == case_a
 
 
-def test_a_geojson_feature_collection_is_imported(tmp_path, case_a):
+def test_a_geojson_feature_collection_is_imported(tmp_path, case_a, importer):
     document = {
         "type": "FeatureCollection",
         "features": [
@@ -41,12 +46,12 @@ def test_a_geojson_feature_collection_is_imported(tmp_path, case_a):
     path = tmp_path / "incidents.geojson"
     path.write_text(json.dumps(document))
 
-    call_command("import_incidents", str(path), case=case_a.reference, verbosity=0)
+    call_command("import_incidents", str(path), case=case_a.reference, actor=importer.username, verbosity=0)
 
     assert Incident.objects.get().location.geom_type == "Polygon"
 
 
-def test_bad_rows_are_each_reported_by_number_and_nothing_is_written(tmp_path, case_a):
+def test_bad_rows_are_each_reported_by_number_and_nothing_is_written(tmp_path, case_a, importer):
     csv_file = tmp_path / "incidents.csv"
     csv_file.write_text(
         "title,occurred_from,occurred_to,lon,lat,crimes\n"
@@ -58,7 +63,7 @@ def test_bad_rows_are_each_reported_by_number_and_nothing_is_written(tmp_path, c
     )
 
     with pytest.raises(CommandError) as error:
-        call_command("import_incidents", str(csv_file), case=case_a.reference, verbosity=0)
+        call_command("import_incidents", str(csv_file), case=case_a.reference, actor=importer.username, verbosity=0)
 
     message = str(error.value)
     assert "4 bad rows; nothing was imported" in message
@@ -69,11 +74,11 @@ def test_bad_rows_are_each_reported_by_number_and_nothing_is_written(tmp_path, c
     assert not Incident.objects.exists()
 
 
-def test_an_unknown_column_or_case_stops_the_import(tmp_path, case_a):
+def test_an_unknown_column_or_case_stops_the_import(tmp_path, case_a, importer):
     csv_file = tmp_path / "incidents.csv"
     csv_file.write_text("title,when,lon,lat\nX,2022-03-01,30,50\n")
 
     with pytest.raises(CommandError, match="Unknown column 'when'"):
-        call_command("import_incidents", str(csv_file), case=case_a.reference, verbosity=0)
+        call_command("import_incidents", str(csv_file), case=case_a.reference, actor=importer.username, verbosity=0)
     with pytest.raises(CommandError, match="No case 'UA-NOPE'"):
-        call_command("import_incidents", str(csv_file), case="UA-NOPE", verbosity=0)
+        call_command("import_incidents", str(csv_file), case="UA-NOPE", actor=importer.username, verbosity=0)

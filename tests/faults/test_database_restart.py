@@ -17,7 +17,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from psycopg import sql
-from rest_framework.authtoken.models import Token
 
 from evidence.models import EvidenceItem
 from tests.faults.checks import (
@@ -33,6 +32,7 @@ from tests.faults.checks import (
     wait_until,
     write_random_file,
 )
+from tests.tokens import token_for
 from tests.workers.worker import Worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,7 +89,7 @@ def test_a_database_restart_in_the_middle_of_processing_loses_nothing(
     for n in range(10):
         write_random_file(sources / f"photo-{n}.bin", 128 * 1024 * (n + 1))
     item_ids = [receive(investigator, case_a, path).pk for path in sorted(sources.iterdir(), reverse=True)]
-    token = Token.objects.create(user=investigator).key
+    token = token_for(investigator)
     statement = b"a statement taken while the database was restarting"
     with api_server(tmp_path, own_broker.url) as server:
         worker = Worker(

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
 from evidence.models import Case, CustodyEntry, EvidenceItem, OutboxTask
 from tests.faults.checks import (
@@ -30,6 +29,7 @@ from tests.faults.checks import (
     store_location,
     wait_until,
 )
+from tests.tokens import token_for
 from tests.workers.worker import Worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,7 +77,7 @@ def fill(folder: Path) -> Path:
 def test_uploads_to_a_full_disk_are_refused_cleanly_and_archived_once_there_is_room(
     own_broker, case_a, investigator, tmp_path, figures
 ):
-    token = Token.objects.create(user=investigator).key
+    token = token_for(investigator)
     contents = [os.urandom(300 * 1024) for _ in range(4)]
     uploads = Path(settings.FILE_UPLOAD_TEMP_DIR)
     with (
@@ -127,7 +127,7 @@ class FileLeftBehind(AssertionError):
 def test_an_upload_to_a_full_upload_folder_is_refused_and_leaves_no_temporary_file(
     own_broker, case_a, investigator, tmp_path, figures
 ):
-    token = Token.objects.create(user=investigator).key
+    token = token_for(investigator)
     uploads = Path(settings.FILE_UPLOAD_TEMP_DIR)
     with small_disk(uploads, "4m"), api_server(tmp_path, own_broker.url) as server:
         filler = fill(uploads)

@@ -29,7 +29,7 @@ from evidence.services.packages import (
     export_sweep_stuck,
 )
 from evidence.services.record import allegation_create, person_create
-from evidence.services.witnesses import protected_person_create
+from evidence.services.witnesses import package_identities_document, protected_person_create
 from tests.factories import make_incident
 from tests.workers.helpers import archived_item
 from workers import common, exports
@@ -60,7 +60,9 @@ def build(export: Export) -> Export:
 
 def package_bytes(export: Export) -> bytes:
     layout = package_layout.stored_layout(export.package_key)
-    return b"".join(package_layout.package_chunks(layout, 0, export.size_bytes, on_mismatch=lambda *_: None))
+    unseal = (lambda: package_identities_document(export=export)) if layout.sealed else None
+    chunks = package_layout.package_chunks(layout, 0, export.size_bytes, on_mismatch=lambda *_: None, unseal=unseal)
+    return b"".join(chunks)
 
 
 def package_of(export: Export, tmp_path: Path) -> tuple[Path, Path]:
@@ -211,6 +213,7 @@ def test_two_profiles_give_different_registers(client_for, lead, case_a, record,
     created = client.post(
         "/api/v1/export-profiles/",
         {
+            "case": case_a.pk,
             "name": "icc-trial-chamber",
             "columns": [
                 {"column": "Evidence number", "field": "ern"},
@@ -230,16 +233,17 @@ def test_two_profiles_give_different_registers(client_for, lead, case_a, record,
         _, bag = package_of(export, tmp_path / profile)
         headers[profile] = (bag / "data" / "register.csv").read_text().splitlines()[0]
 
-    assert headers["icc-trial-chamber"] == "Evidence number,Date (Europe/Kyiv),Hash (SHA-256)"
-    assert headers["default"].startswith("ERN,Title,Description,Kind,Date of item")
+    assert headers["icc-trial-chamber"] == '"Evidence number","Date (Europe/Kyiv)","Hash (SHA-256)"'
+    assert headers["default"].startswith('"ERN","Title","Description","Kind","Date of item')
 
 
 @pytest.mark.parametrize(
     ("columns", "reason"),
     [([], "at least 1"), ([{"column": "X", "field": "secret_name"}], "unknown field 'secret_name'")],
 )
-def test_a_bad_profile_is_refused(client_for, lead, columns, reason):
-    response = client_for(lead).post("/api/v1/export-profiles/", {"name": "bad", "columns": columns}, format="json")
+def test_a_bad_profile_is_refused(client_for, lead, case_a, columns, reason):
+    body = {"case": case_a.pk, "name": "bad", "columns": columns}
+    response = client_for(lead).post("/api/v1/export-profiles/", body, format="json")
 
     assert response.status_code == 400
     assert reason in json.dumps(response.json())
@@ -375,10 +379,11 @@ def test_bad_export_requests_name_the_field(client_for, lead, case_a, record):
 def test_witness_identifying_evidence_and_identities_go_only_where_a_lead_asked(lead, case_a, record, tmp_path):
     from evidence.models import Confidentiality
 
+    witness = protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "Olena K."})
     identifying = archived_item(
-        case_a, lead, b"face of the witness", confidentiality=Confidentiality.IDENTIFIES_WITNESS
-    )
-    protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "Olena K."})
+        case_a, lead, b"face of the witness", confidentiality=Confidentiality.IDENTIFIES_WITNESS,
+        protected_persons=[witness],
+    )  # fmt: skip
 
     chosen = [record["photo"], identifying]
     plain = build(export_request(actor=lead, case=case_a, evidence=chosen))
@@ -425,7 +430,7 @@ def test_register_dates_are_printed_in_the_case_time_zone_which_the_header_names
     default, court = register_of(default, tmp_path / "default"), register_of(court, tmp_path / "court")
 
     assert dict(zip(*default, strict=True))[f"Date of item ({time_zone})"] == iso
-    assert court == [[f"Date ({time_zone})"], [day_and_time]]
+    assert court == [["ERN", f"Date ({time_zone})"], [item.ern, day_and_time]]  # every register names each item
 
 
 def test_a_second_claim_of_an_export_being_built_is_refused(lead, case_a, record):

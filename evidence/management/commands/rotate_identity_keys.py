@@ -5,8 +5,9 @@ from evidence.services.witnesses import identities_rotate_keys
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypts every witness and victim identity under SLID_IDENTITY_KEY_ID. Keep the old keys in "
-        "SLID_IDENTITY_KEYS until this has run, then remove them."
+        "Re-encrypts every witness and victim identity, and the sealed identities of every court package, "
+        "under SLID_IDENTITY_KEY_ID; each is written in the audit log (identity_key.rotate). Keep the old keys "
+        "in SLID_IDENTITY_KEYS until this has run, then remove them."
     )
 
     def handle(self, *args, **options):

@@ -1,0 +1,53 @@
+"""Reads for the details of the health report, which only staff see: archived copies that failed their
+fixity check, work waiting, and work stuck. Counts are of the whole service (they name no case); the
+ERNs listed are only those of the cases the user may see."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from evidence.models import EvidenceItem, EvidenceStatus, Export, ExportStatus, OutboxTask
+from evidence.selectors.access import User, restrict_to_user_cases
+
+# How many ERNs a list in the report names at most (the counts are complete).
+MAX_LISTED = 20
+
+
+def health_fixity_failures(*, user: User) -> dict:
+    failed = EvidenceItem.objects.filter(fixity_failed_at__isnull=False)
+    return {"count": failed.count(), "erns": _erns(failed, user=user)}
+
+
+def health_queue() -> dict:
+    now = timezone.now()
+    items = EvidenceItem.objects.filter(status__in=[EvidenceStatus.RECEIVED, EvidenceStatus.PROCESSING])
+    exports = Export.objects.filter(status__in=[ExportStatus.QUEUED, ExportStatus.BUILDING])
+    return {
+        "outbox": OutboxTask.objects.count(),
+        "outbox_due": OutboxTask.objects.filter(due_at__lte=now).count(),
+        "evidence_received": items.filter(status=EvidenceStatus.RECEIVED).count(),
+        "evidence_processing": items.filter(status=EvidenceStatus.PROCESSING).count(),
+        "exports_waiting": exports.count(),
+    }
+
+
+def health_stuck(*, user: User) -> dict:
+    """Work whose worker's lease ran out, or received long ago and never claimed: what the sweeps
+    (evidence_sweep_stuck, export_sweep_stuck) send again. Many of these for long means no worker runs."""
+    now = timezone.now()
+    stale = timedelta(seconds=settings.SLID_RECEIVED_STALE_SECONDS)
+    lapsed = Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True)
+    items = EvidenceItem.objects.filter(
+        Q(status=EvidenceStatus.PROCESSING) & lapsed
+        | Q(status=EvidenceStatus.RECEIVED)
+        & (Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, received_at__lt=now - stale))
+    )
+    exports = Export.objects.filter(status__in=[ExportStatus.QUEUED, ExportStatus.BUILDING]).filter(lapsed)
+    return {"evidence": items.count(), "exports": exports.count(), "erns": _erns(items, user=user)}
+
+
+def _erns(items: QuerySet[EvidenceItem], *, user: User) -> list[str]:
+    visible = restrict_to_user_cases(items, user=user).order_by("ern")
+    return list(visible.values_list("ern", flat=True)[:MAX_LISTED])

@@ -1,0 +1,85 @@
+"""Where a request comes from: the connection's address, or, when that is a proxy named in
+SLID_TRUSTED_PROXIES, the address that proxy saw (the right-most X-Forwarded-For entry that is not
+itself a trusted proxy). What the client wrote in the header itself is never believed."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import RequestFactory
+
+from evidence.request_context import client_address
+
+
+def address(remote: str, forwarded: str | None = None) -> str | None:
+    headers = {"REMOTE_ADDR": remote} | ({"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {})
+    return client_address(RequestFactory().get("/", **headers))
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "expected"),
+    [
+        ("203.0.113.9", "198.51.100.1", "203.0.113.9"),  # no proxy is trusted: the header is ignored
+        ("203.0.113.9", None, "203.0.113.9"),
+        ("2001:db8::1", "198.51.100.1", "2001:db8::1"),
+    ],
+)
+def test_without_trusted_proxies_the_connection_is_the_client(settings, remote, forwarded, expected):
+    settings.SLID_TRUSTED_PROXIES = []
+
+    assert address(remote, forwarded) == expected
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "expected"),
+    [
+        # the proxy appended the address it saw
+        ("10.0.0.2", "198.51.100.7", "198.51.100.7"),
+        # the client wrote its own X-Forwarded-For; the proxy appended the real address after it
+        ("10.0.0.2", "1.2.3.4, 198.51.100.7", "198.51.100.7"),
+        # two trusted proxies in a row
+        ("10.0.0.2", "198.51.100.7, 10.0.0.9", "198.51.100.7"),
+        ("10.0.0.2", "198.51.100.7,10.1.2.3 , 10.0.0.9", "198.51.100.7"),
+        # IPv6, with and without brackets and a port
+        ("10.0.0.2", "2001:db8::7", "2001:db8::7"),
+        ("10.0.0.2", "[2001:db8::7]:4711", "2001:db8::7"),
+        ("10.0.0.2", "198.51.100.7:4711", "198.51.100.7"),
+        # a trusted proxy that sent no header: the proxy is all we know
+        ("10.0.0.2", None, "10.0.0.2"),
+        ("10.0.0.2", "", "10.0.0.2"),
+        # garbage in the header: the nearest address that is known stands
+        ("10.0.0.2", "not-an-address", "10.0.0.2"),
+        ("10.0.0.2", "198.51.100.7, <script>", "10.0.0.2"),
+        ("10.0.0.2", "1" * 5000, "10.0.0.2"),
+        # every hop trusted: the first one
+        ("10.0.0.2", "10.0.0.3, 10.0.0.4", "10.0.0.3"),
+        # a connection from outside the proxies: the header is the client's own, ignored
+        ("203.0.113.9", "198.51.100.7", "203.0.113.9"),
+        # zone ids would not fit the audit log's address column
+        ("fe80::1%eth0", None, "fe80::1"),
+    ],
+)
+def test_behind_trusted_proxies_the_address_they_saw_is_the_client(settings, remote, forwarded, expected):
+    settings.SLID_TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    assert address(remote, forwarded) == expected
+
+
+def test_a_single_proxy_address_is_a_network_of_one(settings):
+    settings.SLID_TRUSTED_PROXIES = ["127.0.0.1", "::1"]
+
+    assert address("127.0.0.1", "198.51.100.7") == "198.51.100.7"
+    assert address("::1", "198.51.100.8") == "198.51.100.8"
+    assert address("127.0.0.2", "198.51.100.9") == "127.0.0.2"
+
+
+def test_no_address_at_all_is_none(settings):
+    settings.SLID_TRUSTED_PROXIES = []
+
+    assert address("") is None
+    assert address("unix-socket") is None
+
+
+def test_a_mistyped_proxy_is_refused_loudly(settings):
+    settings.SLID_TRUSTED_PROXIES = ["10.0.0.0/33"]
+
+    with pytest.raises(ImproperlyConfigured, match=r"SLID_TRUSTED_PROXIES: '10.0.0.0/33' is not an address"):
+        address("10.0.0.2", "198.51.100.7")
