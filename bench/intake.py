@@ -193,15 +193,15 @@ def start_web(env: dict, *, production: bool = False) -> tuple[subprocess.Popen,
     raise TimeoutError("gunicorn did not start")
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU time of the processes, and of their children that have ended."""
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User and system CPU seconds of each process, with its children that have ended."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    used = {}
     for pid in pids:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
-    return total / ticks
+            used[pid] = sum(int(value) for value in fields[11:15]) / ticks  # utime, stime, cutime, cstime
+    return used
 
 
 def session_pids(leader: int) -> list[int]:
@@ -226,18 +226,25 @@ def database_backend_pids() -> list[int]:
         return [pid for (pid,) in cursor.fetchall()]
 
 
-def cpu_used(web: int, worker: int) -> dict[str, float]:
-    """CPU seconds used so far by the web server, the worker (its main process, which talks to the
-    broker; its pool processes; the tools they run) and the database sessions serving them."""
-    worker_pids = session_pids(worker)
+def cpu_used(web: int, worker: int | None) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far, process by process: the web server; the worker's main process (it
+    talks to the broker), its pool processes and the tools they run; the database sessions."""
+    worker_pids = session_pids(worker) if worker else []
     tools = [pid for pid in worker_pids if Path(f"/proc/{pid}/comm").read_text().strip() in ("perl", "exiftool")]
-    pool = [pid for pid in worker_pids if pid != worker and pid not in tools]
     return {
         "web": cpu_seconds(session_pids(web)),
-        "worker main": cpu_seconds([worker]),
-        "worker pool": cpu_seconds(pool),
+        "worker main": cpu_seconds([worker] if worker else []),
+        "worker pool": cpu_seconds([pid for pid in worker_pids if pid != worker and pid not in tools]),
         "exiftool": cpu_seconds(tools),
         "database": cpu_seconds(database_backend_pids()),
+    }
+
+
+def cpu_since(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds used between two readings; a process started meanwhile counts whole."""
+    return {
+        part: sum(seconds - before.get(part, {}).get(pid, 0.0) for pid, seconds in used.items())
+        for part, used in after.items()
     }
 
 
@@ -288,10 +295,13 @@ def bench_end_to_end(
     web, url = start_web(env, production=True)
     worker = None
     try:
+        warm_up(url, token, clients)
         if not backlog:
             worker = start_worker(env, profile, profile_dir)
             time.sleep(3)
         commits = database_commits()
+        # Each process's CPU from here on: starting the processes is left out.
+        before = cpu_used(web.pid, worker.pid if worker else None)
         started = time.perf_counter()
         ids = upload_all(url, token, case_id, photos, clients)
         uploaded = time.perf_counter() - started
@@ -299,9 +309,10 @@ def bench_end_to_end(
             commits = database_commits()
             worker = start_worker(env, profile, profile_dir)
             started = wait_until_first_taken(ids)
+            before |= {part: used for part, used in cpu_used(web.pid, worker.pid).items() if part != "web"}
         total = wait_until_archived(ids) - started
         commits = database_commits() - commits
-        cpu = cpu_used(web.pid, worker.pid)
+        cpu = cpu_since(before, cpu_used(web.pid, worker.pid))
     finally:
         web.terminate()
         if worker is not None:
@@ -323,10 +334,9 @@ def bench_end_to_end(
     # on two cores leaves 50 ms of CPU per item for everything.
     per_item = {name: seconds / count * 1000 for name, seconds in cpu.items()}
     print(
-        "\nCPU per item: "
+        "\nCPU per item, started processes left out: "
         + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_item.items())
-        + f"; **{sum(per_item.values()):.1f} ms** in all (the database: sessions open at the end; "
-        + "web and database include the uploads, also with --backlog)"
+        + f"; **{sum(per_item.values()):.1f} ms** in all (web and database include the uploads, also with --backlog)"
     )
     if profile_dir is not None:
         print_profile(profile_dir, count)
@@ -353,6 +363,17 @@ def stop_worker(worker: subprocess.Popen) -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGKILL)
+
+
+def warm_up(url: str, token: str, clients: int) -> None:
+    """A few requests first, so that every web process has loaded what it loads on first use."""
+    import requests
+
+    with ThreadPoolExecutor(max_workers=clients) as requests_at_once:
+        list(requests_at_once.map(
+            lambda _: requests.get(f"{url}/api/v1/cases/", headers={"Authorization": f"Token {token}"}, timeout=30),
+            range(4 * clients),
+        ))  # fmt: skip
 
 
 def upload_all(url: str, token: str, case_id: int, photos: list[bytes], clients: int) -> list[int]:

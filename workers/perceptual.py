@@ -3,6 +3,7 @@
 import warnings
 
 import imagehash
+import scipy.fftpack  # noqa: F401 - imagehash imports it on first use: here, once, before the pool forks
 from PIL import Image, UnidentifiedImageError
 
 # A hostile file may claim enormous dimensions; refuse to decode more than this many pixels.

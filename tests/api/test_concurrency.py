@@ -181,7 +181,12 @@ def test_two_leads_demoting_each_other_at_once_leave_the_case_one_lead():
 
 def test_every_constraint_the_exception_handler_names_exists_in_the_database():
     with connection.cursor() as cursor:
-        cursor.execute("SELECT conname FROM pg_constraint WHERE conname = ANY(%s)", [list(UNIQUE_CONFLICTS)])
+        # A unique constraint with a condition is a unique index, not a table constraint.
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conname = ANY(%(names)s)"
+            " UNION SELECT indexname FROM pg_indexes WHERE indexname = ANY(%(names)s)",
+            {"names": list(UNIQUE_CONFLICTS)},
+        )
         existing = {name for (name,) in cursor.fetchall()}
 
     assert existing == set(UNIQUE_CONFLICTS)

@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.files.storage import storages
+from django.db import connection
 
 from evidence.models import EvidenceItem, Role
 from tests.factories import make_incident
@@ -147,3 +148,39 @@ def test_a_worker_builds_a_requested_package(upload, client_for, case_a, member_
     assert body["status"] == "ready", body["status_reason"]
     assert (body["progress"], body["item_count"]) == (100, 1)
     assert len(body["sha256"]) == 64
+
+
+def worker_sessions_that_removed_an_intake_copy() -> set[int]:
+    """The database sessions, other than the test's own, whose last statement removed an intake copy:
+    a worker's pool process, right after archiving an item."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT pid FROM pg_stat_activity
+               WHERE datname = current_database() AND pid <> pg_backend_pid()
+                 AND query LIKE 'UPDATE "evidence_evidenceitem" SET "intake_key"%%'"""
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def test_the_worker_keeps_its_database_connection_and_replaces_one_that_was_ended(
+    upload, case_a, investigator, celery_worker
+):
+    first = wait_for_intake_removed(wait_for_status(received(upload(investigator, case_a, b"first statement")), DONE))
+    kept = worker_sessions_that_removed_an_intake_copy()
+    assert kept, "the worker's connection was closed after the task"
+    for number in range(3):
+        wait_for_intake_removed(wait_for_status(received(upload(investigator, case_a, b"more %d" % number)), DONE))
+    assert kept & worker_sessions_that_removed_an_intake_copy(), "a new connection for each task"
+
+    # The server ends the kept connections between two tasks (a restart, a failover, an idle timeout).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [sorted(kept)])
+    log_before = celery_worker.log_path.read_bytes()
+    item = wait_for_status(received(upload(investigator, case_a, b"after the connection ended")), DONE)
+
+    assert (first.status, item.status, item.attempts) == ("archived", "archived", 1)
+    assert [entry.event_type for entry in item.custody.order_by("sequence")] == [
+        "received", "hashed", "identified", "described", "archived", "verified",
+    ]  # fmt: skip
+    # Checked before use and replaced: the task did not even fail once to be retried.
+    assert b"Retry in" not in celery_worker.log_path.read_bytes()[len(log_before) :]
