@@ -30,10 +30,14 @@ if ((${#missing[@]})); then
 fi
 
 lock=requirements/dev.txt
-stamp=".venv/.installed-$(sha256sum "$lock" | cut -c1-16)"
+# Debian's own Python 3.11 when there is one: `make run` as root starts Slid's processes as an
+# unprivileged user, who cannot run a Python kept under /root (pyenv, for one).
+python=python3
+if [ -x /usr/bin/python3.11 ]; then python=/usr/bin/python3.11; fi
+stamp=".venv/.installed-$( (cat "$lock"; echo "$python") | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "==> Creating the virtualenv .venv from $lock"
-  python3 -m venv .venv
+  echo "==> Creating the virtualenv .venv from $lock with $python"
+  "$python" -m venv --clear .venv
   .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
   rm -f .venv/.installed-*
   touch "$stamp"
