@@ -30,6 +30,8 @@ ACCESS: dict[str, dict[str, object]] = {
     # Anyone may protect their own account with a second factor.
     "auth-totp": {"POST": AUTHENTICATED, "DELETE": AUTHENTICATED},
     "auth-totp-confirm": {"POST": AUTHENTICATED},
+    # One's own password; checking the current one counts towards the login's limits.
+    "auth-password": {"POST": AUTHENTICATED},
     "schema": {"GET": PUBLIC},
     "docs": {"GET": PUBLIC},
     "redoc": {"GET": PUBLIC},
@@ -39,6 +41,13 @@ ACCESS: dict[str, dict[str, object]] = {
     "case-member": {"DELETE": MANAGE_CASE},
     "case-audit": {"GET": MANAGE_CASE},
     "audit-list": {"GET": STAFF},
+    # Accounts. Leads add members by username or e-mail on case-members, but never list accounts. Staff
+    # manage accounts that are not staff, superusers any but their own (user_may_manage_account).
+    "user-list": {"GET": STAFF, "POST": STAFF},
+    "user-detail": {"GET": STAFF},
+    "user-deactivate": {"POST": STAFF},
+    "user-activate": {"POST": STAFF},
+    "user-password": {"POST": STAFF},
     "incident-list": {"GET": READ, "POST": WRITE},
     "incident-detail": {"GET": READ, "PUT": WRITE, "PATCH": WRITE},
     "incident-revisions": {"GET": READ},
@@ -73,6 +82,15 @@ ACCESS: dict[str, dict[str, object]] = {
     "victim-detail": {"GET": READ, "PATCH": MANAGE_CASE},
     "victim-identity": {"GET": REVEAL},
 }
+
+# All an account whose password was issued by staff may do until its owner chooses one: change it, or
+# sign out. Everything else answers 403 saying so (api.permissions.ensure_password_chosen).
+BEFORE_PASSWORD_CHANGE: frozenset[tuple[str, str]] = frozenset({
+    ("auth-password", "POST"),
+    ("auth-token", "DELETE"),
+    ("auth-tokens", "DELETE"),
+    ("auth-token-detail", "DELETE"),
+})  # fmt: skip
 
 
 def rule_for(url_name: str, method: str) -> object:

@@ -3,10 +3,12 @@
 import hashlib
 import re
 from collections.abc import Callable, Iterator
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from django.http import HttpResponse, StreamingHttpResponse
-from django.utils.http import content_disposition_header
 from rest_framework.exceptions import APIException
+from unidecode import unidecode
 
 from evidence.package.layout import DigestMismatch
 
@@ -14,6 +16,9 @@ SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # Byte positions with more digits than this are beyond any file (and int() refuses 4,300 digits and more).
 MAX_DIGITS = 18
 BEYOND_ANY_FILE = 10**MAX_DIGITS
+# What a quoted filename= may hold as it is (RFC 9110 §5.6.4, without the quote and the backslash), and
+# without "%", which some clients percent-decode there.
+NOT_QUOTABLE = re.compile(r'[^\x20-\x7e]|["\\%]')
 
 
 class RangeNotSatisfiable(APIException):
@@ -73,6 +78,29 @@ def verified_chunks(
         yield held
 
 
+def ascii_filename(filename: str, *, default: str = "download") -> str:
+    """The name transliterated to printable ASCII (Протокол огляду.pdf -> Protokol ogliadu.pdf), for
+    clients that do not read ``filename*``: curl -OJ, older browsers and download managers."""
+    path = PurePosixPath(filename.replace("/", "_")) if filename.strip(". ") else PurePosixPath(default)
+    stem = _ascii(path.stem).strip(" ._") or default
+    suffix = _ascii(path.suffix).strip(" ")
+    return stem + (suffix if suffix.strip("._") else "")
+
+
+def _ascii(text: str) -> str:
+    return NOT_QUOTABLE.sub("_", unidecode(text))
+
+
+def attachment_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII ``filename=`` and, when the name is not plain ASCII, the exact name in
+    ``filename*`` (RFC 6266 §4.3, RFC 8187), which the clients that know it prefer."""
+    fallback = ascii_filename(filename)
+    header = f'attachment; filename="{fallback}"'
+    if filename and fallback != filename:
+        header += f"; filename*=utf-8''{quote(filename, safe='')}"
+    return header
+
+
 def file_download(
     read: Callable[[int, int], Iterator[bytes]],
     *,
@@ -81,21 +109,26 @@ def file_download(
     content_type: str,
     range_header: str | None,
     verify_whole: Callable[[Iterator[bytes]], Iterator[bytes]] | None = None,
+    head: bool = False,
 ) -> HttpResponse:
     """``read(start, length)`` yields the bytes; only the range asked for is read. When the answer is
-    the whole file (no range, or a range covering all of it), its chunks pass through ``verify_whole``."""
+    the whole file (no range, or a range covering all of it), its chunks pass through ``verify_whole``.
+    With ``head``, the answer has the same status and headers, and nothing is read."""
     wanted = requested_range(range_header, size)
     first, last = wanted if wanted else (0, size - 1)
     length = last - first + 1 if size else 0
-    chunks = read(first, length)
-    if verify_whole is not None and first == 0 and length == size:
-        chunks = verify_whole(chunks)
+    if head:
+        chunks: Iterator[bytes] = iter(())
+    else:
+        chunks = read(first, length)
+        if verify_whole is not None and first == 0 and length == size:
+            chunks = verify_whole(chunks)
     response = StreamingHttpResponse(chunks, status=206 if wanted else 200)
     if wanted:
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     response["Content-Length"] = str(length)
     response["Content-Type"] = content_type or "application/octet-stream"
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["Content-Disposition"] = attachment_disposition(filename)
     response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"

@@ -1,30 +1,88 @@
 """Serializer fields and mixins every subject shares: strict input (unknown fields are refused),
-dates that may be bare days, validated geometries, and references limited to the user's cases."""
+choice errors that name the choices, dates that may be bare days, validated geometries, and references
+limited to the user's cases."""
 
 import json
+import re
+from collections.abc import Iterable
 from datetime import datetime
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework.utils import html
 from rest_framework_gis.fields import GeometryField
 
 from evidence.dates import Moment, parse_moment
 from evidence.models import (
     Case,
 )
+from evidence.models.cases import CASE_REFERENCE_VALIDATOR
 from evidence.selectors.cases import case_list
 from geo.validation import GeometryError, geometry_from_geojson
 
+# What a browser's form carries besides the fields: Django's CSRF token, and the names DRF's browsable
+# API gives its method and content overrides. They are not fields, in form input only.
+FORM_CONTROL_NAMES = frozenset({"csrfmiddlewaretoken", "_method", "_content", "_content_type"})
+# Past this many, a choice error points to the documentation instead of listing them all.
+MAX_CHOICES_LISTED = 40
+# A case named in a body: an id (digits), or a reference as the model allows it.
+CASE_ID = re.compile(r"[0-9]+", re.ASCII)
+CASE_REFERENCE = re.compile(CASE_REFERENCE_VALIDATOR.regex.pattern.strip("^$"), re.ASCII)
+CASE_REFERENCE_MAX_LENGTH = Case._meta.get_field("reference").max_length
+
+
+class ChoicesNamed:
+    """The "invalid_choice" message of a choice field, naming the valid choices: DRF formats that message
+    with the input alone (``"x" is not a valid choice.``), which leaves the client guessing."""
+
+    def __init__(self, choices: Iterable[str]) -> None:
+        self.choices = list(choices)
+
+    def format(self, **kwargs) -> str:
+        if len(self.choices) > MAX_CHOICES_LISTED:
+            message = gettext('"{input}" is not a valid choice; the valid ones are listed at /api/v1/docs/.')
+            return message.format(input=kwargs["input"])
+        message = gettext('"{input}" is not a valid choice; use one of {choices}.')
+        return message.format(input=kwargs["input"], choices=", ".join(self.choices))
+
+
+def name_the_choices(field: serializers.Field) -> None:
+    """Makes a choice field's error name the valid choices (inside list and dict fields too)."""
+    if isinstance(field, serializers.ChoiceField):
+        field.error_messages["invalid_choice"] = ChoicesNamed(field.choice_strings_to_values)
+    child = getattr(field, "child", None)
+    if isinstance(child, serializers.Field):
+        name_the_choices(child)
+
 
 class StrictSerializerMixin:
-    """Refuses fields the serializer does not know, so a misspelt field is an error, not a silent drop."""
+    """Refuses fields the serializer does not know, so a misspelt field is an error, not a silent drop,
+    and makes every choice field's error name the choices (the API's input serializers all use it)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            name_the_choices(field)
+        return fields
 
     def to_internal_value(self, data):
         if hasattr(data, "keys"):
-            unknown = sorted(set(data.keys()) - set(self.fields))
+            given = set(data.keys()) - (FORM_CONTROL_NAMES if html.is_html_input(data) else set())
+            unknown = sorted(given - set(self.fields))
             if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+                raise serializers.ValidationError({name: [gettext("Unknown field.")] for name in unknown})
         return super().to_internal_value(data)
+
+
+class TranslatedCharField(serializers.CharField):
+    """Text from Slid's own vocabularies (crime titles), shown in the language asked for when it has been
+    translated (the messages are marked in evidence.crime_titles)."""
+
+    def to_representation(self, value) -> str:
+        return gettext(str(value))
 
 
 class DateOrDateTimeField(serializers.DateTimeField):
@@ -39,7 +97,7 @@ class DateOrDateTimeField(serializers.DateTimeField):
         if isinstance(value, datetime):
             return super().to_internal_value(value)
         if not isinstance(value, str):
-            raise serializers.ValidationError("Expected an ISO 8601 date or date-time string.")
+            raise serializers.ValidationError(gettext("Expected an ISO 8601 date or date-time string."))
         try:
             return parse_moment(value)
         except ValueError as error:
@@ -67,7 +125,17 @@ class ValidatedGeometryField(GeometryField):
 
 class DistinctManyRelatedField(serializers.ManyRelatedField):
     """A list of ids that names each object once: the same incident twice in one upload is a mistake to
-    point out, not to guess at."""
+    point out, not to guess at.
+
+    In a form (multipart), an empty value is no id: a list sent empty, as Swagger UI and browsers send the
+    fields a user left alone, is not given."""
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        if value is empty or not html.is_html_input(dictionary):
+            return value
+        ids = [item for item in value if item != ""]
+        return ids or empty
 
     def to_internal_value(self, data):
         objects = super().to_internal_value(data)
@@ -75,7 +143,8 @@ class DistinctManyRelatedField(serializers.ManyRelatedField):
         for obj in objects:
             if obj.pk in seen:
                 name = type(obj)._meta.verbose_name
-                raise serializers.ValidationError(f"{name.capitalize()} {obj.pk} is named more than once.")
+                message = gettext("{name} {id} is named more than once.")
+                raise serializers.ValidationError(message.format(name=str(name).capitalize(), id=obj.pk))
             seen.add(obj.pk)
         return objects
 
@@ -101,10 +170,27 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 class UserCaseField(VisibleRelatedField):
-    """A case the requesting user is a member of; any other id reads as not existing."""
+    """A case the requesting user is a member of, named by its id or by its reference (UA-2022-BUCHA); any
+    other case reads as not existing. Shown by its id. A reference of digits only is read as an id."""
+
+    default_error_messages = {
+        "no_reference": _('No case "{reference}" among your cases: give the id or the reference of one.'),
+        "incorrect_type": _("Incorrect type. Expected a case id or reference, received {data_type}."),
+    }
 
     def __init__(self, **kwargs) -> None:
         super().__init__(selector=case_list, model=Case, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or CASE_ID.fullmatch(data):
+            return super().to_internal_value(data)
+        # Only a well-formed reference reaches the database (no NUL, no 10,000 characters).
+        if len(data) <= CASE_REFERENCE_MAX_LENGTH and CASE_REFERENCE.fullmatch(data):
+            case = self.get_queryset().filter(reference=data).first()
+            if case is not None:
+                return case
+        message = self.error_messages["no_reference"].format(reference=data[:100])
+        raise serializers.ValidationError(message, code="no_reference")
 
 
 class CaseScopedSerializerMixin(StrictSerializerMixin):
@@ -112,5 +198,5 @@ class CaseScopedSerializerMixin(StrictSerializerMixin):
 
     def validate_case(self, case: Case) -> Case:
         if self.instance is not None and case.pk != self.instance.case_id:
-            raise serializers.ValidationError("An object cannot be moved to another case.")
+            raise serializers.ValidationError(gettext("An object cannot be moved to another case."))
         return case

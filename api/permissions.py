@@ -1,14 +1,16 @@
 """API access, read from the one table in api.access."""
 
+from datetime import UTC
+
 from django.conf import settings
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-from api.access import AUTHENTICATED, PUBLIC, STAFF, rule_for
+from api.access import AUTHENTICATED, BEFORE_PASSWORD_CHANGE, PUBLIC, STAFF, rule_for
 from evidence.errors import NotAllowed
 from evidence.models import ApiToken, Case
 from evidence.selectors.access import Action, user_may, user_may_anywhere, user_may_reveal
-from evidence.selectors.accounts import totp_enrolled
+from evidence.selectors.accounts import issued_password, issued_password_expired, totp_enrolled
 
 # What SLID_REQUIRE_TOTP keeps for those who signed in with a second factor.
 SECOND_FACTOR_ACTIONS = frozenset({Action.REVEAL_IDENTITY, Action.EXPORT})
@@ -21,9 +23,23 @@ LOG_IN_WITH_CODE = (
     "with your one-time code (otp)."
 )
 
+CHOOSE_YOUR_OWN_FIRST = (
+    "Your password was issued by a staff member: choose your own before doing anything else, with POST "
+    '/api/v1/auth/password/ {"current_password": "<the one you were given>", "new_password": "<yours>"}. '
+    "Until then you may only do that or sign out."
+)
+ISSUED_ONE_EXPIRED = (
+    "The one-time password you signed in with expired at {expires_at:%Y-%m-%d %H:%M} UTC: ask a staff member "
+    "for a new one. Until then you may only sign out."
+)
+
+
+def _method(request) -> str:
+    return "GET" if request.method == "HEAD" else request.method.upper()
+
 
 def required_rule(request, view=None) -> object:
-    method = "GET" if request.method == "HEAD" else request.method
+    method = _method(request)
     if method == "OPTIONS":
         return AUTHENTICATED  # describes the route, shows no data
     return rule_for(request.resolver_match.url_name, method)
@@ -51,6 +67,21 @@ def ensure_second_factor(request, action: Action) -> None:
         raise PermissionDenied(LOG_IN_WITH_CODE)
 
 
+def ensure_password_chosen(request) -> None:
+    """An account whose password a staff member issued may only change it (before it expires) or sign
+    out; whatever else it calls answers 403 saying what to do, public routes included."""
+    issued = issued_password(user=request.user)
+    if issued is None:
+        return
+    route = (request.resolver_match.url_name, _method(request))
+    expired = issued_password_expired(issued)
+    if route in BEFORE_PASSWORD_CHANGE and not (expired and route == ("auth-password", "POST")):
+        return
+    if expired:
+        raise PermissionDenied(ISSUED_ONE_EXPIRED.format(expires_at=issued.expires_at.astimezone(UTC)))
+    raise PermissionDenied(CHOOSE_YOUR_OWN_FIRST)
+
+
 class TablePermission(BasePermission):
     """Applies the route's rule. Case actions are checked on the object (its case), or by the view
     on the case named in the body for a create; a list shows only the user's cases anyway."""
@@ -60,6 +91,8 @@ class TablePermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         if request.method.upper() not in view.allowed_methods:
             return True  # the view answers 405
+        if request.user and request.user.is_authenticated:
+            ensure_password_chosen(request)
         rule = required_rule(request)
         if rule is None:
             return False

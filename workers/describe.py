@@ -20,6 +20,8 @@ from functools import cache
 import exiftool
 from django.conf import settings
 
+from workers.capture_time import CaptureTime, capture_time
+
 logger = logging.getLogger(__name__)
 
 EXIFTOOL_OPTIONS = (b"-json", b"-n", b"-G", b"-struct")
@@ -34,6 +36,7 @@ class Description:
     metadata: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     gps: tuple[float, float] | None = None  # (lon, lat)
+    captured: CaptureTime | None = None  # when the file says it was captured
 
 
 def describe_file(path: str, media_type: str, *, timeout: int) -> Description:
@@ -52,6 +55,7 @@ def describe_file(path: str, media_type: str, *, timeout: int) -> Description:
         if isinstance(probe, dict):
             description.metadata["ffprobe"] = probe
             description.metadata["summary"] = _media_summary(probe)
+    description.captured = capture_time(description.metadata)
     return description
 
 

@@ -82,11 +82,16 @@ def _process_claimed(claim: Claim, agent: Agent) -> str:
             )
         if CustodyEvent.DESCRIBED not in done:
             described = describe.describe_file(path, media_type, timeout=settings.SLID_TOOL_TIMEOUT_SECONDS)
+            captured = described.captured
             description = Description(
                 metadata=described.metadata,
                 errors=described.errors,
                 gps=described.gps,
                 perceptual_hash=perceptual.image_phash(path) if media_type.startswith("image/") else None,
+                captured_at=captured.moment if captured else None,
+                captured_at_source=captured.source if captured else "",
+                captured_at_tags=captured.tags if captured else "",
+                captured_at_written=captured.written if captured else "",
             )
         if hashes or identification or description:
             item = evidence_record_examination(

@@ -12,6 +12,8 @@ from evidence.models import (
 )
 
 UserModel = get_user_model()
+USERNAME_MAX_LENGTH = UserModel._meta.get_field("username").max_length
+EMAIL_MAX_LENGTH = UserModel._meta.get_field("email").max_length
 
 
 class CaseSerializer(StrictSerializerMixin, serializers.ModelSerializer):
@@ -37,17 +39,33 @@ class CaseSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         return value
 
 
-class CaseMembershipSerializer(StrictSerializerMixin, serializers.ModelSerializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=UserModel.objects.filter(is_active=True))
+class CaseMembershipSerializer(serializers.ModelSerializer):
+    user = serializers.PrimaryKeyRelatedField(read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
-    role = serializers.ChoiceField(choices=Role.choices)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
     added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = CaseMembership
         fields = ["user", "username", "role", "added_at", "added_by"]
-        read_only_fields = ["added_at"]
-        validators = []  # A second POST for a member changes the role (see case_member_add).
+        read_only_fields = fields
+
+
+class CaseMemberAddSerializer(StrictSerializerMixin, serializers.Serializer):
+    """A lead names the colleague by one of ``user`` (an id), ``username`` (exact) or ``email`` (in any
+    case). Posting a member again changes the role (evidence.services.cases.case_member_add)."""
+
+    user = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="The account's id.")
+    username = serializers.CharField(required=False, max_length=USERNAME_MAX_LENGTH, help_text="The exact username.")
+    email = serializers.EmailField(required=False, max_length=EMAIL_MAX_LENGTH, help_text="In any case.")
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    def validate(self, data: dict) -> dict:
+        if sum(field in data for field in ("user", "username", "email")) != 1:
+            raise serializers.ValidationError(
+                {"user": ["Name the member by exactly one of user (an id), username or email."]}
+            )
+        return data
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):

@@ -7,11 +7,16 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from api.cases.filters import AuditEntryFilterSet, CaseFilterSet
-from api.cases.serializers import AuditEntrySerializer, CaseMembershipSerializer, CaseSerializer
+from api.cases.serializers import (
+    AuditEntrySerializer,
+    CaseMemberAddSerializer,
+    CaseMembershipSerializer,
+    CaseSerializer,
+)
 from evidence.models import CaseMembership
 from evidence.selectors.audit import audit_entry_list, audit_entry_list_visible
 from evidence.selectors.cases import case_list, case_member_list
-from evidence.services.cases import case_create, case_member_add, case_member_remove, case_update
+from evidence.services.cases import case_create, case_member_add_by, case_member_remove, case_update
 
 
 class CaseViewSet(
@@ -40,17 +45,31 @@ class CaseViewSet(
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     @extend_schema(methods=["GET"], responses=CaseMembershipSerializer(many=True))
-    @extend_schema(methods=["POST"], request=CaseMembershipSerializer, responses=CaseMembershipSerializer)
-    @action(detail=True, methods=["get", "post"], serializer_class=CaseMembershipSerializer, filterset_class=None)
+    @extend_schema(
+        methods=["POST"],
+        request=CaseMemberAddSerializer,
+        responses={200: CaseMembershipSerializer, 201: CaseMembershipSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], serializer_class=CaseMemberAddSerializer, filterset_class=None)
     def members(self, request, pk=None):
-        """List the case's members; a lead adds a member, or changes a member's role, with POST."""
+        """List the case's members; a lead adds a member, or changes a member's role, with POST, naming the
+        colleague by `user` (an id), `username` (exact) or `email` (in any case). An account that does not
+        exist and one that is deactivated get the same answer."""
         case = self.get_object()  # the table's rule: read to list, manage the case to add
         if request.method == "GET":
             page = self.paginate_queryset(case_member_list(case=case))
             return self.get_paginated_response(CaseMembershipSerializer(page, many=True).data)
-        serializer = CaseMembershipSerializer(data=request.data)
+        serializer = CaseMemberAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership, created = case_member_add(actor=request.user, case=case, **serializer.validated_data)
+        data = serializer.validated_data
+        membership, created = case_member_add_by(
+            actor=request.user,
+            case=case,
+            role=data["role"],
+            user_id=data.get("user"),
+            username=data.get("username"),
+            email=data.get("email"),
+        )
         return Response(
             CaseMembershipSerializer(membership).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -18,6 +18,7 @@ from evidence.models import (
 from evidence.selectors.items import evidence_near_duplicates, evidence_near_duplicates_of_many
 from evidence.selectors.record import incident_list
 from evidence.selectors.witnesses import protected_person_visible
+from geo.safeguards import far_from_incidents
 
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
 
@@ -42,22 +43,30 @@ class EvidenceSerializer(serializers.ModelSerializer):
     near_duplicates = serializers.SerializerMethodField()
     duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True)
     pseudonyms = serializers.SerializerMethodField(help_text="The witnesses and victims it refers to.")
+    far_from_incidents = serializers.SerializerMethodField(
+        help_text="Linked incidents (ids) the file says it was captured farther from than "
+        "SLID_EVIDENCE_FAR_FROM_INCIDENT_M (1 km unless set); the distances are in incident_distances_m."
+    )
 
     class Meta:
         model = EvidenceItem
         fields = [
-            "id", "public_id", "ern", "case", "incidents", "title", "description", "kind", "source_type", "source",
-            "source_url", "captured_at", "acquired_at", "confidentiality", "original_filename", "submitted_sha256",
-            "status", "status_reason", "sha256", "md5", "size_bytes", "digests", "media_type",
-            "media_type_mismatch", "metadata", "metadata_error", "captured_location", "incident_distances_m",
-            "duplicate_of", "near_duplicates", "archive_key", "last_verified_at", "fixity_failed_at", "received_at",
-            "received_by", "archived_at", "pseudonyms",
+            "id", "public_id", "ern", "case", "incidents", "title", "description", "kind", "kind_source",
+            "source_type", "source", "source_url", "captured_at", "captured_at_source", "acquired_at",
+            "confidentiality", "original_filename", "submitted_sha256", "status", "status_reason", "sha256", "md5",
+            "size_bytes", "digests", "media_type", "media_type_mismatch", "metadata", "metadata_error",
+            "captured_location", "incident_distances_m", "far_from_incidents", "duplicate_of", "near_duplicates",
+            "archive_key", "last_verified_at", "fixity_failed_at", "received_at", "received_by", "archived_at",
+            "pseudonyms",
         ]  # fmt: skip
         read_only_fields = fields
         list_serializer_class = EvidenceListSerializer
 
     def get_pseudonyms(self, item: EvidenceItem) -> list[str]:
         return sorted(person.pseudonym for person in item.protected_persons.all())
+
+    def get_far_from_incidents(self, item: EvidenceItem) -> list[int]:
+        return far_from_incidents(item.incident_distances_m)
 
     def get_near_duplicates(self, item: EvidenceItem) -> list[dict]:
         page = getattr(self.parent, "near_duplicates", None)

@@ -42,6 +42,10 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     parser_classes = [MultiPartParser, SafeJSONParser]
     ordering_fields = ["received_at", "ern"]
 
+    def get_serializer_class(self):
+        # What a POST reads (the browsable API builds its forms from it); everything else shows items.
+        return {"create": EvidenceUploadSerializer, "link": EvidenceLinkSerializer}.get(self.action, EvidenceSerializer)
+
     def get_queryset(self):
         items = evidence_list(user=self.request.user)
         # Only the actions that answer with items need their incidents and witnesses.
@@ -79,7 +83,8 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["get"], filterset_class=None)
     def download(self, request, pk=None):
-        """The archived original, as an attachment; `Range: bytes=…` requests get 206. Each download is recorded.
+        """The archived original, as an attachment; `Range: bytes=…` requests get 206. Each download is recorded
+        (`HEAD` answers the same headers, sends no bytes and records nothing).
 
         A whole-file download is checked on the way against the SHA-256 recorded at intake: its last chunk
         is held back until the hash is known, and a copy that no longer matches breaks the download off
@@ -100,7 +105,9 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return Response({"detail": reason}, status=409)
         range_header = request.headers.get("Range")
         requested_range(range_header, item.size_bytes)  # a range refused with 416 records no access
-        evidence_record_access(actor=request.user, item=item, byte_range=range_header)
+        head = request.method == "HEAD"  # the same headers, no bytes: not a download, so not recorded
+        if not head:
+            evidence_record_access(actor=request.user, item=item, byte_range=range_header)
         agent = Agent.for_user(request.user)
 
         def on_mismatch(actual_sha256: str) -> None:
@@ -117,6 +124,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             content_type=item.media_type,
             range_header=range_header,
             verify_whole=partial(verified_chunks, sha256=item.sha256, on_mismatch=on_mismatch, label=item.archive_key),
+            head=head,
         )
 
     @extend_schema(request=None, responses=EvidenceSerializer)

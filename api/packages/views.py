@@ -35,6 +35,10 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = ExportSerializer
     filterset_class = ExportFilterSet
 
+    def get_serializer_class(self):
+        # What a POST reads (the browsable API builds its form from it); everything else shows packages.
+        return ExportRequestSerializer if self.action == "create" else ExportSerializer
+
     def get_queryset(self):
         return export_list(user=self.request.user)
 
@@ -49,14 +53,22 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["get"], filterset_class=None)
     def download(self, request, pk=None):
         """The package (a zip); `Range: bytes=…` requests get 206. A package with witness and victim
-        identities is for leads only, and each download reveals (audits) every identity in it."""
+        identities is for leads only, and each download reveals (audits) every identity in it. `HEAD`
+        answers the same headers, sends no bytes and records nothing."""
         export = self.get_object()
         if not user_may_download_export(user=request.user, export=export):
             raise NotAllowed(IDENTITIES_FOR_LEADS)
         if export.status != ExportStatus.READY:
             return Response({"detail": f"The package is {export.status}, not ready."}, status=409)
-        requested_range(request.headers.get("Range"), export.size_bytes)  # a range refused with 416 records nothing
-        export_record_download(actor=request.user, export=export, byte_range=request.headers.get("Range"))
+        range_header = request.headers.get("Range")
+        requested_range(range_header, export.size_bytes)  # a range refused with 416 records nothing
+        answer = partial(
+            file_download, size=export.size_bytes, filename=f"slid-export-{export.public_id}.zip",
+            content_type="application/zip", range_header=range_header,
+        )  # fmt: skip
+        if request.method == "HEAD":  # the same headers, no bytes: not a download, so nothing is recorded
+            return answer(lambda start, length: iter(()), head=True)
+        export_record_download(actor=request.user, export=export, byte_range=range_header)
         layout = package_layout.stored_layout(export.package_key)
         unseal = partial(package_identities_document, export=export) if layout.sealed else None
 
@@ -65,13 +77,7 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 export=export, archive_key=segment.archive_key, sha256=actual, agent=Agent.for_user(request.user)
             )
 
-        return file_download(
-            partial(package_layout.package_chunks, layout, on_mismatch=on_mismatch, unseal=unseal),
-            size=export.size_bytes,
-            filename=f"slid-export-{export.public_id}.zip",
-            content_type="application/zip",
-            range_header=request.headers.get("Range"),
-        )
+        return answer(partial(package_layout.package_chunks, layout, on_mismatch=on_mismatch, unseal=unseal))
 
 
 class ExportProfileViewSet(viewsets.ViewSet):

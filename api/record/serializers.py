@@ -7,6 +7,7 @@ from api.fields import (
     CaseScopedSerializerMixin,
     DateOrDateTimeField,
     StrictSerializerMixin,
+    TranslatedCharField,
     UserCaseField,
     ValidatedGeometryField,
     VisibleRelatedField,
@@ -21,6 +22,11 @@ from evidence.models import (
 from evidence.selectors.record import incident_list, person_list, unit_chain_up, unit_list, unit_subordinate_tree
 from evidence.selectors.witnesses import protected_person_visible
 from geo.models import AdminArea
+
+
+class LocationWarningSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["outside_country", "coordinates_swapped"])
+    message = serializers.CharField()
 
 
 class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
@@ -43,6 +49,9 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
         write_only=True, help_text="Ids of witnesses and victims of the case; shown back only as pseudonyms.",
     )  # fmt: skip
     pseudonyms = serializers.SerializerMethodField(help_text="The witnesses and victims it refers to.")
+    warnings = LocationWarningSerializer(
+        many=True, read_only=True, help_text="What looks wrong with the location; it is kept as given all the same."
+    )
 
     class Meta:
         model = Incident
@@ -52,7 +61,7 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
             "id", "public_id", "case", "title", "description", "occurred_from", "occurred_to", "date_precision",
             "location", "location_uncertainty_m", "place_name", "admin_area", "admin_area_name", "crimes",
             "killed", "injured", "missing", "detained", "status", "created_by", "updated_by", "created_at",
-            "updated_at", "distance_m", "protected_persons", "pseudonyms",
+            "updated_at", "distance_m", "protected_persons", "pseudonyms", "warnings",
         ]  # fmt: skip
         read_only_fields = ["public_id", "created_at", "updated_at"]
 
@@ -181,5 +190,5 @@ class AdminAreaFeatureSerializer(GeoFeatureModelSerializer):
 class CrimeSerializer(serializers.Serializer):
     code = serializers.CharField()
     article = serializers.CharField()
-    title = serializers.CharField()
+    title = TranslatedCharField()
     amended_by = serializers.CharField(allow_null=True, help_text="The amendment that added the crime, if any.")

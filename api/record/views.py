@@ -1,7 +1,6 @@
 """The record: incidents (GeoJSON), units, persons, allegations, and the shared vocabularies
 (admin areas, Rome Statute crimes)."""
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -10,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from api.case_scoped import CaseScopedViewSet
+from api.filters import FilterBackend
 from api.pagination import MAX_PAGE_SIZE, PAGE_SIZE
 from api.record.filters import (
     AdminAreaFilterSet,
@@ -69,7 +69,7 @@ class IncidentViewSet(CaseScopedViewSet):
 
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilterSet
-    filter_backends = [DjangoFilterBackend]  # the FilterSet orders too (by distance needs `near`)
+    filter_backends = [FilterBackend]  # the FilterSet orders too (by distance needs `near`)
     pagination_class = IncidentPagination
     selector = staticmethod(incident_list)
     create_service = staticmethod(incident_create)

@@ -39,18 +39,22 @@ INSTALLED_APPS = [
     "evidence",
     "workers",
     "api",
+    "web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "web.middleware.WorkspaceLocaleMiddleware",  # after sessions, before CommonMiddleware
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "web.middleware.WorkspaceHeadersMiddleware",
     "evidence.request_context.SourceAddressMiddleware",
 ]
 
@@ -67,6 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.context_processors.workspace",
             ],
         },
     },
@@ -105,6 +110,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The workspace speaks Ukrainian and English (locale/uk/LC_MESSAGES/django.po); the API English only.
+LANGUAGES = [("uk", "Українська"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["web.formats"]
 USE_TZ = True
 
 # --- Files ----------------------------------------------------------------------------------
@@ -189,15 +198,14 @@ REST_FRAMEWORK = {
     # Every route's rule is in api.access.ACCESS; a route missing there is refused.
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TablePermission"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.StandardPagination",
-    "DEFAULT_PARSER_CLASSES": [
-        "api.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON everywhere; the evidence upload alone reads multipart (api.evidence.views).
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.SafeJSONParser"],
+    # The browsable API shows only forms that can succeed (api.renderers).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "api.renderers.BrowsableAPIRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -220,6 +228,9 @@ SLID_LOGIN_RATE = env_str("SLID_LOGIN_RATE", "20/min")
 SLID_TRUSTED_PROXIES = env_list("SLID_TRUSTED_PROXIES", [])
 # Leads, legal members and named readers must have a second factor to reveal identities or export.
 SLID_REQUIRE_TOTP = env_bool("SLID_REQUIRE_TOTP", False)
+# A password a staff member issues (a new account's, or a lost one's replacement) works this long, and
+# only to choose one's own (evidence.models.IssuedPassword).
+SLID_ONE_TIME_PASSWORD_HOURS = env_int("SLID_ONE_TIME_PASSWORD_HOURS", 72)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Slid API",
     "DESCRIPTION": "War-crimes evidence documentation: cases, incidents, evidence and its chain of custody.",
@@ -230,6 +241,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["api.permissions.TablePermission"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.multipart_bodies_for_swagger_ui",
+    ],
+    # No badge from swagger.io's online validator: the docs load nothing from another origin.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # A case role is both read (a membership) and written (adding a member): one enum, named.
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "evidence.models.cases.Role"},
 }
 
 # --- Security defaults that hold everywhere -------------------------------------------------
@@ -237,6 +256,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# A browser session (the workspace's, the admin's) ends this long after signing in, used or not.
+SLID_SESSION_HOURS = env_int("SLID_SESSION_HOURS", 12)
+SESSION_COOKIE_AGE = SLID_SESSION_HOURS * 3600
+LOGIN_URL = "web:signin"
+# Everything from Slid itself (config.security). Inline styles are allowed for Swagger UI and Redoc, which
+# set styles from their scripts; inline scripts are not. Images may be data: and blob: URLs (Swagger UI's
+# icons), and Redoc runs its search in a worker made from a blob.
+SLID_CONTENT_SECURITY_POLICY = env_str(
+    "SLID_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 
 LOG_LEVEL = env_choice("SLID_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {
@@ -257,6 +289,12 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # A geometry with more vertices than this is refused (a boundary of an oblast has some 10,000).
 SLID_MAX_GEOMETRY_VERTICES = env_int("SLID_MAX_GEOMETRY_VERTICES", 100_000)
+# Incidents placed outside this country (a GeoJSON outline; empty: no check) get a warning, as do those
+# that would be inside it with latitude and longitude swapped. The margin allows for the outline's coarseness.
+SLID_COUNTRY_OUTLINE = env_str("SLID_COUNTRY_OUTLINE", str(BASE_DIR / "geo" / "data" / "ukraine.geojson"))
+SLID_COUNTRY_MARGIN_M = env_int("SLID_COUNTRY_MARGIN_M", 2000)
+# Evidence whose file says it was captured farther than this from a linked incident is flagged.
+SLID_EVIDENCE_FAR_FROM_INCIDENT_M = env_int("SLID_EVIDENCE_FAR_FROM_INCIDENT_M", 1000)
 
 # --- Evidence intake and preservation -------------------------------------------------------
 SLID_MAX_UPLOAD_BYTES = env_int("SLID_MAX_UPLOAD_BYTES", 20 * 1024**3)

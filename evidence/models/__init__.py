@@ -1,7 +1,7 @@
 """The record's tables, one module per subject. Everything is importable from ``evidence.models``
 (Django loads the models from here), and each class is defined in exactly one module below."""
 
-from evidence.models.accounts import ApiToken
+from evidence.models.accounts import ApiToken, IssuedPassword
 from evidence.models.audit import AuditAction, AuditEntry
 from evidence.models.cases import CASE_REFERENCE_VALIDATOR, DEFAULT_TIME_ZONE, Case, CaseMembership, Role
 from evidence.models.custody import PREMIS_EVENT_TYPES, CustodyEntry, CustodyEvent, Outcome
@@ -35,7 +35,7 @@ from evidence.models.witnesses import (
 )
 
 __all__ = [
-    "ApiToken",
+    "ApiToken", "IssuedPassword",
     "Allegation", "AllegationRole", "AllegationStatus", "AuditAction", "AuditEntry", "CASE_REFERENCE_VALIDATOR",
     "Case", "CaseMembership", "Confidence", "Confidentiality", "CustodyEntry", "CustodyEvent", "DEFAULT_TIME_ZONE",
     "DatePrecision", "EvidenceIncidentLink", "EvidenceItem", "EvidenceKind", "EvidenceStatus", "Export",

@@ -1,4 +1,5 @@
-"""API tokens: one per device a person signs in from, kept only as a hash."""
+"""API tokens: one per device a person signs in from, kept only as a hash; and passwords issued by staff,
+which their owner must replace before doing anything else."""
 
 import hashlib
 import secrets
@@ -58,3 +59,27 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user_id})"
+
+
+class IssuedPassword(models.Model):
+    """The account's password was issued by a staff member (a new account, or a new password for one
+    whose owner lost theirs), and its owner has not chosen their own yet. Until they do, the account may
+    only change its password or sign out (api.permissions); after ``expires_at`` it may only sign out.
+    The password itself is kept only as the account's hash, like any other."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="issued_password"
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("issued_at")), name="issued_password_expires"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"password issued to {self.user_id}"

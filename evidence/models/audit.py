@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from evidence.models.cases import Case
 
@@ -10,43 +11,48 @@ from evidence.models.cases import Case
 class AuditAction(models.TextChoices):
     """Everything the audit log records; services write these and nothing else."""
 
-    CASE_CREATE = "case.create", "Case created"
-    CASE_UPDATE = "case.update", "Case changed"
-    MEMBER_ADD = "member.add", "Member added"
-    MEMBER_CHANGE_ROLE = "member.change_role", "Member's role changed"
-    MEMBER_REMOVE = "member.remove", "Member removed"
-    USER_CREATE_ADMIN = "user.create_admin", "Administrator created"
-    AUTH_LOGIN = "auth.login", "Signed in"
-    AUTH_LOGIN_FAILED = "auth.login_failed", "Sign-in failed"
-    AUTH_OTP_FAILED = "auth.otp_failed", "One-time code refused"
-    AUTH_LOGOUT = "auth.logout", "Signed out"
-    AUTH_TOTP_BEGIN = "auth.totp_begin", "Second factor being set up"
-    AUTH_TOTP_ON = "auth.totp_on", "Second factor turned on"
-    AUTH_TOTP_OFF = "auth.totp_off", "Second factor turned off"
-    INCIDENT_CREATE = "incident.create", "Incident created"
-    INCIDENT_UPDATE = "incident.update", "Incident changed"
-    INCIDENT_IMPORT = "incident.import", "Incidents imported from a file"
-    UNIT_CREATE = "unit.create", "Unit created"
-    UNIT_UPDATE = "unit.update", "Unit changed"
-    PERSON_CREATE = "person.create", "Person created"
-    PERSON_UPDATE = "person.update", "Person changed"
-    ALLEGATION_CREATE = "allegation.create", "Allegation created"
-    ALLEGATION_UPDATE = "allegation.update", "Allegation changed"
-    EVIDENCE_RECEIVE = "evidence.receive", "Evidence received"
-    EVIDENCE_LINK = "evidence.link", "Evidence linked to an incident"
-    EVIDENCE_DOWNLOAD = "evidence.download", "Evidence downloaded"
-    EVIDENCE_RETRY = "evidence.retry", "Evidence processing retried"
-    EXPORT_REQUEST = "export.request", "Package requested"
-    EXPORT_IDENTITIES_REQUESTED = "export.identities_requested", "Package with identities requested"
-    EXPORT_DOWNLOAD = "export.download", "Package downloaded"
-    EXPORT_PROFILE_CREATE = "export_profile.create", "Register profile created"
-    WITNESS_CREATE = "witness.create", "Witness recorded"
-    WITNESS_UPDATE = "witness.update", "Witness changed"
-    WITNESS_IDENTITY_REVEAL = "witness.identity_reveal", "Witness identity revealed"
-    VICTIM_CREATE = "victim.create", "Victim recorded"
-    VICTIM_UPDATE = "victim.update", "Victim changed"
-    VICTIM_IDENTITY_REVEAL = "victim.identity_reveal", "Victim identity revealed"
-    IDENTITY_KEY_ROTATE = "identity_key.rotate", "Identity re-encrypted under the current key"
+    CASE_CREATE = "case.create", _("Case created")
+    CASE_UPDATE = "case.update", _("Case changed")
+    MEMBER_ADD = "member.add", _("Member added")
+    MEMBER_CHANGE_ROLE = "member.change_role", _("Member's role changed")
+    MEMBER_REMOVE = "member.remove", _("Member removed")
+    USER_CREATE_ADMIN = "user.create_admin", _("Administrator created")
+    USER_CREATE = "user.create", _("Account created")
+    USER_DEACTIVATE = "user.deactivate", _("Account deactivated")
+    USER_ACTIVATE = "user.activate", _("Account reactivated")
+    USER_PASSWORD_ISSUE = "user.password_issue", _("One-time password issued")
+    AUTH_LOGIN = "auth.login", _("Signed in")
+    AUTH_LOGIN_FAILED = "auth.login_failed", _("Sign-in failed")
+    AUTH_OTP_FAILED = "auth.otp_failed", _("One-time code refused")
+    AUTH_LOGOUT = "auth.logout", _("Signed out")
+    AUTH_TOTP_BEGIN = "auth.totp_begin", _("Second factor being set up")
+    AUTH_TOTP_ON = "auth.totp_on", _("Second factor turned on")
+    AUTH_TOTP_OFF = "auth.totp_off", _("Second factor turned off")
+    AUTH_PASSWORD_CHANGE = "auth.password_change", _("Password changed")
+    INCIDENT_CREATE = "incident.create", _("Incident created")
+    INCIDENT_UPDATE = "incident.update", _("Incident changed")
+    INCIDENT_IMPORT = "incident.import", _("Incidents imported from a file")
+    UNIT_CREATE = "unit.create", _("Unit created")
+    UNIT_UPDATE = "unit.update", _("Unit changed")
+    PERSON_CREATE = "person.create", _("Person created")
+    PERSON_UPDATE = "person.update", _("Person changed")
+    ALLEGATION_CREATE = "allegation.create", _("Allegation created")
+    ALLEGATION_UPDATE = "allegation.update", _("Allegation changed")
+    EVIDENCE_RECEIVE = "evidence.receive", _("Evidence received")
+    EVIDENCE_LINK = "evidence.link", _("Evidence linked to an incident")
+    EVIDENCE_DOWNLOAD = "evidence.download", _("Evidence downloaded")
+    EVIDENCE_RETRY = "evidence.retry", _("Evidence processing retried")
+    EXPORT_REQUEST = "export.request", _("Package requested")
+    EXPORT_IDENTITIES_REQUESTED = "export.identities_requested", _("Package with identities requested")
+    EXPORT_DOWNLOAD = "export.download", _("Package downloaded")
+    EXPORT_PROFILE_CREATE = "export_profile.create", _("Register profile created")
+    WITNESS_CREATE = "witness.create", _("Witness recorded")
+    WITNESS_UPDATE = "witness.update", _("Witness changed")
+    WITNESS_IDENTITY_REVEAL = "witness.identity_reveal", _("Witness identity revealed")
+    VICTIM_CREATE = "victim.create", _("Victim recorded")
+    VICTIM_UPDATE = "victim.update", _("Victim changed")
+    VICTIM_IDENTITY_REVEAL = "victim.identity_reveal", _("Victim identity revealed")
+    IDENTITY_KEY_ROTATE = "identity_key.rotate", _("Identity re-encrypted under the current key")
 
 
 class AuditEntry(models.Model):

@@ -8,6 +8,7 @@ from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 CASE_REFERENCE_VALIDATOR = RegexValidator(
     r"^[A-Z0-9]+(-[A-Z0-9]+)*$",
@@ -49,10 +50,10 @@ class Case(models.Model):
 
 
 class Role(models.TextChoices):
-    LEAD = "lead", "Lead"
-    INVESTIGATOR = "investigator", "Investigator"
-    ANALYST = "analyst", "Analyst"
-    LEGAL = "legal", "Legal"
+    LEAD = "lead", _("Lead")
+    INVESTIGATOR = "investigator", _("Investigator")
+    ANALYST = "analyst", _("Analyst")
+    LEGAL = "legal", _("Legal")
 
 
 class CaseMembership(models.Model):

@@ -2,25 +2,26 @@
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
 
 from evidence.models.items import EvidenceItem
 
 
 class CustodyEvent(models.TextChoices):
-    RECEIVED = "received", "Received"
-    HASHED = "hashed", "Hashed"
-    IDENTIFIED = "identified", "Identified"
-    DESCRIBED = "described", "Described"
-    DUPLICATE_FOUND = "duplicate_found", "Duplicate found"
-    ARCHIVED = "archived", "Archived"
-    VERIFIED = "verified", "Verified"
-    ACCESSED = "accessed", "Accessed"
-    LINKED = "linked", "Linked to an incident"
-    EXPORTED = "exported", "Exported"
-    FIXITY_CHECK = "fixity_check", "Fixity check"
-    FAILED = "failed", "Processing failed"
-    CORRUPT = "corrupt", "Found corrupt"
-    RETRIED = "retried", "Retry requested"
+    RECEIVED = "received", _("Received")
+    HASHED = "hashed", _("Hashed")
+    IDENTIFIED = "identified", _("Identified")
+    DESCRIBED = "described", _("Described")
+    DUPLICATE_FOUND = "duplicate_found", _("Duplicate found")
+    ARCHIVED = "archived", _("Archived")
+    VERIFIED = "verified", _("Verified")
+    ACCESSED = "accessed", _("Accessed")
+    LINKED = "linked", _("Linked to an incident")
+    EXPORTED = "exported", _("Exported")
+    FIXITY_CHECK = "fixity_check", _("Fixity check")
+    FAILED = "failed", _("Processing failed")
+    CORRUPT = "corrupt", _("Found corrupt")
+    RETRIED = "retried", _("Retry requested")
 
 
 # The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
@@ -43,9 +44,9 @@ PREMIS_EVENT_TYPES = {
 
 
 class Outcome(models.TextChoices):
-    SUCCESS = "success", "Success"
-    WARNING = "warning", "Warning"
-    FAILURE = "failure", "Failure"
+    SUCCESS = "success", _("Success")
+    WARNING = "warning", _("Warning")
+    FAILURE = "failure", _("Failure")
 
 
 class CustodyEntry(models.Model):

@@ -6,42 +6,61 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from evidence.models.cases import Case
 from evidence.models.record import Incident
 
 
 class EvidenceKind(models.TextChoices):
-    PHOTO = "photo", "Photo"
-    VIDEO = "video", "Video"
-    AUDIO = "audio", "Audio"
-    DOCUMENT = "document", "Document"
-    TESTIMONY = "testimony", "Testimony"
-    OTHER = "other", "Other"
+    PHOTO = "photo", _("Photo")
+    VIDEO = "video", _("Video")
+    AUDIO = "audio", _("Audio")
+    DOCUMENT = "document", _("Document")
+    TESTIMONY = "testimony", _("Testimony")
+    OTHER = "other", _("Other")
 
 
 class SourceType(models.TextChoices):
-    WITNESS = "witness", "Witness"
-    OPEN_SOURCE = "open_source", "Open source"
-    FORENSIC = "forensic", "Forensic"
-    OFFICIAL = "official", "Official"
-    OTHER = "other", "Other"
+    WITNESS = "witness", _("Witness")
+    OPEN_SOURCE = "open_source", _("Open source")
+    FORENSIC = "forensic", _("Forensic")
+    OFFICIAL = "official", _("Official")
+    OTHER = "other", _("Other")
+
+
+class KindSource(models.TextChoices):
+    """Where an item's ``kind`` came from: the submitter's word always stands."""
+
+    SUBMITTER = "submitter", _("Given by the submitter")
+    FILE_NAME = "file_name", _("Guessed from the file name on upload")
+    MEDIA_TYPE = "media_type", _("From the media type found in the content")
+
+
+class CapturedAtSource(models.TextChoices):
+    """Where an item's ``captured_at`` came from: the submitter's value always wins over the file's."""
+
+    SUBMITTER = "submitter", _("Given by the submitter")
+    EXIF = "exif", _("EXIF DateTimeOriginal with its offset (OffsetTimeOriginal)")
+    EXIF_CASE_TIME_ZONE = "exif_case_time_zone", _("EXIF DateTimeOriginal without an offset, read in the case's zone")
+    QUICKTIME = "quicktime", _("QuickTime creation date")
+    FFPROBE = "ffprobe", _("The container's creation time, as ffprobe reads it")
 
 
 class EvidenceStatus(models.TextChoices):
-    RECEIVED = "received", "Received"
-    PROCESSING = "processing", "Processing"
-    ARCHIVED = "archived", "Archived"
-    DUPLICATE = "duplicate", "Duplicate"
-    FAILED = "failed", "Failed"
-    CORRUPT = "corrupt", "Corrupt"
+    RECEIVED = "received", _("Received")
+    PROCESSING = "processing", _("Processing")
+    ARCHIVED = "archived", _("Archived")
+    DUPLICATE = "duplicate", _("Duplicate")
+    FAILED = "failed", _("Failed")
+    CORRUPT = "corrupt", _("Corrupt")
 
 
 class Confidentiality(models.TextChoices):
-    PUBLIC = "public", "Public"
-    RESTRICTED = "restricted", "Restricted"
-    CONFIDENTIAL = "confidential", "Confidential"
-    IDENTIFIES_WITNESS = "identifies_witness", "Identifies a witness"
+    PUBLIC = "public", _("Public")
+    RESTRICTED = "restricted", _("Restricted")
+    CONFIDENTIAL = "confidential", _("Confidential")
+    IDENTIFIES_WITNESS = "identifies_witness", _("Identifies a witness")
 
 
 class EvidenceItem(models.Model):
@@ -54,10 +73,12 @@ class EvidenceItem(models.Model):
     title = models.CharField(max_length=300, blank=True)
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=10, choices=EvidenceKind.choices, default=EvidenceKind.OTHER)
+    kind_source = models.CharField(max_length=20, choices=KindSource.choices, blank=True)
     source_type = models.CharField(max_length=12, choices=SourceType.choices, default=SourceType.OTHER)
     source = models.TextField(blank=True)
     source_url = models.URLField(max_length=2000, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
+    captured_at_source = models.CharField(max_length=20, choices=CapturedAtSource.choices, blank=True)
     acquired_at = models.DateTimeField(null=True, blank=True)
     confidentiality = models.CharField(
         max_length=20, choices=Confidentiality.choices, default=Confidentiality.RESTRICTED
@@ -109,6 +130,13 @@ class EvidenceItem(models.Model):
             models.CheckConstraint(condition=Q(status__in=EvidenceStatus.values), name="evidence_status_valid"),
             models.CheckConstraint(condition=Q(kind__in=EvidenceKind.values), name="evidence_kind_valid"),
             models.CheckConstraint(condition=Q(source_type__in=SourceType.values), name="evidence_source_type_valid"),
+            models.CheckConstraint(
+                condition=Q(kind_source__in=["", *KindSource.values]), name="evidence_kind_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(captured_at_source__in=["", *CapturedAtSource.values]),
+                name="evidence_captured_at_source_valid",
+            ),
             models.CheckConstraint(
                 condition=Q(confidentiality__in=Confidentiality.values), name="evidence_confidentiality_valid"
             ),

@@ -11,6 +11,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from evidence.models.cases import Case
 from geo.fields import BoxField
@@ -20,23 +21,23 @@ from geo.selectors import as_geography
 
 
 class DatePrecision(models.TextChoices):
-    EXACT = "exact", "Exact"
-    DAY = "day", "Day"
-    MONTH = "month", "Month"
-    YEAR = "year", "Year"
-    APPROXIMATE = "approximate", "Approximate"
+    EXACT = "exact", _("Exact")
+    DAY = "day", _("Day")
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
+    APPROXIMATE = "approximate", _("Approximate")
 
 
 class IncidentStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    UNDER_REVIEW = "under_review", "Under review"
-    VERIFIED = "verified", "Verified"
+    DRAFT = "draft", _("Draft")
+    UNDER_REVIEW = "under_review", _("Under review")
+    VERIFIED = "verified", _("Verified")
 
 
 @pghistory.track(
     pghistory.InsertEvent("created"),
     pghistory.UpdateEvent("changed"),
-    exclude=["search", "period", "footprint"],
+    exclude=["search", "period", "footprint", "warnings"],
     model_name="IncidentRevision",
     append_only=True,
 )
@@ -55,6 +56,9 @@ class Incident(models.Model):
     location_uncertainty_m = models.PositiveIntegerField(null=True, blank=True)
     place_name = models.CharField(max_length=300, blank=True)
     admin_area = models.ForeignKey(AdminArea, on_delete=models.SET_NULL, null=True, blank=True, editable=False)
+    # What looks wrong with the location ({code, message}, geo.safeguards), worked out again whenever it
+    # changes; derived from the location, so not part of the revision history.
+    warnings = models.JSONField(default=list, blank=True, editable=False)
     crimes = ArrayField(models.CharField(max_length=24), default=list, blank=True)
     # None means "not known", which is not the same as zero.
     killed = models.PositiveIntegerField(null=True, blank=True)
@@ -167,24 +171,24 @@ class Person(models.Model):
 
 
 class AllegationRole(models.TextChoices):
-    DIRECT_PERPETRATOR = "direct_perpetrator", "Direct perpetrator"
-    COMMANDER = "commander", "Commander"
-    ORDERED = "ordered", "Ordered"
-    AIDED_ABETTED = "aided_abetted", "Aided and abetted"
-    PRESENT = "present", "Present"
-    UNIT_IN_CONTROL = "unit_in_control", "Unit in control"
+    DIRECT_PERPETRATOR = "direct_perpetrator", _("Direct perpetrator")
+    COMMANDER = "commander", _("Commander")
+    ORDERED = "ordered", _("Ordered")
+    AIDED_ABETTED = "aided_abetted", _("Aided and abetted")
+    PRESENT = "present", _("Present")
+    UNIT_IN_CONTROL = "unit_in_control", _("Unit in control")
 
 
 class Confidence(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
 
 
 class AllegationStatus(models.TextChoices):
-    ALLEGED = "alleged", "Alleged"
-    CORROBORATED = "corroborated", "Corroborated"
-    DISPUTED = "disputed", "Disputed"
+    ALLEGED = "alleged", _("Alleged")
+    CORROBORATED = "corroborated", _("Corroborated")
+    DISPUTED = "disputed", _("Disputed")
 
 
 class Allegation(models.Model):

@@ -5,13 +5,14 @@ import uuid
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from evidence.models.cases import Case
 
 
 class ProtectedKind(models.TextChoices):
-    WITNESS = "witness", "Witness"
-    VICTIM = "victim", "Victim"
+    WITNESS = "witness", _("Witness")
+    VICTIM = "victim", _("Victim")
 
 
 PSEUDONYM_PREFIX = {ProtectedKind.WITNESS: "W", ProtectedKind.VICTIM: "V"}

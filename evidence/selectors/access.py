@@ -3,6 +3,7 @@ a user passes through ``restrict_to_user_cases``."""
 
 from enum import StrEnum
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
@@ -16,6 +17,7 @@ from evidence.models import (
     ProtectedPerson,
     Role,
 )
+from evidence.selectors.accounts import totp_enrolled
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -105,6 +107,21 @@ def user_may_anywhere(*, user: User, action: Action) -> bool:
     return any(role_allows(role, action) for role in roles)
 
 
+# With SLID_REQUIRE_TOTP, these need an account with a second factor, signed in with its code.
+SECOND_FACTOR_ACTIONS = frozenset({Action.REVEAL_IDENTITY, Action.EXPORT})
+
+
+def second_factor_needed(*, action: Action) -> bool:
+    return settings.SLID_REQUIRE_TOTP and action in SECOND_FACTOR_ACTIONS
+
+
+def session_counts(*, user: User, verified: bool) -> bool:
+    """A browser session of an account with a second factor counts only if it was opened with the
+    account's one-time code (``verified``: django-otp's mark on the session); one opened before the
+    account had a second factor does not."""
+    return verified or not totp_enrolled(user=user)
+
+
 def user_may_reveal(*, user: User, person: ProtectedPerson) -> bool:
     """A lead of the case, or a member the lead named for this person."""
     if user_may(user=user, case=person.case, action=Action.REVEAL_IDENTITY):
@@ -143,3 +160,13 @@ def restrict_export_profiles(queryset: QuerySet[ExportProfile], *, user: User) -
         return queryset.none()
     own_cases = restrict_to_user_cases(queryset.filter(case__isnull=False), user=user)
     return queryset.filter(Q(case__isnull=True) | Q(pk__in=own_cases.values("pk")))
+
+
+def user_may_manage_account(*, user: User, account: AbstractBaseUser) -> bool:
+    """Deactivating, reactivating or issuing a new password to an account. Staff do it for accounts that
+    are not staff; superusers for any account but their own (their own password they change themselves,
+    and deactivating themselves could leave nobody to undo it). A new password hands the account to
+    whoever issues it until its owner changes it, so a staff member may not take another's this way."""
+    if not (user.is_authenticated and user.is_staff) or user.pk == account.pk:
+        return False
+    return user.is_superuser or not (account.is_staff or account.is_superuser)

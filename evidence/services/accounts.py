@@ -1,19 +1,24 @@
-"""Accounts: API tokens (one per device), the TOTP second factor, and the audit of signing in.
-The checks of a login itself are in evidence.services.signin."""
+"""Accounts: creating and deactivating them (staff), passwords issued by staff and changed by their
+owners, API tokens (one per device), the TOTP second factor, and the audit of signing in. The checks of
+a login itself are in evidence.services.signin."""
 
+import secrets
 from base64 import b32encode
 from binascii import unhexlify
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from evidence.errors import DomainError
-from evidence.models import ApiToken, AuditAction
+from evidence.errors import DomainError, NotAllowed
+from evidence.models import ApiToken, AuditAction, IssuedPassword
+from evidence.selectors.access import user_may_manage_account
+from evidence.selectors.accounts import issued_password, issued_password_expired
 from evidence.services.audit import audit_record
 
 UserModel = get_user_model()
@@ -32,6 +37,183 @@ def user_ensure_admin(*, username: str, password: str, email: str = "") -> tuple
     user = UserModel.objects.create_superuser(username=username, email=email, password=password)
     audit_record(actor=None, case=None, action=AuditAction.USER_CREATE_ADMIN, target=username)
     return user, True
+
+
+# --- Accounts, for staff -------------------------------------------------------------------------
+
+# Read aloud over a phone or typed on one: no 0/o, 1/l/i. 16 characters of 31 are 79 bits, and a login
+# is throttled and locks the account after a few failures (evidence.services.signin).
+ONE_TIME_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 (an alphabet)
+ONE_TIME_PASSWORD_GROUPS = 4
+ONE_TIME_PASSWORD_GROUP_LENGTH = 4
+# Any constant: account creations take turns on it (pg_advisory_xact_lock), so that two at once cannot
+# both find a username (or an address) free in a different case and both take it.
+ACCOUNT_CREATION_LOCK = 0x51_1D_0C_C0
+
+
+def one_time_password() -> str:
+    """Like k7pm-3xqa-9hvd-2nwe."""
+    return "-".join(
+        "".join(secrets.choice(ONE_TIME_PASSWORD_ALPHABET) for _ in range(ONE_TIME_PASSWORD_GROUP_LENGTH))
+        for _ in range(ONE_TIME_PASSWORD_GROUPS)
+    )
+
+
+@transaction.atomic
+def user_create(
+    *, actor: AbstractBaseUser, username: str, email: str, first_name: str = "", last_name: str = ""
+) -> tuple[AbstractBaseUser, str]:
+    """A new account, which is not staff, and its one-time password: returned this once, stored only as the
+    account's hash, and to be replaced by its owner (within SLID_ONE_TIME_PASSWORD_HOURS) before anything else."""
+    username = UserModel.normalize_username(username)
+    email = UserModel.objects.normalize_email(email)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ACCOUNT_CREATION_LOCK])
+    # Usernames differing only in case would be told apart by the login but not by the people reading
+    # an audit log; e-mail addresses must name one account, since leads add members by them.
+    if UserModel.objects.filter(username__iexact=username).exists():
+        raise DomainError("An account with this username already exists.", field="username")
+    if UserModel.objects.filter(email__iexact=email).exists():
+        raise DomainError("An account with this e-mail address already exists.", field="email")
+    user = UserModel(username=username, email=email, first_name=first_name, last_name=last_name)
+    password = one_time_password()
+    user.set_password(password)
+    user.save()
+    issued = _issue(actor=actor, user=user)
+    audit_record(
+        actor=actor,
+        case=None,
+        action=AuditAction.USER_CREATE,
+        target=username,
+        details={"user": user.pk, "email": email, "password_expires_at": issued.expires_at.isoformat()},
+    )
+    return user, password
+
+
+@transaction.atomic
+def user_password_issue(*, actor: AbstractBaseUser, user: AbstractBaseUser) -> tuple[str, IssuedPassword]:
+    """A new one-time password for an account whose owner lost theirs (or let the first one expire). Every
+    device of the account is signed out: until its owner replaces the password, the account can do
+    nothing but that."""
+    user = _lock_managed(actor=actor, user=user)
+    if not user.is_active:
+        raise DomainError(f"{user.get_username()} is deactivated; reactivate the account first.")
+    password = one_time_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    issued = _issue(actor=actor, user=user)
+    revoked, _ = ApiToken.objects.filter(user=user).delete()
+    audit_record(
+        actor=actor,
+        case=None,
+        action=AuditAction.USER_PASSWORD_ISSUE,
+        target=user.get_username(),
+        details={"user": user.pk, "password_expires_at": issued.expires_at.isoformat(), "tokens_revoked": revoked},
+    )
+    return password, issued
+
+
+@transaction.atomic
+def user_deactivate(*, actor: AbstractBaseUser, user: AbstractBaseUser) -> AbstractBaseUser:
+    """The account can no longer sign in, and its tokens stop working (its sessions end: Django refuses
+    inactive users). It is never deleted: custody entries and the audit log name it. Deactivating an
+    inactive account changes nothing and records nothing."""
+    user = _lock_managed(actor=actor, user=user)
+    if not user.is_active:
+        return user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    revoked, _ = ApiToken.objects.filter(user=user).delete()
+    audit_record(
+        actor=actor,
+        case=None,
+        action=AuditAction.USER_DEACTIVATE,
+        target=user.get_username(),
+        details={"user": user.pk, "tokens_revoked": revoked},
+    )
+    return user
+
+
+@transaction.atomic
+def user_activate(*, actor: AbstractBaseUser, user: AbstractBaseUser) -> AbstractBaseUser:
+    """Undoes a deactivation: the account signs in again with its password (memberships were kept)."""
+    user = _lock_managed(actor=actor, user=user)
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor, case=None, action=AuditAction.USER_ACTIVATE, target=user.get_username(), details={"user": user.pk}
+    )
+    return user
+
+
+def _lock_managed(*, actor: AbstractBaseUser, user: AbstractBaseUser) -> AbstractBaseUser:
+    if not user_may_manage_account(user=actor, account=user):
+        raise NotAllowed(
+            "Staff manage the accounts of people who are not staff, and nobody manages their own here "
+            "(change your password with POST /api/v1/auth/password/)."
+        )
+    return UserModel.objects.select_for_update(no_key=True).get(pk=user.pk)
+
+
+def _issue(*, actor: AbstractBaseUser, user: AbstractBaseUser) -> IssuedPassword:
+    now = timezone.now()
+    issued, _ = IssuedPassword.objects.update_or_create(
+        user=user,
+        defaults={
+            "issued_at": now,
+            "issued_by": actor,
+            "expires_at": now + timedelta(hours=settings.SLID_ONE_TIME_PASSWORD_HOURS),
+        },
+    )
+    return issued
+
+
+# --- One's own password ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def password_change(*, actor: AbstractBaseUser, new_password: str, keep: ApiToken | None = None) -> int:
+    """Sets the actor's own password, whose current one the caller has checked (evidence.services.signin,
+    with its limits), and signs out every other device: a password is changed when someone else may know
+    it, and a token issued with it must not outlive it. ``keep`` is the token of the request, if one.
+    Returns how many tokens were revoked. Refuses a password Django's validators refuse (naming
+    ``new_password``), the current one, and the change of a one-time password that has expired."""
+    user = (
+        UserModel.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("issued_password")
+        .get(pk=actor.pk)
+    )
+    issued = issued_password(user=user)
+    if issued_password_expired(issued):
+        raise DomainError(
+            f"Your one-time password expired at {issued.expires_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC; "
+            "ask a staff member for a new one.",
+            field="current_password",
+        )
+    try:
+        password_validation.validate_password(new_password, user=user)
+    except ValidationError as error:
+        raise ValidationError({"new_password": error.messages}) from None
+    if user.check_password(new_password):
+        raise DomainError("Choose a password different from the current one.", field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    IssuedPassword.objects.filter(user=user).delete()
+    others = ApiToken.objects.filter(user=user)
+    if keep is not None:
+        others = others.exclude(pk=keep.pk)
+    revoked, _ = others.delete()
+    audit_record(
+        actor=actor,
+        case=None,
+        action=AuditAction.AUTH_PASSWORD_CHANGE,
+        target=user.get_username(),
+        details={"was_issued": issued is not None, "tokens_revoked": revoked},
+    )
+    password_validation.password_changed(new_password, user=user)
+    return revoked
 
 
 # --- API tokens -----------------------------------------------------------------------------------

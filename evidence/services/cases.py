@@ -12,6 +12,7 @@ from evidence.models import (
     CaseMembership,
     Role,
 )
+from evidence.selectors.accounts import user_find_active
 from evidence.services.audit import audit_record
 from evidence.services.common import apply_changes
 from evidence.services.witnesses import reader_grants_remove
@@ -40,11 +41,42 @@ def case_update(*, actor: AbstractBaseUser, case: Case, **changes: Any) -> Case:
     return case
 
 
+def no_active_account(value: object) -> str:
+    """One answer for an account that does not exist and for one that is deactivated (or, for an e-mail
+    address, shared by several): a lead may add a colleague, but not learn who has an account."""
+    return f"No active account matches {value}; check it, or ask a staff member to create the account."
+
+
+@transaction.atomic
+def case_member_add_by(
+    *,
+    actor: AbstractBaseUser,
+    case: Case,
+    role: str,
+    user_id: int | None = None,
+    username: str | None = None,
+    email: str | None = None,
+) -> tuple[CaseMembership, bool]:
+    """Adds the active account named by exactly one of its id, its exact username or its e-mail address
+    (in any case) to the case, or changes the role of a member (case_member_add)."""
+    named = {"user": user_id, "username": username, "email": email}
+    given = {field: value for field, value in named.items() if value is not None}
+    if len(given) != 1:
+        raise DomainError("Name the member by exactly one of user (an id), username or email.", field="user")
+    ((field, value),) = given.items()
+    user = user_find_active(user_id=user_id, username=username, email=email)
+    if user is None:
+        raise DomainError(no_active_account(f"user {value}" if field == "user" else f'"{value}"'), field=field)
+    return case_member_add(actor=actor, case=case, user=user, role=role)
+
+
 @transaction.atomic
 def case_member_add(
     *, actor: AbstractBaseUser, case: Case, user: AbstractBaseUser, role: str
 ) -> tuple[CaseMembership, bool]:
     """Adds ``user`` to the case, or changes the role of a member. Returns (membership, created)."""
+    if not user.is_active:
+        raise DomainError(no_active_account(f"user {user.pk}"), field="user")
     _lock_membership(case)
     membership = CaseMembership.objects.select_for_update().filter(case=case, user=user).first()
     if membership is None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from evidence.agents import Agent
 from evidence.errors import DomainError
 from evidence.hashing import CHUNK_BYTES, Digests, ParallelDigests
+from evidence.media_kinds import kind_for_file_name
 from evidence.models import (
     AuditAction,
     Case,
@@ -25,6 +26,7 @@ from evidence.models import (
     EvidenceItem,
     Incident,
 )
+from evidence.models.items import CapturedAtSource, KindSource
 from evidence.services.audit import audit_record
 from evidence.services.common import check_same_case, set_protected_persons
 from evidence.services.custody import custody_append
@@ -59,6 +61,7 @@ def evidence_receive(
     if "\x00" in original_filename:
         # PostgreSQL cannot store it, and keeping the name exactly as given matters more than accepting it.
         raise DomainError("The file name contains a NUL character; rename the file and send it again.", field="file")
+    fields.update(_sources(fields, original_filename))
     incidents = list(dict.fromkeys(incidents))  # the same incident named twice is linked once
     for incident in incidents:
         check_same_case(case, incidents=incident)
@@ -82,6 +85,20 @@ def evidence_receive(
                 storages["intake"].delete(intake_key)
         raise
     return item
+
+
+def _sources(fields: dict[str, Any], original_filename: str) -> dict[str, str]:
+    """Where ``kind`` and ``captured_at`` come from. A kind not given is guessed from the file name for
+    now; the worker sets it again from the content, and fills ``captured_at`` from the file's metadata
+    when it was not given. The submitter's values are never replaced."""
+    sources = {}
+    if fields.get("kind"):
+        sources["kind_source"] = KindSource.SUBMITTER
+    else:
+        sources["kind"], sources["kind_source"] = kind_for_file_name(original_filename), KindSource.FILE_NAME
+    if fields.get("captured_at") is not None:
+        sources["captured_at_source"] = CapturedAtSource.SUBMITTER
+    return sources
 
 
 def digest_upload(upload: File) -> Digests:

@@ -11,22 +11,26 @@ out (the worker died, or lost the database) another worker may claim the item. E
 is recorded once; a later claim resumes after the last recorded step instead of repeating it.
 The database refuses any other change of status (migration 0012)."""
 
+import hashlib
 import json
 import logging
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.geos import Point
 from django.core.files.storage import storages
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from evidence.agents import Agent
+from evidence.dates import resolve_moment
 from evidence.errors import DomainError
+from evidence.media_kinds import kind_for_media_type
 from evidence.models import (
     AuditAction,
     Case,
@@ -37,6 +41,7 @@ from evidence.models import (
     OutboxTask,
     Outcome,
 )
+from evidence.models.items import CapturedAtSource, KindSource
 from evidence.services.audit import audit_record
 from evidence.services.custody import NewEntry, custody_append, custody_append_many
 from evidence.services.intake import incident_distances
@@ -87,25 +92,24 @@ def evidence_claim(*, item_id: int) -> Claim | None:
     processed, or one whose lease ran out (its worker is gone)."""
     now = timezone.now()
     token = uuid.uuid4()
-    claimed = (
-        EvidenceItem.objects.filter(pk=item_id)
-        .filter(
-            Q(status=S.RECEIVED)
-            # A claim with no lease was made before leases existed: its worker is long gone.
-            | Q(status=S.PROCESSING) & (Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True))
-        )
-        .update(
-            status=S.PROCESSING,
-            claimed_at=now,
-            claim_token=token,
-            lease_expires_at=_lease_until(),
-            attempts=F("attempts") + 1,
-        )
-    )
-    if claimed != 1:
+    with connection.cursor() as cursor:
+        # The ORM's update() cannot return the new count of attempts; this saves a query per item.
+        cursor.execute(
+            """UPDATE evidence_evidenceitem
+               SET status = %(processing)s, claimed_at = %(now)s, claim_token = %(token)s,
+                   lease_expires_at = %(until)s, attempts = attempts + 1
+               WHERE id = %(item_id)s AND (
+                   status = %(received)s
+                   -- A claim with no lease was made before leases existed: its worker is long gone.
+                   OR status = %(processing)s AND (lease_expires_at < %(now)s OR lease_expires_at IS NULL))
+               RETURNING attempts""",
+            {"processing": S.PROCESSING, "received": S.RECEIVED, "now": now, "token": token,
+             "until": _lease_until(), "item_id": item_id},
+        )  # fmt: skip
+        claimed = cursor.fetchone()
+    if claimed is None:
         return None
-    attempt = EvidenceItem.objects.filter(pk=item_id).values_list("attempts", flat=True).get()
-    return Claim(item_id=item_id, token=token, attempt=attempt)
+    return Claim(item_id=item_id, token=token, attempt=claimed[0])
 
 
 def evidence_renew_lease(*, claim: Claim) -> bool:
@@ -217,6 +221,11 @@ class Description:
     errors: list[str]
     gps: tuple[float, float] | None  # (lon, lat)
     perceptual_hash: str | None
+    # When the file says it was captured (workers.capture_time): naive for a camera's local time.
+    captured_at: datetime | None = None
+    captured_at_source: str = ""
+    captured_at_tags: str = ""  # the tags it was read from
+    captured_at_written: str = ""  # their value as the file wrote it
 
 
 @transaction.atomic
@@ -248,7 +257,17 @@ def evidence_record_examination(
     if identification is not None:
         item.media_type, item.media_type_mismatch = identification.media_type, identification.mismatch
         changed += ["media_type", "media_type_mismatch"]
-        entries.append(_identified_entry(identification))
+        identified = _identified_entry(identification)
+        if item.kind_source == KindSource.FILE_NAME:  # the submitter gave no kind: the content decides
+            kind = str(kind_for_media_type(identification.media_type))
+            identified = replace(
+                identified,
+                detail=f"{identified.detail}; kind {kind}, from the media type (guessed {item.kind} from the name)",
+                details={**identified.details, "kind": kind, "kind_from_name": str(item.kind)},
+            )
+            item.kind, item.kind_source = kind, KindSource.MEDIA_TYPE
+            changed += ["kind", "kind_source"]
+        entries.append(identified)
     if description is not None:
         # PostgreSQL's JSON cannot hold NUL, which some files' metadata carries.
         item.metadata = json.loads(json.dumps(description.metadata, default=str).replace("\\u0000", ""))
@@ -259,11 +278,44 @@ def evidence_record_examination(
         if description.gps:
             item.incident_distances_m = incident_distances(item)
             changed.append("incident_distances_m")
-        entries.append(_described_entry(description))
+        described = _described_entry(description)
+        if description.captured_at is not None:
+            described = _capture_time_recorded(item, described, description)
+            if described.details["captured_at"]["used"]:
+                changed += ["captured_at", "captured_at_source"]
+        entries.append(described)
     if changed:
         item.save(update_fields=changed)
     custody_append_many(item=item, agent=agent, entries=entries)
     return item
+
+
+def _capture_time_recorded(item: EvidenceItem, entry: NewEntry, found: Description) -> NewEntry:
+    """Fills ``captured_at`` from the file if the submitter left it empty, and returns the ``described``
+    entry with the file's value in it either way. A time without an offset is the camera's clock, read
+    in the case's time zone; a time after the file arrived cannot be when it was captured."""
+    moment, source, zone = found.captured_at, str(found.captured_at_source), None
+    if moment.tzinfo is None:
+        zone = Case.objects.values_list("time_zone", flat=True).get(pk=item.case_id)
+        moment, source = resolve_moment(moment, time_zone=zone), str(CapturedAtSource.EXIF_CASE_TIME_ZONE)
+    written = f"{found.captured_at_tags} {found.captured_at_written!r}"
+    said = f"the file says it was captured at {moment.isoformat()} ({written}"
+    said += f", without an offset: read in the case's time zone {zone})" if zone else ")"
+    used = False
+    if item.captured_at is not None:
+        outcome = f"the submitter's captured_at {item.captured_at.isoformat()} stands"
+    elif moment > item.received_at + timedelta(days=1):
+        outcome = "not used, as that is after the file was received"
+    else:
+        item.captured_at, item.captured_at_source, used = moment, source, True
+        outcome = "recorded as captured_at"
+    details = {
+        "at": moment.isoformat(), "source": source, "tags": found.captured_at_tags,
+        "written": found.captured_at_written, "time_zone": zone, "used": used,
+    }  # fmt: skip
+    return replace(
+        entry, detail=f"{entry.detail}; {said}: {outcome}", details={**entry.details, "captured_at": details}
+    )
 
 
 def evidence_record_hashes(*, claim: Claim, agent: Agent, size: int, hexdigests: dict[str, str]) -> EvidenceItem:
@@ -388,20 +440,31 @@ def evidence_record_archived(
     else:
         _move(item, S.ARCHIVED, **archived)
         custody_append_many(item=item, agent=agent, entries=entries)
-    transaction.on_commit(lambda: evidence_remove_intake_copy(item_id=item.pk), robust=True)
+    # After the commit the item's status and keys are final, so the copy is removed without reading them again.
+    transaction.on_commit(partial(_remove_intake_copy, item.pk, item.intake_key), robust=True)
     return item
 
 
 def _archived_original(item: EvidenceItem) -> EvidenceItem | None:
-    """The item of the same case already archived with the same bytes. The case is locked while
-    looking, so of two copies finishing at once exactly one is the original."""
-    Case.objects.select_for_update().filter(pk=item.case_id).values_list("pk", flat=True).get()
+    """The item of the same case already archived with the same bytes. Copies of the same bytes in
+    the case take turns while looking (a lock on the case and the hash, held to the commit), so of
+    two finishing at once exactly one is the original; other items, and uploads, do not wait."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_lock_key(item.case_id), _lock_key(item.sha256)])
     return (
         EvidenceItem.objects.filter(case_id=item.case_id, sha256=item.sha256, status=S.ARCHIVED)
         .exclude(pk=item.pk)
         .order_by("received_at", "pk")
+        .only("pk", "ern")
         .first()
     )
+
+
+def _lock_key(value: int | str) -> int:
+    """A signed 32-bit key for PostgreSQL's two-key advisory locks (a hash: a rare collision only
+    makes two unrelated items take turns)."""
+    digest = hashlib.sha256(str(value).encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
 
 
 def evidence_remove_intake_copy(*, item_id: int) -> bool:
@@ -411,9 +474,14 @@ def evidence_remove_intake_copy(*, item_id: int) -> bool:
     item = EvidenceItem.objects.filter(pk=item_id).values("status", "intake_key", "archive_key").get()
     if not item["intake_key"] or not item["archive_key"] or item["status"] not in (S.ARCHIVED, S.DUPLICATE):
         return False
-    storages["intake"].delete(item["intake_key"])
-    EvidenceItem.objects.filter(pk=item_id, intake_key=item["intake_key"]).update(intake_key="")
+    _remove_intake_copy(item_id, item["intake_key"])
     return True
+
+
+def _remove_intake_copy(item_id: int, intake_key: str) -> None:
+    if intake_key:
+        storages["intake"].delete(intake_key)
+        EvidenceItem.objects.filter(pk=item_id, intake_key=intake_key).update(intake_key="")
 
 
 @transaction.atomic

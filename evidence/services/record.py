@@ -21,6 +21,7 @@ from evidence.models import (
 from evidence.names import latin_form
 from evidence.services.audit import audit_record
 from evidence.services.common import apply_changes, check_same_case, history_context, set_protected_persons
+from geo.safeguards import location_warnings
 from geo.selectors import admin_area_containing
 
 INCIDENT_FIELDS = {
@@ -65,6 +66,7 @@ def incident_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any
     apply_changes(incident, fields, INCIDENT_FIELDS)
     _check_incident(incident)
     incident.admin_area = admin_area_containing(incident.location)
+    incident.warnings = location_warnings(incident.location)
     with history_context(actor, "incident.create"):
         incident.save()
     linked = _link_protected_persons(incident, people)
@@ -101,6 +103,7 @@ def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: A
     _check_incident(incident)
     if "location" in changed:
         incident.admin_area = admin_area_containing(incident.location)
+        incident.warnings = location_warnings(incident.location)
     incident.updated_by = actor
     incident.updated_at = timezone.now()
     with history_context(actor, "incident.update"):
@@ -121,7 +124,7 @@ def incidents_assign_admin_areas(incidents: Iterable[Incident]) -> int:
     with history_context(None, "incident.assign_admin_areas"):
         for incident in incidents:
             area = admin_area_containing(incident.location)
-            if area != incident.admin_area:
+            if (area.pk if area else None) != incident.admin_area_id:
                 Incident.objects.filter(pk=incident.pk).update(admin_area=area)
                 changed += 1
     return changed

@@ -5,14 +5,17 @@ here until the table has a rule for it. Each row is then called by anyone (no to
 staff user who is in no case, by a lead of another case, and by each role of the case."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
-from api.access import ACCESS, AUTHENTICATED, PUBLIC, STAFF
-from evidence.models import ApiToken, Role
+from api.access import ACCESS, AUTHENTICATED, BEFORE_PASSWORD_CHANGE, PUBLIC, STAFF
+from api.permissions import CHOOSE_YOUR_OWN_FIRST
+from evidence.models import ApiToken, IssuedPassword, Role
 from evidence.selectors.access import Action, role_allows
 from evidence.services.packages import export_request
 from evidence.services.record import allegation_create, person_create, unit_create
@@ -25,6 +28,7 @@ from workers import common, exports
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
+NEW_PASSWORD = "a passphrase of my own choosing"
 METHODS = {"get", "post", "put", "patch", "delete"}
 
 
@@ -112,7 +116,8 @@ def feature(w: World, **properties) -> dict:
 def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int]:
     c, i, p, u, a, e, x = w.case, w.incident, w.person, w.unit, w.allegation, w.item, w.export
     upload = {"file": SimpleUploadedFile("new.txt", b"new evidence"), "case": c.pk}
-    newcomers_token = ApiToken.objects.get(user=w.users["newcomer"]).pk
+    newcomer = w.users["newcomer"]
+    newcomers_token = ApiToken.objects.get(user=newcomer).pk
     table = {
         ("api-root", "GET"): ("/api/v1/", None, 200),
         ("health", "GET"): ("/api/v1/health/", None, 200),
@@ -125,6 +130,9 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ("auth-totp", "POST"): ("/api/v1/auth/totp/", None, 201),
         ("auth-totp", "DELETE"): ("/api/v1/auth/totp/", None, 204),
         ("auth-totp-confirm", "POST"): ("/api/v1/auth/totp/confirm/", {"code": "000000"}, 400),  # no device
+        ("auth-password", "POST"): (
+            "/api/v1/auth/password/", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}, 200,
+        ),
         ("schema", "GET"): ("/api/v1/schema/", None, 200),
         ("docs", "GET"): ("/api/v1/docs/", None, 200),
         ("redoc", "GET"): ("/api/v1/redoc/", None, 200),
@@ -140,6 +148,12 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ("case-member", "DELETE"): (f"/api/v1/cases/{c.pk}/members/{w.users[Role.ANALYST].pk}/", None, 204),
         ("case-audit", "GET"): (f"/api/v1/cases/{c.pk}/audit/", None, 200),
         ("audit-list", "GET"): ("/api/v1/audit/", None, 200),
+        ("user-list", "GET"): ("/api/v1/users/", None, 200),
+        ("user-list", "POST"): ("/api/v1/users/", {"username": "colleague", "email": "colleague@example.org"}, 201),
+        ("user-detail", "GET"): (f"/api/v1/users/{newcomer.pk}/", None, 200),
+        ("user-deactivate", "POST"): (f"/api/v1/users/{newcomer.pk}/deactivate/", None, 200),
+        ("user-activate", "POST"): (f"/api/v1/users/{newcomer.pk}/activate/", None, 200),
+        ("user-password", "POST"): (f"/api/v1/users/{newcomer.pk}/password/", None, 200),
         ("incident-list", "GET"): ("/api/v1/incidents/", None, 200),
         ("incident-list", "POST"): ("/api/v1/incidents/", feature(w), 201),
         ("incident-detail", "GET"): (f"/api/v1/incidents/{i.pk}/", None, 200),
@@ -276,3 +290,27 @@ def test_options_describes_a_route_to_signed_in_users_only(client_for, api, case
 
 def test_a_method_a_route_does_not_have_is_405_not_403(client_for, case_a, member_of):
     assert client_for(member_of(case_a, Role.LEAD)).delete(f"/api/v1/cases/{case_a.pk}/").status_code == 405
+
+
+def test_an_account_with_an_issued_password_may_only_change_it_or_sign_out(world, client_for):
+    """Every route and method of the table, called by a lead whose password a staff member issued: all but
+    changing the password and signing out answer 403 saying what to do (logging in needs no account)."""
+    lead = world.users[Role.LEAD]
+    lead.set_password(PASSWORD)
+    lead.save(update_fields=["password"])
+    IssuedPassword.objects.create(user=lead, expires_at=timezone.now() + timedelta(days=1))
+    allowed = {("auth-password", "POST"), ("auth-token", "DELETE"), ("auth-tokens", "DELETE"),
+               ("auth-token-detail", "DELETE")}  # fmt: skip
+    assert allowed == BEFORE_PASSWORD_CHANGE
+
+    answers = {}
+    for name, method in ROWS:
+        url, body, data_format, ok = request_for(world, name, method)
+        response = call(client_for(lead), method, url, body, data_format)
+        answers[(name, method)] = response.status_code
+        if (name, method) in allowed or (name, method) == ("auth-token", "POST"):
+            assert response.status_code == ok, (name, method, response.status_code, response.content[:300])
+        else:
+            assert response.status_code == 403, (name, method, response.status_code)
+            assert response.data["detail"] == CHOOSE_YOUR_OWN_FIRST, (name, method)  # whatever the renderer
+    assert sum(code == 403 for code in answers.values()) == len(ROWS) - 5

@@ -13,49 +13,16 @@ import pytest
 import requests
 from django.conf import settings
 from django.db import connection
-from django.urls import include, path
 from psycopg import sql
 from rest_framework.test import APIClient
-from rest_framework.views import APIView
 
-from config.urls import handler400, handler403, handler404, handler500  # noqa: F401 - this module is a URLconf too
+from tests.api.error_routes import SECRET
 from tests.config.servers import gunicorn
 from tests.factories import UserFactory
 from tests.tokens import token_for
 from tests.workers.worker import worker_environment
 
-SECRET = "internal detail that must not leak"
-
-
-def failing_view(request):
-    raise RuntimeError(SECRET)
-
-
-def database_view(request):
-    from django.http import JsonResponse
-
-    from evidence.models import Case
-
-    return JsonResponse({"cases": Case.objects.count()})
-
-
-class FailingApiView(APIView):
-    authentication_classes: list = []
-    permission_classes: list = []
-
-    def get(self, request):
-        raise RuntimeError(SECRET)
-
-
-# With @pytest.mark.urls(__name__): Slid's routes, the error handlers of config.urls, and views that fail.
-urlpatterns = [
-    path("api/test/plain-failure/", failing_view),
-    path("api/test/drf-failure/", FailingApiView.as_view()),
-    path("api/test/database/", database_view),
-    path("test/html-failure/", failing_view),
-    path("test/database/", database_view),
-    path("", include("config.urls")),
-]
+ERROR_ROUTES = "tests.api.error_routes"
 
 
 @pytest.fixture
@@ -105,7 +72,9 @@ def test_an_unknown_api_route_answers_404_in_json(api):
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"detail": "There is no API route /api/v1/no-such-route/."}
+    assert response.json() == {
+        "detail": "There is no API route /api/v1/no-such-route/; the routes are listed at /api/v1/ and /api/v1/docs/."
+    }
 
 
 def test_a_method_the_route_does_not_have_answers_405_in_json(api):
@@ -115,7 +84,7 @@ def test_a_method_the_route_does_not_have_answers_405_in_json(api):
     assert response.json() == {"detail": 'Method "PUT" not allowed.'}
 
 
-@pytest.mark.urls(__name__)
+@pytest.mark.urls(ERROR_ROUTES)
 @pytest.mark.parametrize("route", ["/api/test/plain-failure/", "/api/test/drf-failure/"])
 def test_an_unexpected_error_under_api_answers_500_in_json_without_the_traceback(quiet_client, route):
     response = quiet_client.get(route)
@@ -125,7 +94,7 @@ def test_an_unexpected_error_under_api_answers_500_in_json_without_the_traceback
     assert response.json() == {"detail": "An internal error occurred; it has been logged."}
 
 
-@pytest.mark.urls(__name__)
+@pytest.mark.urls(ERROR_ROUTES)
 def test_an_unexpected_error_on_an_html_page_keeps_django_s_page_without_the_traceback(quiet_client):
     response = quiet_client.get("/test/html-failure/")
 
@@ -145,7 +114,7 @@ def test_an_unknown_admin_page_keeps_django_s_html_404(api, admin_user):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.urls(__name__)
+@pytest.mark.urls(ERROR_ROUTES)
 def test_an_unavailable_database_answers_503_with_retry_after_in_json(quiet_client):
     user = UserFactory()
     quiet_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
@@ -205,3 +174,93 @@ def test_an_unavailable_database_answers_503_through_gunicorn(live_api, token_he
     assert response.json() == {"detail": "The database is unavailable at the moment; try again shortly."}
     assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/json"
     assert requests.get(f"{live_api}/api/v1/cases/", headers=token_headers, timeout=30).status_code == 200
+
+
+# --- Every kind of error, through a real gunicorn: JSON under /api/ ------------------------------------
+
+# Django reads at most 1000 fields (DATA_UPLOAD_MAX_NUMBER_FIELDS); short, so that gunicorn passes the line on.
+MANY_FIELDS = "&".join(["f"] * 1001)
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def live_errors(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
+    """Gunicorn serving Slid's routes and tests.api.error_routes's failing views."""
+    with django_db_blocker.unblock():
+        environment = {**worker_environment(), "SLID_WEB_WORKERS": "1", "SLID_WEB_THREADS": "2"}
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with gunicorn(log, app="tests.api.error_wsgi:application", environment=environment) as url:
+        yield url
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "options", "status", "detail"),
+    [
+        ("GET", "/api/test/plain-failure/", {}, 500, "An internal error occurred; it has been logged."),
+        ("GET", "/api/test/drf-failure/", {}, 500, "An internal error occurred; it has been logged."),
+        ("PUT", "/api/v1/health/", {"json": {}}, 405, 'Method "PUT" not allowed.'),
+        ("DELETE", "/api/v1/auth/totp/confirm/", {}, 405, 'Method "DELETE" not allowed.'),
+        (
+            "GET", "/api/v1/no-such-route/", {}, 404,
+            "There is no API route /api/v1/no-such-route/; the routes are listed at /api/v1/ and /api/v1/docs/.",
+        ),
+        ("GET", "/api", {}, 404, "There is no API route /api; the routes are listed at /api/v1/ and /api/v1/docs/."),
+        (
+            "POST", "/api/v1/auth/token/", {"data": b'{"username": "' + b"x" * 3_000_000 + b'"}', "headers": JSON}, 413,
+            "The request body is larger than 2621440 bytes; files go in multipart uploads.",
+        ),
+        (
+            "POST", "/api/v1/auth/token/", {"data": b'{"username": ', "headers": JSON}, 400,
+            "JSON parse error - Expecting value: line 1 column 14 (char 13)",
+        ),
+        (
+            "GET", f"/api/v1/health/?{MANY_FIELDS}", {}, 400,
+            "The request has more than 1000 fields (query parameters and form fields together).",
+        ),
+        (
+            "POST", "/api/v1/auth/token/",
+            {"data": "username=a&password=b", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 415,
+            'Unsupported media type "application/x-www-form-urlencoded" in request.',
+        ),
+        (
+            "GET", "/api/v1/health/", {"headers": {"Host": "evil.example"}}, 400,
+            "This server does not answer to the host named in the request (DJANGO_ALLOWED_HOSTS).",
+        ),
+    ],
+)  # fmt: skip
+def test_every_error_under_api_is_json_through_gunicorn(live_errors, method, route, options, status, detail):
+    response = requests.request(method, f"{live_errors}{route}", timeout=60, **options)
+
+    assert response.status_code == status, response.text[:500]
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"detail": detail}
+    assert SECRET not in response.text and "Traceback" not in response.text
+
+
+def test_an_unexpected_error_on_an_html_page_stays_html_through_gunicorn(live_errors):
+    response = requests.get(f"{live_errors}/test/html-failure/", timeout=30)
+
+    assert response.status_code == 500
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert SECRET not in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "detail"),
+    [
+        (
+            b"--x\r\n" + b"".join(b'Content-Disposition: form-data; name="f"\r\n\r\n1\r\n--x\r\n' for _ in range(1001)),
+            "multipart/form-data; boundary=x",
+            "The request has more than 1000 fields (query parameters and form fields together).",
+        ),
+        (b"--x\r\n", "multipart/form-data", "Multipart form parse error - Invalid boundary in multipart: None"),
+    ],
+)
+def test_an_upload_django_cannot_read_is_a_json_400_through_gunicorn(live_errors, token_headers, body, content_type, detail):
+    headers = {**token_headers, "Content-Type": content_type}
+
+    response = requests.post(f"{live_errors}/api/v1/evidence/", data=body, headers=headers, timeout=60)
+
+    assert response.status_code == 400, response.text[:500]
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"detail": detail}

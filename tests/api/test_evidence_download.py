@@ -1,3 +1,4 @@
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from evidence.agents import Agent
 from evidence.models import AuditEntry, Confidentiality, Role
 from evidence.package.layout import DigestMismatch
 from evidence.services.fixity import evidence_record_fixity
+from tests.api.test_package_identities import build_with_identities, people, selection  # noqa: F401 - fixtures
 from tests.workers.helpers import archived_item
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +181,108 @@ def test_an_item_whose_fixity_check_failed_is_refused_with_the_reason(client_for
     detail = response.json()["detail"]
     assert item.ern in detail and "fixity check" in detail
     assert not item.custody.filter(event_type="accessed").exists()
+
+
+# --- The file's name for every client, and HEAD ---------------------------------------------------
+
+# "Протокол огляду.pdf", percent-encoded as UTF-8 (RFC 8187), and transliterated for filename=.
+EXACT_NAME = "%D0%9F%D1%80%D0%BE%D1%82%D0%BE%D0%BA%D0%BE%D0%BB%20%D0%BE%D0%B3%D0%BB%D1%8F%D0%B4%D1%83.pdf"
+
+
+def test_a_download_names_the_file_in_ascii_beside_the_exact_name(client_for, member_of, item):
+    response = client_for(member_of(item.case, Role.LEAD)).get(f"/api/v1/evidence/{item.pk}/download/")
+
+    assert response["Content-Disposition"] == (
+        f"attachment; filename=\"Protokol ogliadu.pdf\"; filename*=utf-8''{EXACT_NAME}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "disposition"),
+    [
+        ("photo.jpg", 'attachment; filename="photo.jpg"'),
+        ('say "cheese"\\now.jpg', "attachment; filename=\"say _cheese__now.jpg\"; filename*=utf-8''say%20%22cheese%22%5Cnow.jpg"),
+        ("100%.png", "attachment; filename=\"100.png\"; filename*=utf-8''100%25.png"),
+        ("📷.jpg", "attachment; filename=\"download.jpg\"; filename*=utf-8''%F0%9F%93%B7.jpg"),
+        ("line\nbreak.txt", "attachment; filename=\"line_break.txt\"; filename*=utf-8''line%0Abreak.txt"),
+    ],
+)
+def test_names_that_cannot_be_quoted_as_they_are_get_a_safe_ascii_fallback(name, disposition):
+    from api.downloads import attachment_disposition
+
+    assert attachment_disposition(name) == disposition
+
+
+@pytest.mark.django_db(transaction=True)
+def test_curl_saves_the_download_under_its_ascii_name(tmp_path, case_a, member_of):
+    from tests.config.servers import gunicorn
+    from tests.tokens import token_for
+    from tests.workers.worker import worker_environment
+
+    lead = member_of(case_a, Role.LEAD)
+    item = archived_item(case_a, lead, CONTENT, name="Протокол огляду.pdf")
+    with gunicorn(tmp_path / "gunicorn.log", environment=worker_environment()) as url:
+        saved = tmp_path / "saved"
+        saved.mkdir()
+        subprocess.run(
+            ["curl", "--silent", "--fail", "--remote-name", "--remote-header-name",
+             "--header", f"Authorization: Token {token_for(lead)}", f"{url}/api/v1/evidence/{item.pk}/download/"],
+            cwd=saved, check=True, timeout=60,
+        )  # fmt: skip
+
+    assert [path.name for path in saved.iterdir()] == ["Protokol ogliadu.pdf"]
+    assert (saved / "Protokol ogliadu.pdf").read_bytes() == CONTENT
+
+
+@pytest.mark.parametrize(
+    ("range_header", "status", "content_range", "length"),
+    [(None, 200, None, "2560"), ("bytes=0-9", 206, "bytes 0-9/2560", "10")],
+)
+def test_head_answers_the_download_s_headers_and_records_no_access(
+    client_for, member_of, item, range_header, status, content_range, length
+):
+    client = client_for(member_of(item.case, Role.LEAD))
+    headers = {"HTTP_RANGE": range_header} if range_header else {}
+
+    response = client.head(f"/api/v1/evidence/{item.pk}/download/", **headers)
+
+    assert response.status_code == status
+    assert response.get("Content-Range") == content_range
+    assert response["Content-Length"] == length
+    assert response["Content-Type"] == "application/pdf" or response["Content-Type"] == item.media_type
+    assert response["Content-Disposition"] == f"attachment; filename=\"Protokol ogliadu.pdf\"; filename*=utf-8''{EXACT_NAME}"
+    assert response["Accept-Ranges"] == "bytes"
+    assert b"".join(response.streaming_content) == b""
+    assert not item.custody.filter(event_type="accessed").exists()
+    assert not AuditEntry.objects.filter(action="evidence.download").exists()
+    assert client.get(f"/api/v1/evidence/{item.pk}/download/", **headers).status_code == status  # GET is recorded
+    assert item.custody.filter(event_type="accessed").count() == 1
+
+
+def test_head_is_refused_like_get_to_whom_get_is_refused(client_for, member_of, case_a, case_b):
+    secret = archived_item(
+        case_a, member_of(case_a, Role.INVESTIGATOR), b"names", confidentiality=Confidentiality.CONFIDENTIAL
+    )
+
+    assert client_for(member_of(case_a, Role.ANALYST)).head(f"/api/v1/evidence/{secret.pk}/download/").status_code == 403
+    assert client_for(member_of(case_b, Role.LEAD)).head(f"/api/v1/evidence/{secret.pk}/download/").status_code == 404
+    assert not secret.custody.filter(event_type="accessed").exists()
+
+
+def test_head_of_a_package_with_identities_reveals_nothing(client_for, case_a, people, selection):
+    export = build_with_identities(case_a, people["lead"], selection)
+    client = client_for(people["lead"])
+
+    head = client.head(f"/api/v1/exports/{export.pk}/download/")
+
+    assert head.status_code == 200
+    assert head["Content-Length"] == str(export.size_bytes)
+    assert head["Content-Type"] == "application/zip"
+    assert head["Content-Disposition"] == f'attachment; filename="slid-export-{export.public_id}.zip"'
+    assert not AuditEntry.objects.filter(action__in=["export.download", "witness.identity_reveal"]).exists()
+    assert client_for(people["legal"]).head(f"/api/v1/exports/{export.pk}/download/").status_code == 403
+    get = client.get(f"/api/v1/exports/{export.pk}/download/")
+    assert {name: get[name] for name in ("Content-Length", "Content-Type", "Content-Disposition")} == {
+        name: head[name] for name in ("Content-Length", "Content-Type", "Content-Disposition")
+    }
+    assert AuditEntry.objects.filter(action="export.download").count() == 1

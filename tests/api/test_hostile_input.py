@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 RECORD_MODELS = [
     "evidence.Case", "evidence.CaseMembership", "evidence.Incident", "evidence.Person", "evidence.Unit",
     "evidence.Allegation", "evidence.EvidenceItem", "evidence.Export", "evidence.ExportProfile",
-    "evidence.ProtectedPerson", "evidence.EvidenceIncidentLink",
+    "evidence.ProtectedPerson", "evidence.EvidenceIncidentLink", "auth.User", "evidence.IssuedPassword",
 ]  # fmt: skip
 
 HOSTILE_BODIES = {
@@ -67,6 +67,8 @@ def write_routes(w) -> dict[str, str]:
         "login": "/api/v1/auth/token/",
         "second factor": "/api/v1/auth/totp/",
         "second factor confirmation": "/api/v1/auth/totp/confirm/",
+        "accounts": "/api/v1/users/",
+        "password change": "/api/v1/auth/password/",
     }
 
 

@@ -245,3 +245,46 @@ def test_the_incident_list_is_geojson_that_gdal_reads(client_for, case_a, member
     assert {"title", "place_name", "occurred_from", "crimes"} <= set(layer.fields)
     assert sorted(feature.get("title") for feature in layer) == ["Bucha", "Izium"]
     assert sorted(feature.geom.geom_type.name for feature in layer) == ["Point", "Polygon"]
+
+
+def test_a_point_outside_the_country_is_kept_with_a_warning(client_for, case_a, member_of):
+    warsaw = {"type": "Point", "coordinates": [21.0122, 52.2297]}
+
+    response = client_for(member_of(case_a)).post("/api/v1/incidents/", feature(case_a, warsaw), format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["geometry"] == warsaw
+    assert [w["code"] for w in response.json()["properties"]["warnings"]] == ["outside_country"]
+    assert [w["code"] for w in Incident.objects.get().warnings] == ["outside_country"]
+
+
+def test_swapped_coordinates_are_warned_about_and_the_warning_goes_once_corrected(client_for, case_a, member_of):
+    client = client_for(member_of(case_a))
+    swapped = {"type": "Point", "coordinates": [50.5445, 30.2208]}  # Bucha, latitude first
+
+    created = client.post("/api/v1/incidents/", feature(case_a, swapped), format="json").json()
+    assert [w["code"] for w in created["properties"]["warnings"]] == ["coordinates_swapped"]
+    assert "longitude first" in created["properties"]["warnings"][0]["message"]
+    shown = client.get(f"/api/v1/incidents/{created['id']}/").json()
+    assert shown["properties"]["warnings"] == created["properties"]["warnings"]
+
+    corrected = client.patch(
+        f"/api/v1/incidents/{created['id']}/",
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [30.2208, 50.5445]}, "properties": {}},
+        format="json",
+    )
+
+    assert corrected.status_code == 200, corrected.content
+    assert corrected.json()["properties"]["warnings"] == []
+    assert Incident.objects.get().warnings == []
+
+
+def test_a_client_cannot_silence_a_warning(client_for, case_a, member_of):
+    client = client_for(member_of(case_a))
+    swapped = {"type": "Point", "coordinates": [50.5445, 30.2208]}
+
+    response = client.post("/api/v1/incidents/", feature(case_a, swapped, warnings=[]), format="json")
+
+    assert response.status_code == 201, response.content
+    assert [w["code"] for w in response.json()["properties"]["warnings"]] == ["coordinates_swapped"]
+    assert client.post("/api/v1/incidents/", feature(case_a), format="json").json()["properties"]["warnings"] == []

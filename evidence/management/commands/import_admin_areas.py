@@ -1,21 +1,43 @@
+import zipfile
+from pathlib import Path
+
+from django.contrib.gis.gdal import DataSource
+from django.contrib.gis.gdal.error import GDALException
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from evidence.models import Incident
 from evidence.services.record import incidents_assign_admin_areas
 from geo.models import AdminArea
 from geo.services import AreaFieldMapping, AreaImportError, admin_areas_import, admin_areas_read
 
+# OCHA's common operational dataset of Ukraine's administrative boundaries (COD-AB, on HDX): one
+# layer per level, named ukr_admbnda_adm<N>_…, with the Ukrainian and English names and the P-code
+# of each area and of its parent.
+COD_AB_UKR = (
+    ("adm1", AdminArea.Level.OBLAST, AreaFieldMapping("ADM1_UA", "ADM1_EN", "ADM1_PCODE")),
+    ("adm2", AdminArea.Level.RAION, AreaFieldMapping("ADM2_UA", "ADM2_EN", "ADM2_PCODE", "ADM1_PCODE")),
+    ("adm3", AdminArea.Level.HROMADA, AreaFieldMapping("ADM3_UA", "ADM3_EN", "ADM3_PCODE", "ADM2_PCODE")),
+)
+
 
 class Command(BaseCommand):
     help = (
         "Loads administrative areas from any file GDAL reads (GeoJSON, GeoPackage, Shapefile…), "
-        "checking every feature first and writing all or nothing; then re-assigns incidents to areas."
+        "checking every feature first and writing all or nothing; then re-assigns incidents to areas. "
+        "With --cod-ab-ukr, loads Ukraine's oblasts, raions and hromadas from OCHA's COD-AB in one go "
+        "(the shapefile zip as downloaded, its unpacked folder, or a GeoPackage or geodatabase of it)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("--level", required=True, choices=AdminArea.Level.values)
-        parser.add_argument("--name-uk-field", required=True, help="attribute with the Ukrainian name")
+        parser.add_argument(
+            "--cod-ab-ukr",
+            action="store_true",
+            help="the file is OCHA's COD-AB of Ukraine: import its adm1, adm2 and adm3 layers with their fields",
+        )
+        parser.add_argument("--level", choices=AdminArea.Level.values)
+        parser.add_argument("--name-uk-field", help="attribute with the Ukrainian name")
         parser.add_argument("--name-en-field", help="attribute with the English name")
         parser.add_argument("--code-field", help="attribute with an official code (re-imports update by code)")
         parser.add_argument("--parent-code-field", help="attribute with the parent area's code")
@@ -23,6 +45,21 @@ class Command(BaseCommand):
         parser.add_argument("--layer", type=int, default=0, help="layer index in the file (default 0)")
 
     def handle(self, *args, **options):
+        try:
+            if options["cod_ab_ukr"]:
+                imported = self._import_cod_ab_ukr(options["file"])
+            else:
+                imported = [self._import_one(options)]
+        except AreaImportError as error:
+            raise CommandError(f"Nothing was imported: {error}") from None
+        moved = incidents_assign_admin_areas(Incident.objects.all().only("pk", "location", "admin_area"))
+        for count, level in imported:
+            self.stdout.write(self.style.SUCCESS(f"Imported {count} {level} areas"))
+        self.stdout.write(f"{moved} incidents were assigned to a new admin area.")
+
+    def _import_one(self, options) -> tuple[int, str]:
+        if not options["level"] or not options["name_uk_field"]:
+            raise CommandError("Give --level and --name-uk-field (or --cod-ab-ukr for OCHA's COD-AB of Ukraine).")
         mapping = AreaFieldMapping(
             name_uk=options["name_uk_field"],
             name_en=options["name_en_field"],
@@ -34,13 +71,51 @@ class Command(BaseCommand):
             parent = AdminArea.objects.filter(pk=options["parent"]).first()
             if parent is None:
                 raise CommandError(f"No admin area {options['parent']}.")
-        try:
-            rows, errors = admin_areas_read(options["file"], mapping=mapping, layer=options["layer"])
+        rows, errors = admin_areas_read(options["file"], mapping=mapping, layer=options["layer"])
+        if errors:
+            raise CommandError("Nothing was imported:\n  " + "\n  ".join(errors))
+        return len(admin_areas_import(rows, level=options["level"], parent=parent)), options["level"]
+
+    def _import_cod_ab_ukr(self, path: str) -> list[tuple[int, str]]:
+        """Every level is read and checked before anything is written; then all are written in one
+        transaction, oblasts first, so that each raion and hromada finds its parent by P-code."""
+        layers = _cod_ab_layers(path)
+        read = []
+        for key, level, mapping in COD_AB_UKR:
+            source, layer = layers[key]
+            rows, errors = admin_areas_read(source, mapping=mapping, layer=layer)
             if errors:
-                raise CommandError("Nothing was imported:\n  " + "\n  ".join(errors))
-            areas = admin_areas_import(rows, level=options["level"], parent=parent)
-        except AreaImportError as error:
-            raise CommandError(f"Nothing was imported: {error}") from None
-        moved = incidents_assign_admin_areas(Incident.objects.all().only("pk", "location", "admin_area"))
-        self.stdout.write(self.style.SUCCESS(f"Imported {len(areas)} {options['level']} areas"))
-        self.stdout.write(f"{moved} incidents were assigned to a new admin area.")
+                raise CommandError(f"Nothing was imported; in the {key} layer:\n  " + "\n  ".join(errors))
+            read.append((rows, level))
+        with transaction.atomic():
+            return [(len(admin_areas_import(rows, level=level)), level) for rows, level in read]
+
+
+def _cod_ab_layers(path: str) -> dict[str, tuple[str, int | str]]:
+    """Where each level of the COD-AB is: (a path GDAL opens, a layer in it), found by "adm<N>" in the
+    name; the areas (``admbnda``) before the lines and points the dataset also has."""
+    file = Path(path)
+    if file.is_dir():
+        candidates = [(str(shapefile), 0, shapefile.stem) for shapefile in file.rglob("*.shp")]
+    elif zipfile.is_zipfile(file):
+        with zipfile.ZipFile(file) as archive:
+            members = [name for name in archive.namelist() if name.lower().endswith(".shp")]
+        candidates = [(f"/vsizip/{file.resolve()}/{name}", 0, Path(name).stem) for name in members]
+    else:
+        try:
+            candidates = [(path, layer.name, layer.name) for layer in DataSource(path)]
+        except GDALException as error:
+            raise CommandError(f"GDAL cannot read {path}: {error}") from None
+    candidates.sort(key=lambda candidate: ("admbnda" not in candidate[2].lower(), candidate[2]))
+    found: dict[str, tuple[str, int | str]] = {}
+    for source, layer, name in candidates:
+        for key, _, _ in COD_AB_UKR:
+            if f"_{key}_" in f"_{name.lower()}_":
+                found.setdefault(key, (source, layer))
+    missing = [key for key, _, _ in COD_AB_UKR if key not in found]
+    if missing:
+        raise CommandError(
+            f"No {', '.join(missing)} layer in {path}: expected OCHA's COD-AB of Ukraine, with layers named "
+            "like ukr_admbnda_adm1_sspe_20240416."
+        )
+    return found

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from evidence.hashing import digest_file
-from evidence.models import Case, EvidenceItem
+from evidence.models import Case, EvidenceItem, EvidenceKind
 from evidence.services.intake import evidence_receive
 
 
@@ -22,8 +22,15 @@ class Command(BaseCommand):
         parser.add_argument("--incident", type=int, action="append", default=[], help="link every file to it")
         parser.add_argument("--user", required=True, help="username of the submitter (a writer in the case)")
         parser.add_argument("--source", default="", help="where the files come from")
+        parser.add_argument(
+            "--kind",
+            choices=EvidenceKind.values,
+            help="the kind of every file; without it each file's kind is found from its content",
+        )
 
-    def handle(self, *args, folder: Path, case: str, incident: list[int], user: str, source: str, **options):
+    def handle(
+        self, *args, folder: Path, case: str, incident: list[int], user: str, source: str, kind: str | None, **options
+    ):
         target = Case.objects.filter(reference=case).first()
         submitter = get_user_model().objects.filter(username=user).first()
         if target is None or submitter is None:
@@ -52,6 +59,7 @@ class Command(BaseCommand):
                     incidents=incidents,
                     submitted_sha256=sha256,  # read once here, and again as it is stored: the two must agree
                     source=source or f"ingest_folder {folder}",
+                    **({"kind": kind} if kind else {}),
                 )
             received += 1
         self.stdout.write(self.style.SUCCESS(f"Received {received} files; skipped {skipped} already in {case}."))
