@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from evidence.models import CustodyEntry, EvidenceItem, Role
 from evidence.selectors.items import evidence_fixity_batch_size, evidence_fixity_due
+from tests.factories import UserFactory
 from tests.workers.helpers import archived_item
 from tests.workers.test_archive_s3 import BUCKET, s3_archive, s3_server  # noqa: F401 (fixtures)
 from workers import common, fixity
@@ -21,7 +22,7 @@ def flip_one_byte(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_a_flipped_byte_in_the_archive_is_caught_recorded_and_reported(api, case_a, member_of):
+def test_a_flipped_byte_in_the_archive_is_caught_recorded_and_reported(api, client_for, case_a, member_of):
     user = member_of(case_a, Role.INVESTIGATOR)
     sound = archived_item(case_a, user, b"intact testimony " * 1000, name="a.txt")
     damaged = archived_item(case_a, user, b"testimony to be damaged " * 1000, name="b.txt")
@@ -34,9 +35,11 @@ def test_a_flipped_byte_in_the_archive_is_caught_recorded_and_reported(api, case
     assert damaged.fixity_failed_at is not None
     assert damaged.custody.filter(event_type="fixity_check", outcome="failure").count() == 1
     assert sound.custody.filter(event_type="fixity_check", outcome="success").count() == 1
-    health = api.get("/api/v1/health/")
+    # Reported to staff (a superuser sees every case's ERNs); the public answer names no item.
+    health = client_for(UserFactory(is_staff=True, is_superuser=True)).get("/api/v1/health/")
     assert health.status_code == 503
-    assert damaged.ern in health.json()["fixity"]
+    assert health.json()["details"]["fixity_failures"] == {"count": 1, "erns": [damaged.ern]}
+    assert damaged.ern not in api.get("/api/v1/health/").content.decode()
 
 
 def test_fixity_runs_are_spread_so_each_item_is_checked_within_the_period(settings, case_a, member_of):
