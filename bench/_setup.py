@@ -9,13 +9,16 @@ import dj_database_url
 import psycopg
 
 
-def use_bench_database() -> str:
-    """Points DATABASE_URL at <name>_bench (created if missing), sets Django up, migrates; returns the URL."""
+def use_bench_database(suffix: str = "bench", *, fresh: bool = False) -> str:
+    """Points DATABASE_URL at <name>_<suffix> (created if missing; made anew if ``fresh``), sets Django
+    up, migrates; returns the URL."""
     url = os.environ.get("DATABASE_URL", "postgis://slid@127.0.0.1:54329/slid")
     config = dj_database_url.parse(url)
-    bench_name = f"{config['NAME']}_bench"
+    bench_name = f"{config['NAME']}_{suffix}"
     admin_dsn = url.replace("postgis://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        if fresh:
+            connection.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [bench_name]).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{bench_name}"')
