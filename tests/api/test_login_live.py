@@ -2,6 +2,7 @@
 cache, a real redis-server: the README's "Trying the API" runs as written, and the lockout holds across
 processes as it does across threads."""
 
+import os
 import re
 import subprocess
 import threading
@@ -64,8 +65,7 @@ def test_the_readme_tries_the_api_as_written(live, argon2_user, tmp_path):
     credentials = tmp_path / "admin-credentials.txt"
     credentials.write_text(f"username=admin\npassword={PASSWORD}\n")
     block = re.search(r"### Trying the API\n\n```sh\n(.*?)```", README.read_text(), re.DOTALL).group(1)
-    host = live.removeprefix("http://")
-    script = block.replace("localhost:8000", host).replace("var/admin-credentials.txt", str(credentials))
+    script = block.replace("var/admin-credentials.txt", str(credentials))
 
     ran = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script + '\necho "TOKEN=$TOKEN"'],
@@ -73,6 +73,7 @@ def test_the_readme_tries_the_api_as_written(live, argon2_user, tmp_path):
         text=True,
         timeout=60,
         check=False,
+        env={**os.environ, "SLID_WEB_PORT": live.rsplit(":", 1)[1]},  # the block uses the configured port
     )
 
     assert ran.returncode == 0, ran.stderr
