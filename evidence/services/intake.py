@@ -13,6 +13,7 @@ from django.core.files import File
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from evidence.agents import Agent
 from evidence.errors import DomainError
@@ -57,10 +58,11 @@ def evidence_receive(
     they are taken here, before the file is stored. The worker's own hash must then equal them."""
     unknown = sorted(set(fields) - EVIDENCE_SUBMITTED_FIELDS)
     if unknown:
-        raise DomainError(f"{unknown[0]} cannot be set here.", field=unknown[0])
+        raise DomainError(gettext("%(field)s cannot be set here.") % {"field": unknown[0]}, field=unknown[0])
     if "\x00" in original_filename:
         # PostgreSQL cannot store it, and keeping the name exactly as given matters more than accepting it.
-        raise DomainError("The file name contains a NUL character; rename the file and send it again.", field="file")
+        message = gettext("The file name contains a NUL character; rename the file and send it again.")
+        raise DomainError(message, field="file")
     fields.update(_sources(fields, original_filename))
     incidents = list(dict.fromkeys(incidents))  # the same incident named twice is linked once
     for incident in incidents:
@@ -68,7 +70,7 @@ def evidence_receive(
     if receipt is None:
         receipt = digest_upload(upload)
     if receipt.size == 0:
-        raise DomainError("The file is empty.", field="file")
+        raise DomainError(gettext("The file is empty."), field="file")
     # The slow part (an S3 upload can take minutes) happens before the case is locked for its number,
     # so uploads to one case never queue behind each other.
     intake_key = _store_in_intake(upload, folder=str(case.public_id))
@@ -185,7 +187,8 @@ def _link(*, item: EvidenceItem, incident: Incident, agent: Agent) -> None:
 def evidence_link_incident(*, actor: AbstractBaseUser, item: EvidenceItem, incident: Incident) -> None:
     check_same_case(item.case, incident=incident)
     if item.incident_links.filter(incident=incident).exists():
-        raise DomainError(f"{item.ern} is already linked to incident {incident.pk}.", field="incident")
+        message = gettext("%(ern)s is already linked to incident %(id)s.") % {"ern": item.ern, "id": incident.pk}
+        raise DomainError(message, field="incident")
     _link(item=item, incident=incident, agent=Agent.for_user(actor))
     if item.captured_location is not None:
         record_incident_distances(item)
@@ -201,6 +204,22 @@ def evidence_link_incident(*, actor: AbstractBaseUser, item: EvidenceItem, incid
 def record_incident_distances(item: EvidenceItem) -> None:
     item.incident_distances_m = incident_distances(item)
     EvidenceItem.objects.filter(pk=item.pk).update(incident_distances_m=item.incident_distances_m)
+
+
+def incident_distances_refresh(incident: Incident) -> int:
+    """Measures again every item linked to ``incident`` that says where it was captured: the incident has
+    moved. Called inside the incident's change, so that no item is seen with distances to a place the
+    incident no longer is. Returns how many items were measured."""
+    items = (
+        EvidenceItem.objects.filter(incident_links__incident=incident, captured_location__isnull=False)
+        .only("pk", "captured_location")
+        .order_by("pk")
+    )
+    measured = 0
+    for item in items:
+        record_incident_distances(item)
+        measured += 1
+    return measured
 
 
 def incident_distances(item: EvidenceItem) -> dict[str, float]:
@@ -222,7 +241,10 @@ def intake_remove_orphans(*, older_than: timedelta = timedelta(hours=1)) -> list
     cutoff = timezone.now() - older_than
     known = set(EvidenceItem.objects.exclude(intake_key="").values_list("intake_key", flat=True))
     removed = []
-    folders, _ = intake.listdir("")
+    try:
+        folders, _ = intake.listdir("")
+    except FileNotFoundError:  # a local store that nothing was ever received on
+        return removed
     for folder in folders:
         for name in intake.listdir(folder)[1]:
             key = f"{folder}/{name}"

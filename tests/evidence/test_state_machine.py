@@ -291,6 +291,13 @@ def test_intake_files_no_item_records_are_removed_once_old(case_a, investigator)
     assert intake.exists(new_orphan) and intake.exists(recorded.intake_key)
 
 
+def test_removing_orphans_from_an_intake_store_nothing_was_ever_received_on_removes_nothing(settings, tmp_path):
+    intake = {**settings.STORAGES["intake"], "OPTIONS": {"location": str(tmp_path / "never-made")}}
+    settings.STORAGES = {**settings.STORAGES, "intake": intake}
+
+    assert intake_remove_orphans() == []
+
+
 def test_an_intake_write_that_fails_half_way_leaves_no_file_and_no_item(case_a, investigator):
     class DiskFull(ContentFile):
         def chunks(self, chunk_size=None):
