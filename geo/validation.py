@@ -45,7 +45,7 @@ def geometry_from_geojson(value: Any) -> GEOSGeometry:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python parses
             raise GeometryError("Not valid JSON.") from None
     if not isinstance(value, dict):
         raise GeometryError("Expected a GeoJSON geometry object.")

@@ -218,6 +218,11 @@ HOSTILE_REQUESTS: dict[str, Callable[[dict, object], Hostile]] = {
         '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [' + "1" * 401 + ', 50]}, "properties": '
         f'{{"case": {w["case"].pk}, "title": "x", "occurred_from": "2022-03-01"}}}}', format=None,
     ),
+    "a geometry given as JSON text nested 100,000 deep": lambda w, c: Hostile(
+        "POST", "/api/v1/incidents/", "location",
+        {"type": "Feature", "geometry": "[" * 100_000,
+         "properties": {"case": w["case"].pk, "title": "x", "occurred_from": "2022-03-01"}},
+    ),
     "a polygon with an antipodal edge": lambda w, c: Hostile(
         "POST", "/api/v1/incidents/", "location",
         feature(w["case"], {"type": "Polygon", "coordinates": [[[0, 0], [180, 0], [180, 10], [0, 0]]]}),
@@ -306,6 +311,17 @@ HOSTILE_REQUESTS: dict[str, Callable[[dict, object], Hostile]] = {
     ),
     "the same item twice in one package": lambda w, c: Hostile(
         "POST", "/api/v1/exports/", "evidence", {"case": w["case"].pk, "evidence": [w["item"].pk] * 2}
+    ),
+    # A case named by its reference: only a well-formed one reaches the database (PostgreSQL refuses NUL).
+    "NUL in a case reference": lambda w, c: Hostile(
+        "POST", "/api/v1/evidence/", "case", {**upload_form(w), "case": f"{w['case'].reference}\x00"},
+        format="multipart",
+    ),
+    "a case reference of 100,000 characters": lambda w, c: Hostile(
+        "POST", "/api/v1/incidents/", "case", {**feature(w["case"]), "properties": {"case": "A" * 100_000}}
+    ),
+    "a lone surrogate as a case reference": lambda w, c: Hostile(
+        "POST", "/api/v1/exports/", "case", '{"case": "\\ud800", "evidence": []}', format=None
     ),
 }  # fmt: skip
 
