@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test stop install services lint format lock bench-incidents bench-intake bench-exports
+.PHONY: run test stop install services lint format lock screenshots bench-incidents bench-map bench-intake bench-exports
 
 run: install services
 	scripts/run.sh
@@ -34,10 +34,18 @@ lock:
 	var/tools/bin/uv pip compile --python-version 3.11 --generate-hashes --quiet requirements/base.in -o requirements/base.txt
 	var/tools/bin/uv pip compile --python-version 3.11 --generate-hashes --quiet requirements/dev.in -o requirements/dev.txt
 
+# The README's pictures of the workspace (docs/screenshots/), taken in headless Chromium with the browser
+# tests' fixtures, on a test database of their own.
+screenshots: install services
+	SLID_TEST_INSTANCE=screenshots scripts/with-env pytest tests/web/screenshots.py -q -p no:cacheprovider
+
 # Benchmarks (opt-in, minutes long); results are recorded in docs/performance.md. They run as the
 # owner role: each makes a database of its own, migrates it and loads it in bulk.
 bench-incidents: install services
 	scripts/with-env --owner python bench/incidents.py --rows 1000000
+
+bench-map: install services
+	scripts/with-env --owner python bench/map.py --rows 1000000
 
 bench-intake: install services
 	scripts/with-env --owner python bench/intake.py

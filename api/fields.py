@@ -3,7 +3,6 @@ choice errors that name the choices, dates that may be bare days, validated geom
 limited to the user's cases."""
 
 import json
-import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -19,8 +18,13 @@ from evidence.dates import Moment, parse_moment
 from evidence.models import (
     Case,
 )
-from evidence.models.cases import CASE_REFERENCE_VALIDATOR
-from evidence.selectors.cases import case_list
+from evidence.selectors.cases import (  # a case is named by its id (digits) or its reference
+    CASE_ID,
+    CASE_REFERENCE,  # noqa: F401 - the schema's pattern (api.schema)
+    CaseNameAmbiguous,
+    case_list,
+    case_named,
+)
 from geo.validation import GeometryError, geometry_from_geojson
 
 # What a browser's form carries besides the fields: Django's CSRF token, and the names DRF's browsable
@@ -28,10 +32,8 @@ from geo.validation import GeometryError, geometry_from_geojson
 FORM_CONTROL_NAMES = frozenset({"csrfmiddlewaretoken", "_method", "_content", "_content_type"})
 # Past this many, a choice error points to the documentation instead of listing them all.
 MAX_CHOICES_LISTED = 40
-# A case named in a body: an id (digits), or a reference as the model allows it.
-CASE_ID = re.compile(r"[0-9]+", re.ASCII)
-CASE_REFERENCE = re.compile(CASE_REFERENCE_VALIDATOR.regex.pattern.strip("^$"), re.ASCII)
-CASE_REFERENCE_MAX_LENGTH = Case._meta.get_field("reference").max_length
+# An error repeats this much of what was given, at most.
+MAX_INPUT_SHOWN = 100
 
 
 class ChoicesNamed:
@@ -42,11 +44,13 @@ class ChoicesNamed:
         self.choices = list(choices)
 
     def format(self, **kwargs) -> str:
+        given = str(kwargs["input"])
+        given = given if len(given) <= MAX_INPUT_SHOWN else given[:MAX_INPUT_SHOWN] + "…"
         if len(self.choices) > MAX_CHOICES_LISTED:
             message = gettext('"{input}" is not a valid choice; the valid ones are listed at /api/v1/docs/.')
-            return message.format(input=kwargs["input"])
+            return message.format(input=given)
         message = gettext('"{input}" is not a valid choice; use one of {choices}.')
-        return message.format(input=kwargs["input"], choices=", ".join(self.choices))
+        return message.format(input=given, choices=", ".join(self.choices))
 
 
 def name_the_choices(field: serializers.Field) -> None:
@@ -171,7 +175,9 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
 
 class UserCaseField(VisibleRelatedField):
     """A case the requesting user is a member of, named by its id or by its reference (UA-2022-BUCHA); any
-    other case reads as not existing. Shown by its id. A reference of digits only is read as an id."""
+    other case reads as not existing. Shown by its id. A number is an id; a string is read by
+    evidence.selectors.cases.case_named, which refuses digits that are the id of one of the user's cases and
+    the reference of another (references of digits alone are refused since, but older cases may have one)."""
 
     default_error_messages = {
         "no_reference": _('No case "{reference}" among your cases: give the id or the reference of one.'),
@@ -182,13 +188,16 @@ class UserCaseField(VisibleRelatedField):
         super().__init__(selector=case_list, model=Case, **kwargs)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or CASE_ID.fullmatch(data):
+        if not isinstance(data, str):
             return super().to_internal_value(data)
-        # Only a well-formed reference reaches the database (no NUL, no 10,000 characters).
-        if len(data) <= CASE_REFERENCE_MAX_LENGTH and CASE_REFERENCE.fullmatch(data):
-            case = self.get_queryset().filter(reference=data).first()
-            if case is not None:
-                return case
+        try:
+            case = case_named(self.get_queryset(), data)
+        except CaseNameAmbiguous as error:
+            raise serializers.ValidationError(error.message, code="ambiguous") from None
+        if case is not None:
+            return case
+        if CASE_ID.fullmatch(data):
+            return super().to_internal_value(data)  # DRF's answer for an id that is not found
         message = self.error_messages["no_reference"].format(reference=data[:100])
         raise serializers.ValidationError(message, code="no_reference")
 

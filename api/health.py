@@ -1,28 +1,39 @@
 """GET /api/v1/health/: is every part Slid depends on answering?
 
 Anyone may ask whether the service is alive: the answer names each part "ok" or "error" and nothing
-else, and asking writes nothing. Staff (signed in) also get the reasons, the PostGIS version, and the
-details: archived copies that failed their fixity check, work waiting and work stuck. The ERNs in those
-details are only those of cases the staff user is a member of (all of them for superusers)."""
+else, and asking writes nothing (not even a token's last use). Staff (signed in) also get the reasons,
+the PostGIS version, and the details: archived copies that failed their fixity check, work waiting and
+work stuck. The ERNs in those details are only those of cases the staff user is a member of (all of them
+for superusers).
+
+Asking must not tie up the web threads: the broker is given half a second to connect and half a second
+to answer, and the public answer is kept PUBLIC_ANSWER_SECONDS, checked by one request at a time."""
 
 import os
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from kombu.exceptions import ChannelError
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import config
+from api.auth.authentication import ApiTokenAuthentication, SecondFactorSessionAuthentication
 from config.celery import app as celery_app
 from evidence.selectors.health import health_fixity_failures, health_queue, health_stuck
 
-BROKER_TIMEOUT_SECONDS = 3
+# To connect to the broker, and again for each answer from it: a broker that takes the connection and
+# then says nothing (hung, or its answers lost) holds a request about a second, never longer.
+BROKER_TIMEOUT_SECONDS = 0.5
+PUBLIC_ANSWER_SECONDS = 2.0
 # The web process writes uploads into the intake store and reads the archive and the packages.
 WRITTEN_STORES = ("intake",)
 READ_STORES = ("archive", "exports")
@@ -35,10 +46,23 @@ def check_database() -> dict[str, str]:
     return {"database": "ok", "postgis": postgis_version}
 
 
+def _broker():
+    """A connection to the broker, made once (no retry) and with its timeouts bounded."""
+    timeouts = {"socket_connect_timeout": BROKER_TIMEOUT_SECONDS, "socket_timeout": BROKER_TIMEOUT_SECONDS}
+    broker = celery_app.connection_for_write(
+        settings.CELERY_BROKER_URL, connect_timeout=BROKER_TIMEOUT_SECONDS, transport_options=timeouts
+    )
+    try:
+        broker.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
+    except BaseException:
+        broker.release()
+        raise
+    return broker
+
+
 def check_broker() -> dict[str, str]:
-    with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as broker:
-        broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS)
-    return {"broker": "ok"}
+    with _broker():
+        return {"broker": "ok"}
 
 
 def check_storage() -> dict[str, str]:
@@ -67,8 +91,7 @@ LIVENESS = {"database": check_database, "broker": check_broker, "storage": check
 
 def broker_queue_depth() -> int:
     """Messages waiting in the Celery queue (a passive declare: nothing is created)."""
-    with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as broker:
-        broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS)
+    with _broker() as broker:
         try:
             declared = broker.default_channel.queue_declare(queue=settings.CELERY_TASK_DEFAULT_QUEUE, passive=True)
         except ChannelError:
@@ -94,6 +117,69 @@ def _fixity_line(failed: int) -> str:
     return f"error: {failed} archived {'copy' if failed == 1 else 'copies'} failed the last fixity check"
 
 
+def check_liveness() -> tuple[dict, dict[str, str]]:
+    """(the report: "ok" or "error" for each part, the PostGIS version; the reason of each part in error)."""
+    report: dict = {"status": "ok"}
+    reasons: dict[str, str] = {}
+    for name, check in LIVENESS.items():
+        try:
+            report.update(check())
+        except Exception as error:  # noqa: BLE001 - any failure of a part is reported, not raised
+            report[name] = "error"
+            reasons[name] = f"error: {type(error).__name__}: {error}"[:300]
+            report["status"] = "error"
+    return report, reasons
+
+
+class PublicAnswers:
+    """The public answer, kept ``PUBLIC_ANSWER_SECONDS`` in this process, and found by one request at a
+    time: however often anyone asks, the parts are checked at most once in that time per process, and
+    requests at once wait for that one check instead of each holding a thread for its own. Kept in the
+    process, not in the Redis cache: by default that is the broker's Redis, the part most likely to hang."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: tuple[float, dict] | None = None
+
+    def get(self, check: Callable[[], dict]) -> dict:
+        with self._lock:
+            if self._kept is None or time.monotonic() - self._kept[0] >= PUBLIC_ANSWER_SECONDS:
+                self._kept = (time.monotonic(), check())
+            return dict(self._kept[1])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept = None
+
+
+public_answers = PublicAnswers()
+
+
+def _public_report() -> dict:
+    report, _ = check_liveness()
+    report.pop("postgis", None)
+    return report
+
+
+class _ReadOnly:
+    """Who is asking, for the health check only: a bad or stale credential counts as none (the liveness
+    answer is for anyone), and a token's use is not recorded (asking writes nothing)."""
+
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed:
+            return None
+
+
+class HealthTokenAuthentication(_ReadOnly, ApiTokenAuthentication):
+    record_use = False
+
+
+class HealthSessionAuthentication(_ReadOnly, SecondFactorSessionAuthentication):
+    pass
+
+
 PART = serializers.CharField(help_text='"ok", or "error" (for staff: "error: " and the reason)')
 
 
@@ -101,10 +187,10 @@ class HealthView(APIView):
     """200 when the database, PostGIS, the broker and the file stores work; 503 naming the part that does not.
     Staff also see the details, and a failed fixity check makes their answer 503 too."""
 
-    def perform_authentication(self, request) -> None:
-        """Not before the answer: a bad or stale token must not make the liveness answer fail (get())."""
+    authentication_classes = [HealthTokenAuthentication, HealthSessionAuthentication]
 
     @extend_schema(
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}, {}],  # what the API's own credentials are; or none
         responses={
             code: inline_serializer(
                 name,
@@ -120,31 +206,23 @@ class HealthView(APIView):
                 },
             )
             for code, name in ((200, "Health"), (503, "HealthFailure"))
-        }
+        },
     )
     def get(self, request):
-        report: dict = {"status": "ok"}
-        reasons: dict[str, str] = {}
-        for name, check in LIVENESS.items():
-            try:
-                report.update(check())
-            except Exception as error:  # noqa: BLE001 - any failure of a part is reported, not raised
-                report[name] = "error"
-                reasons[name] = f"error: {type(error).__name__}: {error}"[:300]
+        user = request.user
+        if not (user.is_authenticated and user.is_staff):
+            return self._answer(public_answers.get(_public_report))
+        # Staff get the parts checked now, with the reasons and the details (not kept: they are few).
+        report, reasons = check_liveness()
+        report.update(reasons)
+        if report.get("database") == "ok":
+            report["details"], fixity_failed = staff_details(user)
+            report["fixity"] = _fixity_line(report["details"]["fixity_failures"]["count"])
+            if fixity_failed:
                 report["status"] = "error"
-        try:
-            user = request.user
-        except exceptions.AuthenticationFailed:
-            user = AnonymousUser()  # a bad or stale token is no token here
-        if user.is_authenticated and user.is_staff:
-            report.update(reasons)
-            if report.get("database") == "ok":
-                report["details"], fixity_failed = staff_details(user)
-                report["fixity"] = _fixity_line(report["details"]["fixity_failures"]["count"])
-                if fixity_failed:
-                    report["status"] = "error"
-        else:
-            report.pop("postgis", None)
+        return self._answer(report)
+
+    def _answer(self, report: dict) -> Response:
         report["version"] = config.__version__
         code = status.HTTP_200_OK if report["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
         return Response(report, status=code)

@@ -4,6 +4,7 @@ import io
 import re
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 
@@ -26,7 +27,7 @@ class SafeJSONParser(JSONParser):
         try:
             data = super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply.") from None
+            raise ParseError(gettext("JSON parse error - nested too deeply.")) from None
         if SUSPECT_ESCAPE.search(raw):
             problem = unstorable_text(data)
             if problem is not None:
@@ -45,22 +46,25 @@ def unstorable_text(data: Any) -> tuple[str, str] | None:
         if isinstance(value, dict):
             for key, child in value.items():
                 if (reason := _unstorable(key)) is not None:
-                    return _field(path + (key,)), f"A key {reason}: {_where(path + (key,))}."
+                    return _field(path + (key,)), gettext("A key %(reason)s: %(where)s.") % {
+                        "reason": reason,
+                        "where": _where(path + (key,)),
+                    }
                 stack.append((child, path + (key,)))
         elif isinstance(value, list):
             stack.extend((child, path + (index,)) for index, child in enumerate(value))
         elif isinstance(value, str) and (reason := _unstorable(value)) is not None:
-            return _field(path), f"Text {reason}: {_where(path)}."
+            return _field(path), gettext("Text %(reason)s: %(where)s.") % {"reason": reason, "where": _where(path)}
     return None
 
 
 def _unstorable(text: str) -> str | None:
     if "\x00" in text:
-        return "may not contain NUL (U+0000)"
+        return gettext("may not contain NUL (U+0000)")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "may not contain an unpaired surrogate (U+D800 to U+DFFF), which is not a character"
+        return gettext("may not contain an unpaired surrogate (U+D800 to U+DFFF), which is not a character")
     return None
 
 
@@ -73,8 +77,9 @@ def _field(path: Path) -> str:
 
 def _where(path: Path) -> str:
     if not path:
-        return "the whole body"
-    return "at " + "".join(f"[{part if isinstance(part, int) else ascii(part)[:100]}]" for part in path)
+        return gettext("the whole body")
+    where = "".join(f"[{part if isinstance(part, int) else ascii(part)[:100]}]" for part in path)
+    return gettext("at %(path)s") % {"path": where}
 
 
 def _safe(name: str) -> str:

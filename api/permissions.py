@@ -2,35 +2,31 @@
 
 from datetime import UTC
 
-from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from api.access import AUTHENTICATED, BEFORE_PASSWORD_CHANGE, PUBLIC, STAFF, rule_for
 from evidence.errors import NotAllowed
 from evidence.models import ApiToken, Case
-from evidence.selectors.access import Action, user_may, user_may_anywhere, user_may_reveal
-from evidence.selectors.accounts import issued_password, issued_password_expired, totp_enrolled
-
-# What SLID_REQUIRE_TOTP keeps for those who signed in with a second factor.
-SECOND_FACTOR_ACTIONS = frozenset({Action.REVEAL_IDENTITY, Action.EXPORT})
-ENROL_FIRST = (
-    "This deployment requires a second factor for this. Turn it on with POST /api/v1/auth/totp/ and "
-    "POST /api/v1/auth/totp/confirm/ (a code from an authenticator app), then log in again with your code (otp)."
+from evidence.selectors.access import (
+    SECOND_FACTOR_ACTIONS,
+    Action,
+    second_factor_refusal,
+    user_may,
+    user_may_anywhere,
+    user_may_reveal,
 )
-LOG_IN_WITH_CODE = (
-    "This deployment requires a second factor for this, and your token was issued without one: log in again "
-    "with your one-time code (otp)."
-)
+from evidence.selectors.accounts import issued_password, issued_password_expired
 
-CHOOSE_YOUR_OWN_FIRST = (
+CHOOSE_YOUR_OWN_FIRST = gettext_noop(
     "Your password was issued by a staff member: choose your own before doing anything else, with POST "
     '/api/v1/auth/password/ {"current_password": "<the one you were given>", "new_password": "<yours>"}. '
     "Until then you may only do that or sign out."
 )
-ISSUED_ONE_EXPIRED = (
-    "The one-time password you signed in with expired at {expires_at:%Y-%m-%d %H:%M} UTC: ask a staff member "
-    "for a new one. Until then you may only sign out."
+ISSUED_ONE_EXPIRED = gettext_noop(
+    "The one-time password you signed in with expired at %(expires_at)s UTC: ask a staff member for a new one. "
+    "Until then you may only sign out."
 )
 
 
@@ -48,23 +44,25 @@ def required_rule(request, view=None) -> object:
 def ensure_allowed(user, case: Case, action: Action) -> None:
     """For actions whose case is only known from the request body (create)."""
     if not user_may(user=user, case=case, action=action):
-        raise NotAllowed(f"Your role in {case.reference} does not allow this ({action}).")
+        message = gettext("Your role in %(case)s does not allow this (%(action)s).")
+        raise NotAllowed(message % {"case": case.reference, "action": action})
+
+
+def signed_in_with_code(request) -> bool:
+    """Whether the request's credential came from a sign-in that gave the one-time code: a token issued at
+    such a login, or a session django-otp marked verified."""
+    if isinstance(request.auth, ApiToken):
+        return request.auth.second_factor
+    is_verified = getattr(request.user, "is_verified", None)
+    return bool(is_verified and is_verified())
 
 
 def ensure_second_factor(request, action: Action) -> None:
     """With SLID_REQUIRE_TOTP, revealing identities and exporting need an account with a second factor,
-    signed in with it: a token issued at a login that gave the code, or a session the admin opened so."""
-    if not settings.SLID_REQUIRE_TOTP or action not in SECOND_FACTOR_ACTIONS:
-        return
-    if not totp_enrolled(user=request.user):
-        raise PermissionDenied(ENROL_FIRST)
-    if isinstance(request.auth, ApiToken):
-        signed_in_with_code = request.auth.second_factor
-    else:
-        is_verified = getattr(request.user, "is_verified", None)
-        signed_in_with_code = bool(is_verified and is_verified())
-    if not signed_in_with_code:
-        raise PermissionDenied(LOG_IN_WITH_CODE)
+    signed in with it (evidence.selectors.access.second_factor_refusal)."""
+    refusal = second_factor_refusal(user=request.user, with_code=signed_in_with_code(request), action=action)
+    if refusal:
+        raise PermissionDenied(refusal)
 
 
 def ensure_password_chosen(request) -> None:
@@ -78,15 +76,16 @@ def ensure_password_chosen(request) -> None:
     if route in BEFORE_PASSWORD_CHANGE and not (expired and route == ("auth-password", "POST")):
         return
     if expired:
-        raise PermissionDenied(ISSUED_ONE_EXPIRED.format(expires_at=issued.expires_at.astimezone(UTC)))
-    raise PermissionDenied(CHOOSE_YOUR_OWN_FIRST)
+        expires_at = issued.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        raise PermissionDenied(gettext(ISSUED_ONE_EXPIRED) % {"expires_at": expires_at})
+    raise PermissionDenied(gettext(CHOOSE_YOUR_OWN_FIRST))
 
 
 class TablePermission(BasePermission):
     """Applies the route's rule. Case actions are checked on the object (its case), or by the view
     on the case named in the body for a create; a list shows only the user's cases anyway."""
 
-    message = "Your role does not allow this."
+    message = gettext_lazy("Your role does not allow this.")
 
     def has_permission(self, request, view) -> bool:
         if request.method.upper() not in view.allowed_methods:

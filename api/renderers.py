@@ -88,4 +88,3 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
             # else: an optional field whose empty value it would refuse, left out (its default applies)
         context = {**self.renderer_context, "indent": 4}
         return renderers.JSONRenderer().render(initial, JSON, context).decode()
-

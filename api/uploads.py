@@ -5,6 +5,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -18,7 +19,8 @@ class UploadTooLarge(APIException):
 
 def too_large() -> UploadTooLarge:
     limit = settings.SLID_MAX_UPLOAD_BYTES
-    return UploadTooLarge(f"The upload is larger than the limit of {limit} bytes ({limit / 1024**3:.1f} GiB).")
+    message = gettext("The upload is larger than the limit of %(limit)s bytes (%(gib).1f GiB).")
+    return UploadTooLarge(message % {"limit": limit, "gib": limit / 1024**3})
 
 
 class SizeLimitedUploadHandler(TemporaryFileUploadHandler):

@@ -32,18 +32,20 @@ def load(rows: int, case_ids: list[int], *, bulk: bool) -> float:
     """COPY the incidents in; with ``bulk``, the way a million-row import should run: secondary
     indexes and the revision trigger off during COPY, then the revisions written in one set-based
     INSERT and the indexes rebuilt (one sorted build is far cheaper than a million inserts)."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     random.seed(8493)
     columns = (
         "public_id, case_id, title, description, occurred_from, occurred_to, date_precision, location, "
-        "place_name, crimes, killed, status, created_at, updated_at"
+        "place_name, crimes, killed, status, created_at, updated_at, warnings"
     )
     now = datetime.now(UTC).isoformat()
     # Incidents are recorded roughly as they happen, so rows arrive in time order (not in space).
     day_offsets = sorted(random.randrange(DAYS) for _ in range(rows))
     started = time.perf_counter()
-    with connection.cursor() as cursor:
+    # One transaction: a load that fails half-way (a column the loader does not know yet) leaves the table
+    # and its indexes as they were, instead of a table without its secondary indexes.
+    with transaction.atomic(), connection.cursor() as cursor:
         # The bench database's incidents have no evidence; the cascade reaches the (empty) link table,
         # whose truncation the database refuses unless its owner lifts that for this statement.
         cursor.execute("ALTER TABLE evidence_evidenceincidentlink DISABLE TRIGGER evidence_links_never_truncated")
@@ -79,7 +81,7 @@ def load(rows: int, case_ids: list[int], *, bulk: bool) -> float:
                 buffer.write(
                     f"{uuid.uuid4()}\t{case_ids[number % CASES]}\tIncident {number}\tShelling near settlement "
                     f"{number % 5000}\t{start.isoformat()}\t{end}\tday\t{wkt}\tsettlement {number % 5000}\t"
-                    f"{crimes}\t{random.randint(0, 20)}\tdraft\t{now}\t{now}\n"
+                    f"{crimes}\t{random.randint(0, 20)}\tdraft\t{now}\t{now}\t[]\n"
                 )
                 if number % 10_000 == 9_999:
                     copy.write(buffer.getvalue())
@@ -92,6 +94,7 @@ def load(rows: int, case_ids: list[int], *, bulk: bool) -> float:
             cursor.execute(revisions_insert_sql())
             for _, definition in index_definitions:
                 cursor.execute(definition)
+    with connection.cursor() as cursor:
         # What autovacuum would soon do; until then every scan of the fresh rows sets their hint
         # bits, and no index-only scan can skip the table (the visibility map is empty).
         cursor.execute("VACUUM ANALYZE evidence_incident")

@@ -59,6 +59,28 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# A rate's period, by its first letter, as in Django REST framework's throttles: "20/min", "1000/day".
+RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(name: str, text: str) -> tuple[int, int]:
+    """A rate such as "20/min" as (20, 60): how many, per how many seconds."""
+    number, slash, period = text.partition("/")
+    number = number.strip()
+    seconds = RATE_PERIODS.get(period.strip()[:1])
+    if not slash or not (number.isascii() and number.isdigit()) or int(number) < 1 or seconds is None:
+        raise ImproperlyConfiguredEnv(f"{name}={text!r} is not a rate: use <number>/<s|min|h|day>, such as 20/min")
+    return int(number), seconds
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate such as "20/min" (checked now, so a mistyped one stops the start instead of a request)."""
+    NAMES_READ.add(name)
+    value = os.environ.get(name, default)
+    parse_rate(name, value)
+    return value
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     NAMES_READ.add(name)
     value = os.environ.get(name, default)

@@ -1,4 +1,5 @@
-"""Demo data for `make run`: one case with the Bucha and Izium incidents, a unit and a suspect.
+"""Demo data for `make run`: one case with incidents in Bucha, Irpin, Izium, Kharkiv, Mariupol, Kramatorsk and
+Hroza, a unit and a suspect.
 
 The places and names are public knowledge; the records are demonstrations, not evidence."""
 
@@ -15,10 +16,115 @@ from evidence.services.record import allegation_create, incident_create, person_
 DEMO_REFERENCE = "DEMO-UA-2022"
 
 
+# More incidents, so that the case home's map, timeline and counts have something to show: public events of
+# 2022 and 2023 (places and dates as reported), recorded here as demonstrations.
+MORE_INCIDENTS = [
+    {
+        "title": "Missile strike on the Kharkiv regional administration, Freedom Square",
+        "occurred_from": datetime(2022, 3, 1, 6, 1, tzinfo=UTC),
+        "date_precision": DatePrecision.EXACT,
+        "location": Point(36.2285, 49.9931, srid=4326),
+        "place_name": "Kharkiv, Freedom Square",
+        "crimes": ["8(2)(b)(i)", "8(2)(b)(ii)"],
+        "killed": 29,
+    },
+    {
+        "title": "Shelling of the residential district of Saltivka",
+        "occurred_from": datetime(2022, 3, 7, tzinfo=UTC),
+        "occurred_to": datetime(2022, 3, 31, tzinfo=UTC),
+        "location": Point(36.3290, 50.0140, srid=4326),
+        "location_uncertainty_m": 2000,
+        "place_name": "Kharkiv, Saltivka",
+        "crimes": ["8(2)(b)(i)", "8(2)(b)(ii)", "8(2)(b)(iv)"],
+    },
+    {
+        "title": "Shelling of civilians at the Irpin river crossing",
+        "occurred_from": datetime(2022, 3, 6, 8, 0, tzinfo=UTC),
+        "location": Point(30.2545, 50.5186, srid=4326),
+        "place_name": "Irpin, the destroyed bridge on Soborna Street",
+        "crimes": ["8(2)(b)(i)"],
+        "killed": 8,
+    },
+    {
+        "title": "Killings of civilians on Yablunska Street",
+        "occurred_from": datetime(2022, 3, 4, tzinfo=UTC),
+        "occurred_to": datetime(2022, 3, 30, tzinfo=UTC),
+        "location": Point(30.2156, 50.5418, srid=4326),
+        "location_uncertainty_m": 300,
+        "place_name": "Bucha, Yablunska Street",
+        "crimes": ["8(2)(a)(i)", "7(1)(a)"],
+        "status": "under_review",
+    },
+    {
+        "title": "Torture in the basement of the children's camp “Promenystyi”",
+        "occurred_from": datetime(2022, 3, 10, tzinfo=UTC),
+        "occurred_to": datetime(2022, 3, 25, tzinfo=UTC),
+        "location": Point(30.2395, 50.5525, srid=4326),
+        "place_name": "Bucha, Vokzalna Street",
+        "crimes": ["8(2)(a)(ii)-1", "8(2)(a)(i)"],
+    },
+    {
+        "title": "Airstrike on the maternity hospital No. 3 in Mariupol",
+        "occurred_from": datetime(2022, 3, 9, 13, 0, tzinfo=UTC),
+        "date_precision": DatePrecision.EXACT,
+        "location": Point(37.5834, 47.0968, srid=4326),
+        "place_name": "Mariupol, Myru Avenue",
+        "crimes": ["8(2)(b)(ix)", "8(2)(b)(i)"],
+        "status": "verified",
+    },
+    {
+        "title": "Airstrike on the Mariupol Drama Theatre",
+        "occurred_from": datetime(2022, 3, 16, 8, 0, tzinfo=UTC),
+        "location": Point(37.5495, 47.0959, srid=4326),
+        "place_name": "Mariupol, Theatre Square",
+        "crimes": ["8(2)(b)(i)", "8(2)(b)(ix)"],
+        "status": "verified",
+    },
+    {
+        "title": "Airstrike on a residential building in Izium",
+        "occurred_from": datetime(2022, 3, 9, tzinfo=UTC),
+        "location": Point(37.2580, 49.2060, srid=4326),
+        "place_name": "Izium, Pershotravneva Street",
+        "crimes": ["8(2)(b)(i)", "8(2)(b)(ii)"],
+    },
+    {
+        "title": "Missile strike on the Kramatorsk railway station",
+        "occurred_from": datetime(2022, 4, 8, 7, 30, tzinfo=UTC),
+        "date_precision": DatePrecision.EXACT,
+        "location": Point(37.5603, 48.7306, srid=4326),
+        "place_name": "Kramatorsk, railway station",
+        "crimes": ["8(2)(b)(i)", "8(2)(b)(iv)"],
+        "killed": 61,
+        "status": "under_review",
+    },
+    {
+        "title": "Missile strike on a café during a wake in Hroza",
+        "occurred_from": datetime(2023, 10, 5, 10, 15, tzinfo=UTC),
+        "date_precision": DatePrecision.EXACT,
+        "location": Point(37.8380, 49.4820, srid=4326),
+        "place_name": "Hroza, Kupiansk raion, Kharkiv oblast",
+        "crimes": ["8(2)(b)(i)"],
+        "killed": 59,
+    },
+]
+
+
+def _demo_incidents_add(*, case: Case, lead: AbstractBaseUser) -> int:
+    """Records each of MORE_INCIDENTS the case does not have yet (by title); how many were recorded."""
+    have = set(case.incidents.values_list("title", flat=True))
+    added = 0
+    for fields in MORE_INCIDENTS:
+        if fields["title"] not in have:
+            incident_create(actor=lead, case=case, description="Demonstration record.", **fields)
+            added += 1
+    return added
+
+
 @transaction.atomic
 def demo_load(*, lead: AbstractBaseUser) -> tuple[Case, bool]:
     existing = Case.objects.filter(reference=DEMO_REFERENCE).first()
     if existing is not None:
+        _demo_incidents_add(case=existing, lead=lead)
         return existing, False
     case = case_create(
         actor=lead,
@@ -73,4 +179,5 @@ def demo_load(*, lead: AbstractBaseUser) -> tuple[Case, bool]:
     allegation_create(
         actor=lead, case=case, incident=bucha, person=commander, role=AllegationRole.COMMANDER, basis="Demo."
     )
+    _demo_incidents_add(case=case, lead=lead)
     return case, True

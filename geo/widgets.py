@@ -2,9 +2,10 @@
 and under the Content-Security-Policy.
 
 Django's GIS widgets load OpenLayers from a CDN and draw their base map from a tile server. This one
-loads OpenLayers 7.2.2 (the build Django's map script is written for) from geo/static/geo/vendor, and
-draws, instead of tiles, a graticule and the outline of the country (SLID_COUNTRY_OUTLINE, shipped with
-Slid). Its options reach the script as JSON, not in an inline script."""
+loads OpenLayers 7.2.2 (the build Django's map script is written for) from the copy the workspace serves
+(the package `ol` in web/vendor.json, fetched by scripts/vendor-assets), and draws, instead of tiles, a
+graticule and the outline of the country (SLID_COUNTRY_OUTLINE, shipped with Slid). Its options reach the
+script as JSON, not in an inline script."""
 
 import json
 from functools import cache
@@ -13,7 +14,18 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.gis.forms import OpenLayersWidget
 
-OPENLAYERS = "geo/vendor/openlayers-7.2.2"
+VENDOR_MANIFEST = Path(settings.BASE_DIR) / "web" / "vendor.json"
+
+
+def openlayers_folder() -> str:
+    """The static folder of the OpenLayers that web/vendor.json pins: one copy for the admin and the
+    workspace. Moving it to another version means checking the admin's map against Django's
+    gis/js/OLMapWidget.js, which is written for 7.2.2."""
+    (entry,) = (p for p in json.loads(VENDOR_MANIFEST.read_text())["packages"] if p["package"] == "ol")
+    return f"web/vendor/ol-{entry['version']}"
+
+
+OPENLAYERS = openlayers_folder()
 # Where the map opens when there is no geometry yet: the middle of Ukraine.
 DEFAULT_CENTRE = {"default_lon": 31.2, "default_lat": 48.4, "default_zoom": 5}
 
@@ -32,7 +44,7 @@ class OfflineMapWidget(OpenLayersWidget):
     class Media:
         extend = False  # not OpenLayersWidget's files, which come from a CDN
         css = {"all": (f"{OPENLAYERS}/ol.css", "gis/css/ol3.css")}
-        js = (f"{OPENLAYERS}/ol.js", "gis/js/OLMapWidget.js", "geo/offline_map.js")
+        js = (f"{OPENLAYERS}/dist/ol.js", "gis/js/OLMapWidget.js", "geo/offline_map.js")
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)

@@ -11,6 +11,7 @@ PACKAGES=(
   redis-server
   libimage-exiftool-perl ffmpeg libmagic1
   python3-venv
+  gettext chromium fonts-dejavu-core
 )
 
 missing=()

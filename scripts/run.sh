@@ -14,6 +14,7 @@ port=${SLID_WEB_PORT:-8000}
 cat <<BANNER
 
 Slid is starting:
+  Workspace  http://127.0.0.1:$port/   (sign in as admin; the demo case is DEMO-UA-2022)
   API        http://127.0.0.1:$port/api/v1/
   Health     http://127.0.0.1:$port/api/v1/health/
   API docs   http://127.0.0.1:$port/api/v1/docs/

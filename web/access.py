@@ -31,6 +31,50 @@ PAGES: dict[str, dict[str, object]] = {
     "password": {"GET": AUTHENTICATED, "POST": AUTHENTICATED},
     "case-list": {"GET": AUTHENTICATED},
     "case-home": {"GET": READ},
+    "case-map": {"GET": READ},  # the case's incidents as map tiles
+    "map-outline": {"GET": AUTHENTICATED},  # the country's outline, the same for every case
+    "map-areas": {"GET": AUTHENTICATED},  # the admin areas' boundaries, the same for every case
+    # Court packages are for those who export (legal members and leads), as the API's exports; a package with
+    # identities is downloaded by leads only (user_may_download_export), with the second factor where required.
+    "package-list": {"GET": EXPORT, "POST": EXPORT},
+    "package": {"GET": EXPORT},
+    "package-download": {"GET": EXPORT},
+    # The case's audit log, its members and their roles: its leads', as the API's case-audit and case-members POST.
+    "audit": {"GET": MANAGE_CASE},
+    "members": {"GET": MANAGE_CASE, "POST": MANAGE_CASE},
+    "member-role": {"POST": MANAGE_CASE},
+    "member-remove": {"POST": MANAGE_CASE},
+    # Suspects and units: any member reads them, as the API's person and unit routes.
+    "people": {"GET": READ},
+    "person": {"GET": READ},
+    "unit": {"GET": READ},
+    "account-settings": {"GET": AUTHENTICATED, "POST": AUTHENTICATED},
+    # Evidence: reading it is READ, as the API's evidence-detail; its media route is the API's evidence-download
+    # (DOWNLOAD, then evidence.selectors.access.download_refusal for what the role or a witness forbids).
+    # Any member may mark an item graphic; taking the mark off is decided per item (user_may_mark_graphic).
+    "evidence-list": {"GET": READ},
+    "evidence-detail": {"GET": READ},
+    "evidence-media": {"GET": DOWNLOAD},
+    "evidence-graphic": {"POST": READ},
+    # Witnesses and victims, by pseudonym. Revealing one is decided per person (user_may_reveal: leads, and the
+    # members a lead named), as the API's witness-identity route.
+    "protected-person-list": {"GET": READ},
+    "protected-person-detail": {"GET": READ},
+    "protected-person-reveal": {"POST": READ},
+    # Incidents: recording and changing one is the API's WRITE (incident-list POST, incident-detail PATCH);
+    # checking a location being drawn writes nothing but is part of that form; linking evidence is the
+    # API's evidence-link (WRITE).
+    "incident-create": {"GET": WRITE, "POST": WRITE},
+    "incident-location-check": {"POST": WRITE},
+    "incident-detail": {"GET": READ},
+    "incident-edit": {"GET": WRITE, "POST": WRITE},
+    "incident-evidence-link": {"POST": WRITE},
+    # Uploading evidence is the API's upload (WRITE); an upload in progress is its owner's alone (the
+    # selectors answer 404 to anyone else). The receipt shows what any member reads through the API.
+    "upload": {"GET": WRITE},
+    "uploads": {"GET": WRITE, "POST": WRITE},
+    "upload-resource": {"GET": WRITE, "PATCH": WRITE, "DELETE": WRITE},
+    "upload-receipt": {"GET": READ},
 }
 
 # All an account whose password a staff member issued may open until its owner chooses one; every other

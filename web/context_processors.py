@@ -14,4 +14,8 @@ def workspace(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"switcher_cases": SimpleLazyObject(lambda: list(case_list(user=user).order_by("reference")[:SWITCHER_CASES + 1]))}
+    return {
+        "switcher_cases": SimpleLazyObject(
+            lambda: list(case_list(user=user).order_by("reference")[: SWITCHER_CASES + 1])
+        )
+    }

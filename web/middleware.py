@@ -1,15 +1,17 @@
 """What every page of the workspace answers with: its language, and headers that keep it from being
 framed, cached or made to run script from anywhere but Slid itself."""
 
+import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
-from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
-# Paths whose pages are someone else's: the API (JSON, English) and the admin (Django's own pages, with
+# Paths whose pages are someone else's: the API (JSON) and the admin (Django's own pages, with
 # a policy of their own). Everything else at the site's root is the workspace's.
 NOT_THE_WORKSPACE = ("/api/", "/admin/")
 
@@ -33,7 +35,35 @@ CONTENT_SECURITY_POLICY: dict[str, list[str]] = {
 
 
 def content_security_policy() -> str:
-    return "; ".join(f"{directive} {' '.join(sources)}" for directive, sources in CONTENT_SECURITY_POLICY.items())
+    policy = {**CONTENT_SECURITY_POLICY}
+    tiles = map_tile_origin(settings.SLID_MAP_TILE_URL)
+    if tiles:  # the maps' base tiles (SLID_MAP_TILE_URL) are images from that origin, and nothing else from it
+        policy["img-src"] = [*policy["img-src"], tiles]
+    return "; ".join(f"{directive} {' '.join(sources)}" for directive, sources in policy.items())
+
+
+def map_tile_origin(url: str) -> str:
+    """The origin of a tile URL template, as a CSP source: https://tile.openstreetmap.org, or
+    https://*.tile.example.org for a template that picks a server ({a-c}.tile.example.org); "" for none.
+    Anything that is not an http(s) URL of a host with {z}, {x} and {y} stops the start."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not all(f"{{{c}}}" in url for c in "zxy"):
+        raise ImproperlyConfigured(f"SLID_MAP_TILE_URL={url!r}: an http(s) URL with {{z}}, {{x}} and {{y}}")
+    first, dot, rest = host.partition(".")
+    wildcard = bool(re.fullmatch(r"\{[a-z0-9-]+\}", first) and dot)
+    if wildcard:
+        host = rest
+    if re.fullmatch(r"[0-9a-f:]+:[0-9a-f:.]*", host):
+        host = f"[{host}]"
+    elif not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", host) or parts.username or parts.password:
+        raise ImproperlyConfigured(f"SLID_MAP_TILE_URL={url!r}: its host must be a plain name or address")
+    if wildcard:
+        host = f"*.{host}"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
 
 
 def is_workspace(request: HttpRequest) -> bool:
@@ -42,21 +72,9 @@ def is_workspace(request: HttpRequest) -> bool:
 
 class WorkspaceLocaleMiddleware(LocaleMiddleware):
     """Django's LocaleMiddleware (the language cookie set by the language switch, then the browser's
-    Accept-Language) for the workspace and the admin. The API always answers in English: its messages
-    are a contract that scripts read, and half-translated errors (Django's in Ukrainian, Slid's in
-    English) would help nobody."""
-
-    def process_request(self, request: HttpRequest) -> None:
-        if request.path.startswith("/api/"):
-            translation.activate(settings.LANGUAGE_CODE)
-            request.LANGUAGE_CODE = translation.get_language()
-            return
-        super().process_request(request)
-
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            return response
-        return super().process_response(request, response)
+    Accept-Language) for the workspace, the admin and the API alike. The API answers in English unless
+    the client asks for Ukrainian (``Accept-Language: uk``): its messages, Slid's own as well as Django's
+    and DRF's, are all translated; codes, field names and choice values never are."""
 
 
 class WorkspaceHeadersMiddleware:
@@ -74,6 +92,9 @@ class WorkspaceHeadersMiddleware:
         response = self.get_response(request)
         if is_workspace(request):
             response.setdefault("Content-Security-Policy", self.policy)
-            response.headers["X-Frame-Options"] = "DENY"
+            # SAMEORIGIN only where a view asks for it: the evidence media route, for a PDF that Slid's own
+            # evidence page frames (web.views.evidence); its policy then says frame-ancestors 'self'.
+            if response.get("X-Frame-Options") != "SAMEORIGIN":
+                response.headers["X-Frame-Options"] = "DENY"
             add_never_cache_headers(response)
         return response

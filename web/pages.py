@@ -17,6 +17,11 @@ URL, already restricted to the user's cases (404 otherwise), and ``self.role`` t
 (None for a superuser who is not a member). Objects named further in the URL must be looked up within
 ``self.case``, through a selector; tests/web/test_page_access.py checks that another case's object
 answers 404.
+
+With SLID_REQUIRE_TOTP, a page whose rule is EXPORT or REVEAL_IDENTITY also needs a session opened with
+the account's one-time code (evidence.selectors.access.second_factor_refusal). REVEAL_IDENTITY as a
+page's rule admits the case's leads; a page that reveals one person to the members a lead named for
+that person has the rule READ and asks evidence.selectors.access.user_may_reveal about the person.
 """
 
 from typing import Any
@@ -35,11 +40,11 @@ from evidence.selectors.access import (
     Action,
     case_role,
     restrict_to_user_cases,
-    second_factor_needed,
+    second_factor_refusal,
     session_counts,
     user_may,
 )
-from evidence.selectors.accounts import issued_password
+from evidence.selectors.accounts import issued_password, totp_enrolled
 from web.access import AUTHENTICATED, BEFORE_PASSWORD_CHANGE, CASE_KWARG, PUBLIC, STAFF, rule_for
 
 
@@ -103,9 +108,14 @@ class Page(View):
         self.role = case_role(user=user, case=self.case)
         if not user_may(user=user, case=self.case, action=rule):
             raise PermissionDenied(_("Your role in this case does not allow this."))
-        if second_factor_needed(action=rule) and not verified(user):
+        if second_factor_refusal(user=user, with_code=verified(user), action=rule) is not None:
+            if totp_enrolled(user=user):
+                raise PermissionDenied(_("This needs your second factor: sign in again with your one-time code."))
             raise PermissionDenied(
-                _("This needs a second factor: sign in again with the one-time code of your authenticator app.")
+                _(
+                    "This needs a second factor, which your account does not have yet: "
+                    "turn one on, then sign in again with its code."
+                )
             )
 
     def _to_signin(self, request: HttpRequest) -> HttpResponse:

@@ -10,6 +10,7 @@ from evidence.selectors.items import evidence_fixity_batch_size
 from evidence.services.intake import intake_remove_orphans
 from evidence.services.packages import export_sweep_stuck
 from evidence.services.processing import evidence_sweep_stuck
+from evidence.services.resumable import uploads_expire
 
 # outbox starts the relay; connections checks the kept database connection before each task
 from workers import common, connections, exports, fixity, outbox, processing  # noqa: F401
@@ -49,4 +50,8 @@ def build_export(self, export_id: int) -> str:
 
 @shared_task(acks_late=False)
 def remove_intake_orphans() -> list[str]:
+    # Also the bytes of resumable uploads abandoned for SLID_UPLOAD_EXPIRY_HOURS (evidence.services.resumable).
+    expired = uploads_expire()
+    if expired:
+        logger.info("Removed %d abandoned resumable uploads", len(expired))
     return intake_remove_orphans()

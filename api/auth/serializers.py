@@ -1,6 +1,7 @@
 """Requests and answers of signing in."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from api.fields import StrictSerializerMixin
@@ -19,7 +20,7 @@ class DeviceNameField(serializers.CharField):
     def to_internal_value(self, data) -> str:
         name = super().to_internal_value(data)
         if not name.isprintable():
-            raise serializers.ValidationError("Use letters, digits, spaces and punctuation only.")
+            raise serializers.ValidationError(gettext("Use letters, digits, spaces and punctuation only."))
         return name
 
 
@@ -69,4 +70,13 @@ class TotpCodeSerializer(StrictSerializerMixin, serializers.Serializer):
 class TotpCurrentCodeSerializer(StrictSerializerMixin, serializers.Serializer):
     code = serializers.CharField(
         required=False, max_length=10, help_text="A current code from the second factor you have, if you have one."
+    )
+
+
+class TotpBeginSerializer(TotpCurrentCodeSerializer):
+    current_password = serializers.CharField(
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        help_text="Your password: a token alone does not put an authenticator on the account.",
     )

@@ -1,6 +1,7 @@
 """Cases, memberships and audit entries as the API shows them."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from api.fields import StrictSerializerMixin
@@ -35,7 +36,7 @@ class CaseSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
     def validate_reference(self, value: str) -> str:
         if self.instance is not None and value != self.instance.reference:
-            raise serializers.ValidationError("A case's reference cannot be changed.")
+            raise serializers.ValidationError(gettext("A case's reference cannot be changed."))
         return value
 
 
@@ -52,10 +53,13 @@ class CaseMembershipSerializer(serializers.ModelSerializer):
 
 
 class CaseMemberAddSerializer(StrictSerializerMixin, serializers.Serializer):
-    """A lead names the colleague by one of ``user`` (an id), ``username`` (exact) or ``email`` (in any
-    case). Posting a member again changes the role (evidence.services.cases.case_member_add)."""
+    """A lead names the colleague by one of ``username`` (exact) or ``email`` (in any case); staff may also
+    use ``user`` (an id: ids are counted, so naming by id would let a lead walk every account). Posting a
+    member again changes the role (evidence.services.cases.case_member_add)."""
 
-    user = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="The account's id.")
+    user = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="The account's id (staff only)."
+    )
     username = serializers.CharField(required=False, max_length=USERNAME_MAX_LENGTH, help_text="The exact username.")
     email = serializers.EmailField(required=False, max_length=EMAIL_MAX_LENGTH, help_text="In any case.")
     role = serializers.ChoiceField(choices=Role.choices)
@@ -63,7 +67,7 @@ class CaseMemberAddSerializer(StrictSerializerMixin, serializers.Serializer):
     def validate(self, data: dict) -> dict:
         if sum(field in data for field in ("user", "username", "email")) != 1:
             raise serializers.ValidationError(
-                {"user": ["Name the member by exactly one of user (an id), username or email."]}
+                {"user": [gettext("Name the member by exactly one of user (an id), username or email.")]}
             )
         return data
 

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
@@ -16,7 +17,13 @@ from api.cases.serializers import (
 from evidence.models import CaseMembership
 from evidence.selectors.audit import audit_entry_list, audit_entry_list_visible
 from evidence.selectors.cases import case_list, case_member_list
-from evidence.services.cases import case_create, case_member_add_by, case_member_remove, case_update
+from evidence.services.cases import (
+    MemberLookupThrottled,
+    case_create,
+    case_member_add_by,
+    case_member_remove,
+    case_update,
+)
 
 
 class CaseViewSet(
@@ -53,8 +60,9 @@ class CaseViewSet(
     @action(detail=True, methods=["get", "post"], serializer_class=CaseMemberAddSerializer, filterset_class=None)
     def members(self, request, pk=None):
         """List the case's members; a lead adds a member, or changes a member's role, with POST, naming the
-        colleague by `user` (an id), `username` (exact) or `email` (in any case). An account that does not
-        exist and one that is deactivated get the same answer."""
+        colleague by `username` (exact) or `email` (in any case); staff may also use `user` (an id). An
+        account that does not exist and one that is deactivated get the same answer, and too many of those
+        answer 429 for a while."""
         case = self.get_object()  # the table's rule: read to list, manage the case to add
         if request.method == "GET":
             page = self.paginate_queryset(case_member_list(case=case))
@@ -62,14 +70,17 @@ class CaseViewSet(
         serializer = CaseMemberAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        membership, created = case_member_add_by(
-            actor=request.user,
-            case=case,
-            role=data["role"],
-            user_id=data.get("user"),
-            username=data.get("username"),
-            email=data.get("email"),
-        )
+        try:
+            membership, created = case_member_add_by(
+                actor=request.user,
+                case=case,
+                role=data["role"],
+                user_id=data.get("user"),
+                username=data.get("username"),
+                email=data.get("email"),
+            )
+        except MemberLookupThrottled as limit:
+            raise Throttled(wait=limit.wait, detail=limit.message) from None
         return Response(
             CaseMembershipSerializer(membership).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

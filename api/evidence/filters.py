@@ -2,6 +2,7 @@
 
 import django_filters
 
+from evidence.filters import CaseFilter
 from evidence.models import (
     EvidenceItem,
     EvidenceKind,
@@ -10,7 +11,7 @@ from evidence.models import (
 
 
 class EvidenceFilterSet(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="case_id")
+    case = CaseFilter()
     incident = django_filters.NumberFilter(field_name="incident_links__incident_id")
     status = django_filters.MultipleChoiceFilter(choices=EvidenceStatus.choices)
     kind = django_filters.MultipleChoiceFilter(choices=EvidenceKind.choices)

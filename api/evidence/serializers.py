@@ -1,5 +1,6 @@
 """Evidence items, uploads and custody entries as the API shows and accepts them."""
 
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
@@ -100,14 +101,15 @@ class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
         required=False,
         allow_blank=True,
         help_text="The SHA-256 you computed; a file whose hash differs is marked corrupt.",
-        error_messages={"invalid": "Expected 64 hexadecimal characters."},
+        error_messages={"invalid": gettext_lazy("Expected 64 hexadecimal characters.")},
     )
 
     def validate(self, attrs):
         incidents = attrs.get("incidents", [])
         for incident in incidents:
             if incident.case_id != attrs["case"].pk:
-                raise serializers.ValidationError({"incidents": [f"Incident {incident.pk} belongs to another case."]})
+                message = gettext("Incident %(id)s belongs to another case.") % {"id": incident.pk}
+                raise serializers.ValidationError({"incidents": [message]})
         # A bare date is the start of that day in the case's time zone, and a time without an offset is its time.
         for name in ("captured_at", "acquired_at"):
             if attrs.get(name) is not None:

@@ -1,8 +1,5 @@
 """Evidence: upload, read, chain of custody, download, links and retries."""
 
-from functools import partial
-
-from django.core.files.storage import storages
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
@@ -10,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from api.downloads import file_download, requested_range, verified_chunks
+from api.downloads import requested_range
 from api.evidence.filters import EvidenceFilterSet
 from api.evidence.serializers import (
     CustodyEntrySerializer,
@@ -19,14 +16,12 @@ from api.evidence.serializers import (
     EvidenceUploadSerializer,
 )
 from api.parsers import SafeJSONParser
-from api.permissions import ensure_allowed, required_rule
-from evidence.agents import Agent
-from evidence.package import layout as package_layout
-from evidence.selectors.access import user_may_download
+from api.permissions import ensure_allowed, ensure_second_factor, required_rule
+from evidence.selectors.access import Action, download_refusal, identified_persons
 from evidence.selectors.custody import custody_entry_list
 from evidence.selectors.items import evidence_list
 from evidence.services.custody import evidence_record_access
-from evidence.services.fixity import evidence_record_fixity
+from evidence.services.downloads import evidence_file_response, evidence_serving_refusal
 from evidence.services.intake import evidence_link_incident, evidence_receive
 from evidence.services.processing import evidence_retry
 
@@ -92,40 +87,21 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         shorter than the file cannot be checked this way (the hash is of the whole file), so it is served
         as stored. An item whose fixity check failed is refused (409), ranges included."""
         item = self.get_object()
-        if not user_may_download(user=request.user, item=item):
-            self.permission_denied(request, message=f"Your role may not download {item.confidentiality} evidence.")
-        if not item.archive_key:
-            return Response({"detail": f"{item.ern} is {item.status}; it is not archived yet."}, status=409)
-        if item.fixity_failed_at is not None:
-            failed_on = item.fixity_failed_at.isoformat(timespec="seconds")
-            reason = (
-                f"{item.ern} is not served: its archived copy failed a fixity check at {failed_on} (it no longer "
-                "matches the SHA-256 recorded at intake). Its chain of custody has the details."
-            )
-            return Response({"detail": reason}, status=409)
+        identified = identified_persons(item=item)
+        refusal = download_refusal(user=request.user, item=item, persons=identified)
+        if refusal:
+            self.permission_denied(request, message=refusal)
+        if identified is not None:  # bytes that identify a witness: a reveal, HEAD included
+            ensure_second_factor(request, Action.REVEAL_IDENTITY)
+        not_served = evidence_serving_refusal(item=item)  # not archived yet, or its fixity check failed
+        if not_served:
+            return Response({"detail": not_served}, status=409)
         range_header = request.headers.get("Range")
         requested_range(range_header, item.size_bytes)  # a range refused with 416 records no access
         head = request.method == "HEAD"  # the same headers, no bytes: not a download, so not recorded
         if not head:
             evidence_record_access(actor=request.user, item=item, byte_range=range_header)
-        agent = Agent.for_user(request.user)
-
-        def on_mismatch(actual_sha256: str) -> None:
-            error = (
-                f"While {agent.name} downloaded {item.ern}: the archived copy's SHA-256 is {actual_sha256}, "
-                f"expected {item.sha256}; the download was broken off"
-            )
-            evidence_record_fixity(item=item, agent=agent, sha256=actual_sha256, error=error)
-
-        return file_download(
-            partial(package_layout.read_range, storages["archive"], item.archive_key),
-            size=item.size_bytes,
-            filename=item.original_filename,
-            content_type=item.media_type,
-            range_header=range_header,
-            verify_whole=partial(verified_chunks, sha256=item.sha256, on_mismatch=on_mismatch, label=item.archive_key),
-            head=head,
-        )
+        return evidence_file_response(actor=request.user, item=item, range_header=range_header, head=head)
 
     @extend_schema(request=None, responses=EvidenceSerializer)
     @action(detail=True, methods=["post"], filterset_class=None)

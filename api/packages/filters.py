@@ -2,6 +2,7 @@
 
 import django_filters
 
+from evidence.filters import CaseFilter
 from evidence.models import (
     Export,
     ExportStatus,
@@ -9,7 +10,7 @@ from evidence.models import (
 
 
 class ExportFilterSet(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="case_id")
+    case = CaseFilter()
     status = django_filters.MultipleChoiceFilter(choices=ExportStatus.choices)
 
     class Meta:

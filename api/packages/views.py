@@ -2,6 +2,7 @@
 
 from functools import partial
 
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -57,9 +58,10 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         answers the same headers, sends no bytes and records nothing."""
         export = self.get_object()
         if not user_may_download_export(user=request.user, export=export):
-            raise NotAllowed(IDENTITIES_FOR_LEADS)
+            raise NotAllowed(gettext(IDENTITIES_FOR_LEADS))
         if export.status != ExportStatus.READY:
-            return Response({"detail": f"The package is {export.status}, not ready."}, status=409)
+            detail = gettext("The package is %(status)s, not ready.") % {"status": export.status}
+            return Response({"detail": detail}, status=409)
         range_header = request.headers.get("Range")
         requested_range(range_header, export.size_bytes)  # a range refused with 416 records nothing
         answer = partial(

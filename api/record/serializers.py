@@ -1,5 +1,6 @@
 """The record as the API shows and accepts it."""
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -69,15 +70,17 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["Expected a GeoJSON Feature (a JSON object)."]})
+            message = gettext("Expected a GeoJSON Feature (a JSON object).")
+            raise serializers.ValidationError({"non_field_errors": [message]})
         if "properties" in data:
             unknown = sorted(set(data) - self.FEATURE_MEMBERS)
             if unknown:
-                raise serializers.ValidationError({name: ["Unknown member of a GeoJSON Feature."] for name in unknown})
+                message = gettext("Unknown member of a GeoJSON Feature.")
+                raise serializers.ValidationError({name: [message] for name in unknown})
             if data.get("type", "Feature") != "Feature":
-                raise serializers.ValidationError({"type": ['A GeoJSON "Feature" is expected.']})
+                raise serializers.ValidationError({"type": [gettext('A GeoJSON "Feature" is expected.')]})
             if not isinstance(data["properties"], dict):
-                raise serializers.ValidationError({"properties": ["Expected an object."]})
+                raise serializers.ValidationError({"properties": [gettext("Expected an object.")]})
             flat = {**data["properties"]}
             if "geometry" in data:
                 flat["location"] = data["geometry"]
@@ -170,7 +173,7 @@ class AllegationSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
     def validate_incident(self, incident: Incident) -> Incident:
         if self.instance is not None and incident.case_id != self.instance.case_id:
-            raise serializers.ValidationError("An allegation cannot be moved to another case.")
+            raise serializers.ValidationError(gettext("An allegation cannot be moved to another case."))
         return incident
 
 

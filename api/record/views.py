@@ -1,6 +1,7 @@
 """The record: incidents (GeoJSON), units, persons, allegations, and the shared vocabularies
 (admin areas, Rome Statute crimes)."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -165,5 +166,5 @@ class CrimeViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         crime = crimes().get(pk)
         if crime is None:
-            raise NotFound(f"No crime with code {pk!r}.")
+            raise NotFound(gettext("No crime with code %(code)s.") % {"code": repr(pk)})
         return Response(CrimeSerializer(crime).data)

@@ -44,8 +44,16 @@ class UserSerializer(serializers.ModelSerializer):
         return None if issued is None else serializers.DateTimeField().to_representation(issued.expires_at)
 
 
+class NormalisedUsernameField(serializers.CharField):
+    """A username as it will be stored, normalised (NFKC, as Django's normalize_username) before its length and
+    characters are checked: normalising can lengthen it 18 times over ("\ufdfa") and put spaces in it."""
+
+    def to_internal_value(self, data) -> str:
+        return UserModel.normalize_username(super().to_internal_value(data))
+
+
 class UserCreateSerializer(StrictSerializerMixin, serializers.Serializer):
-    username = serializers.CharField(
+    username = NormalisedUsernameField(
         max_length=_max_length("username"),
         validators=[UnicodeUsernameValidator()],
         help_text="Letters, digits and @ . + - _ only; unique in any case.",

@@ -2,6 +2,7 @@
 one-time password. And, for everyone, changing one's own password."""
 
 from django.contrib.auth import update_session_auth_hash
+from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -29,7 +30,9 @@ from evidence.services.accounts import (
 )
 from evidence.services.signin import LoginRefused, LoginThrottled, signin_verify
 
-NOT_THE_CURRENT_ONE = "That is not your current password (or, if your account uses one, the one-time code otp)."
+NOT_THE_CURRENT_ONE = gettext_noop(
+    "That is not your current password (or, if your account uses one, the one-time code otp)."
+)
 # The answers that carry a one-time password must not be kept by a browser or a proxy.
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -107,12 +110,11 @@ class PasswordChangeView(APIView):
         except LoginThrottled as limit:
             raise Throttled(wait=limit.wait, detail=limit.message) from None
         except LoginRefused:
-            raise ValidationError({"current_password": [NOT_THE_CURRENT_ONE]}) from None
+            raise ValidationError({"current_password": [gettext(NOT_THE_CURRENT_ONE)]}) from None
         token = request.auth if isinstance(request.auth, ApiToken) else None
         signed_out = password_change(actor=request.user, new_password=data["new_password"], keep=token)
         if token is None:  # a session: this one stays signed in, the others end with the old password
             request.user.refresh_from_db(fields=["password"])
             update_session_auth_hash(request, request.user)
-        return Response(
-            {"detail": "Your password has been changed; your other devices were signed out.", "signed_out": signed_out}
-        )
+        detail = gettext("Your password has been changed; your other devices were signed out.")
+        return Response({"detail": detail, "signed_out": signed_out})

@@ -2,13 +2,14 @@
 
 import django_filters
 
+from evidence.filters import CaseFilter
 from evidence.models import (
     ProtectedPerson,
 )
 
 
 class ProtectedPersonFilterSet(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="case_id")
+    case = CaseFilter()
     pseudonym = django_filters.CharFilter(field_name="pseudonym")
 
     class Meta:

@@ -25,6 +25,18 @@ class ProtectedPersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     kind: str
     serializer_class = ProtectedPersonSerializer
     filterset_class = ProtectedPersonFilterSet
+    # Routes whose GET writes (a reveal is audited). DRF hands HEAD to the GET's handler, so a HEAD would
+    # reveal and record too, while showing nothing: these answer 405 to it, before anything is read.
+    GET_WRITES = frozenset({"identity"})
+
+    def initialize_request(self, request, *args, **kwargs):
+        request = super().initialize_request(request, *args, **kwargs)
+        if self.action_map.get("get") in self.GET_WRITES and "head" in self.action_map:
+            self.action_map = {method: name for method, name in self.action_map.items() if method != "head"}
+            del self.head  # set by ViewSetMixin.as_view; without it, dispatch answers 405 (Allow: GET, OPTIONS)
+            if request.method == "HEAD":
+                self.action = None
+        return request
 
     def get_queryset(self):
         return protected_person_list(user=self.request.user, kind=self.kind)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_rate, env_str
+from web.static_headers import add_static_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("SLID_VAR_DIR", str(BASE_DIR / "var")))
@@ -43,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: what a client says about its own connection is dropped unless a trusted proxy said it.
+    "evidence.request_context.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -110,7 +113,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
-# The workspace speaks Ukrainian and English (locale/uk/LC_MESSAGES/django.po); the API English only.
+# The workspace and the API speak English and Ukrainian (locale/uk/LC_MESSAGES/django.po; Accept-Language).
 LANGUAGES = [("uk", "Українська"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["web.formats"]
@@ -164,6 +167,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 STATIC_URL = "static/"
+# The upload page's hash worker is sent with a policy of its own (web/static_headers.py says why).
+WHITENOISE_ADD_HEADERS_FUNCTION = add_static_headers
 STATIC_ROOT = VAR_DIR / "static"
 
 # --- Celery (read by config.celery through the CELERY_ namespace) ---------------------------
@@ -221,8 +226,8 @@ CACHES = {
 SLID_TOKEN_TTL_HOURS = env_int("SLID_TOKEN_TTL_HOURS", 12)
 SLID_LOGIN_MAX_FAILURES = env_int("SLID_LOGIN_MAX_FAILURES", 5)
 SLID_LOGIN_LOCKOUT_MINUTES = env_int("SLID_LOGIN_LOCKOUT_MINUTES", 15)
-# Login attempts per client address: "<number>/<s|min|h|day>".
-SLID_LOGIN_RATE = env_str("SLID_LOGIN_RATE", "20/min")
+# Login attempts per client address (an IPv6 client's /64): "<number>/<s|min|h|day>".
+SLID_LOGIN_RATE = env_rate("SLID_LOGIN_RATE", "20/min")
 # Proxies whose X-Forwarded-For is believed (addresses or networks, e.g. "10.0.0.0/8"); none by default,
 # so a client cannot pass itself off as another address (evidence.request_context.client_address).
 SLID_TRUSTED_PROXIES = env_list("SLID_TRUSTED_PROXIES", [])
@@ -231,6 +236,10 @@ SLID_REQUIRE_TOTP = env_bool("SLID_REQUIRE_TOTP", False)
 # A password a staff member issues (a new account's, or a lost one's replacement) works this long, and
 # only to choose one's own (evidence.models.IssuedPassword).
 SLID_ONE_TIME_PASSWORD_HOURS = env_int("SLID_ONE_TIME_PASSWORD_HOURS", 72)
+# A lead who names this many colleagues that match no active account (by username or e-mail) within the
+# window waits for the window to pass (429): guessing who has an account is slowed to a crawl.
+SLID_MEMBER_LOOKUP_MAX_FAILURES = env_int("SLID_MEMBER_LOOKUP_MAX_FAILURES", 20)
+SLID_MEMBER_LOOKUP_WINDOW_MINUTES = env_int("SLID_MEMBER_LOOKUP_WINDOW_MINUTES", 15)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Slid API",
     "DESCRIPTION": "War-crimes evidence documentation: cases, incidents, evidence and its chain of custody.",
@@ -256,8 +265,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# A browser session (the workspace's, the admin's) ends this long after signing in, used or not.
-SLID_SESSION_HOURS = env_int("SLID_SESSION_HOURS", 12)
+# A browser session (the workspace's, the admin's) ends this long after signing in, used or not: as long
+# as a token unless set apart (Django's default is two weeks).
+SLID_SESSION_HOURS = env_int("SLID_SESSION_HOURS", SLID_TOKEN_TTL_HOURS)
 SESSION_COOKIE_AGE = SLID_SESSION_HOURS * 3600
 LOGIN_URL = "web:signin"
 # Everything from Slid itself (config.security). Inline styles are allowed for Swagger UI and Redoc, which
@@ -293,6 +303,12 @@ SLID_MAX_GEOMETRY_VERTICES = env_int("SLID_MAX_GEOMETRY_VERTICES", 100_000)
 # that would be inside it with latitude and longitude swapped. The margin allows for the outline's coarseness.
 SLID_COUNTRY_OUTLINE = env_str("SLID_COUNTRY_OUTLINE", str(BASE_DIR / "geo" / "data" / "ukraine.geojson"))
 SLID_COUNTRY_MARGIN_M = env_int("SLID_COUNTRY_MARGIN_M", 2000)
+# The workspace's base map: tiles from this URL ({z}, {x}, {y}; {a-c} for a server's subdomain), under the
+# attribution its provider asks for (OpenStreetMap's tile usage policy does). Empty: no tiles; the maps then
+# draw the country outline and the admin areas Slid serves, as they do when the tile server is unreachable.
+# Its origin alone is allowed for images in the workspace's Content Security Policy (web.middleware).
+SLID_MAP_TILE_URL = env_str("SLID_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+SLID_MAP_TILE_ATTRIBUTION = env_str("SLID_MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
 # Evidence whose file says it was captured farther than this from a linked incident is flagged.
 SLID_EVIDENCE_FAR_FROM_INCIDENT_M = env_int("SLID_EVIDENCE_FAR_FROM_INCIDENT_M", 1000)
 
@@ -302,6 +318,13 @@ SLID_MAX_UPLOAD_BYTES = env_int("SLID_MAX_UPLOAD_BYTES", 20 * 1024**3)
 FILE_UPLOAD_TEMP_DIR = str(FILES_ROOT / "tmp")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024**2
 FILE_UPLOAD_HANDLERS = ["api.uploads.SizeLimitedUploadHandler"]
+# Resumable uploads from the browser (tus, evidence.services.resumable): their bytes wait here, never
+# served, until the last one is in; one untouched this long is removed (hourly, with the intake orphans).
+# On the files' disk, so that handing a complete one to the intake store is a rename (a hard link).
+SLID_PARTIAL_UPLOADS_DIR = env_str("SLID_PARTIAL_UPLOADS_DIR", str(FILES_ROOT / "partial"))
+SLID_UPLOAD_EXPIRY_HOURS = env_int("SLID_UPLOAD_EXPIRY_HOURS", 7 * 24)
+# The browser sends each file in requests of this size: a dropped connection loses at most one.
+SLID_UPLOAD_CHUNK_BYTES = env_int("SLID_UPLOAD_CHUNK_BYTES", 8 * 1024**2)
 # SHA-256 is always computed (archive keys and duplicates rest on it); MD5 for older forensic tools.
 SLID_DIGESTS = env_list("SLID_DIGESTS", ["sha256", "md5"])
 SLID_TOOL_TIMEOUT_SECONDS = env_int("SLID_TOOL_TIMEOUT_SECONDS", 120)

@@ -19,6 +19,8 @@ if DEVELOPMENT_IDENTITY_KEY in SLID_IDENTITY_KEYS:
     raise ImproperlyConfigured("Set SLID_IDENTITY_KEYS (or _FILE) to keys of your own; the development key is public.")
 
 DEBUG = False
+# Believed only from the proxies named in SLID_TRUSTED_PROXIES: evidence.request_context's
+# ForwardedHeadersMiddleware drops X-Forwarded-Proto (and the other forwarded headers) from anyone else.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)

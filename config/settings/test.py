@@ -33,6 +33,11 @@ for _name in ("default", "intake", "archive", "exports"):
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / f"test-files{_suffix}" / "tmp")
+SLID_PARTIAL_UPLOADS_DIR = str(VAR_DIR / f"test-files{_suffix}" / "partial")
+
+# The tests' browser must not reach a tile server on the internet: a closed port on this machine stands in
+# for one that cannot be reached, so the maps show what they show offline.
+SLID_MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"
 
 # Tests clear the cache between tests; clearing a Redis cache would flush the broker's database.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -5,7 +5,11 @@ saw it, with whatever its name, description and column names said about the case
 A profile made so is given to the cases that may have meant it: each case whose exports used it,
 and each case where its author is a lead or a legal member (one copy per case). Each of those
 cases' members could see it already; nobody else sees it any more. A profile that belongs to no
-such case stays shared. Going back merges the copies into one shared profile per name."""
+such case stays shared. Going back merges the copies into one shared profile per name; a profile that
+differs from the one that kept the name (another case's own, defined after this) is kept under the
+name with a number (``chamber-2``), never deleted."""
+
+import itertools
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -44,15 +48,35 @@ def give_profiles_to_their_cases(apps, schema_editor):
 
 
 def share_profiles_again(apps, schema_editor):
+    """One shared profile per name, the oldest keeping it: a copy (the same name, description and
+    columns, as give_profiles_to_their_cases makes them) is merged into the one it copies, and a
+    different profile under a name taken already gets a free one."""
     ExportProfile = apps.get_model("evidence", "ExportProfile")
-    kept = {}
-    for profile in ExportProfile.objects.order_by("pk"):
-        if profile.name in kept:
+    profiles = list(ExportProfile.objects.order_by("pk"))
+    taken = {profile.name for profile in profiles}
+    kept_by_name: dict[str, list] = {}
+    for profile in profiles:
+        kept = kept_by_name.setdefault(profile.name, [])
+        if any((other.description, other.columns) == (profile.description, profile.columns) for other in kept):
             profile.delete()
-        else:
-            kept[profile.name] = profile.pk
+            continue
+        if kept:
+            profile.name = _free_name(profile.name, taken)
+            taken.add(profile.name)
+            profile.save(update_fields=["name"])
+        kept.append(profile)
     ExportProfile.objects.update(case=None)
     check_now(schema_editor)
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    """``name-2``, ``name-3``… (within the 64 characters of a name), the first nobody has."""
+    for number in itertools.count(2):
+        suffix = f"-{number}"
+        candidate = f"{name[: 64 - len(suffix)]}{suffix}"
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable")
 
 
 def check_now(schema_editor) -> None:

@@ -14,6 +14,7 @@ from evidence.models.items import (
     SourceType,
 )
 from evidence.models.packages import Export, ExportProfile, ExportStatus
+from evidence.models.preferences import MediaBlur, UserPreferences
 from evidence.models.queue import OutboxTask
 from evidence.models.record import (
     Allegation,
@@ -26,6 +27,8 @@ from evidence.models.record import (
     Person,
     Unit,
 )
+from evidence.models.summaries import IncidentDayCount, IncidentFacetCount, IncidentMapCell
+from evidence.models.uploads import ResumableUpload, UploadState
 from evidence.models.witnesses import (
     IDENTITY_FIELDS,
     PSEUDONYM_PREFIX,
@@ -39,7 +42,9 @@ __all__ = [
     "Allegation", "AllegationRole", "AllegationStatus", "AuditAction", "AuditEntry", "CASE_REFERENCE_VALIDATOR",
     "Case", "CaseMembership", "Confidence", "Confidentiality", "CustodyEntry", "CustodyEvent", "DEFAULT_TIME_ZONE",
     "DatePrecision", "EvidenceIncidentLink", "EvidenceItem", "EvidenceKind", "EvidenceStatus", "Export",
-    "ExportProfile", "ExportStatus", "IDENTITY_FIELDS", "Incident", "IncidentStatus", "OutboxTask", "Outcome",
+    "ExportProfile", "ExportStatus", "IDENTITY_FIELDS", "Incident", "IncidentStatus", "MediaBlur", "OutboxTask",
+    "Outcome", "UserPreferences",
     "PREMIS_EVENT_TYPES", "PSEUDONYM_PREFIX", "PackageIdentities", "Person", "ProtectedKind", "ProtectedPerson",
-    "Role", "SourceType", "Unit",
+    "ResumableUpload", "Role", "SourceType", "Unit", "UploadState",
+    "IncidentDayCount", "IncidentFacetCount", "IncidentMapCell",
 ]  # fmt: skip

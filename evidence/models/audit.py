@@ -42,6 +42,7 @@ class AuditAction(models.TextChoices):
     EVIDENCE_LINK = "evidence.link", _("Evidence linked to an incident")
     EVIDENCE_DOWNLOAD = "evidence.download", _("Evidence downloaded")
     EVIDENCE_RETRY = "evidence.retry", _("Evidence processing retried")
+    EVIDENCE_GRAPHIC = "evidence.graphic", _("Evidence marked graphic or not graphic")
     EXPORT_REQUEST = "export.request", _("Package requested")
     EXPORT_IDENTITIES_REQUESTED = "export.identities_requested", _("Package with identities requested")
     EXPORT_DOWNLOAD = "export.download", _("Package downloaded")

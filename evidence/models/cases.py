@@ -18,6 +18,17 @@ CASE_REFERENCE_VALIDATOR = RegexValidator(
 DEFAULT_TIME_ZONE = "Europe/Kyiv"
 
 
+def validate_reference_not_only_digits(reference: str) -> None:
+    """A case is named by its id or by its reference wherever a case is named (api.fields.UserCaseField, the
+    lists' ``case`` filter): a reference of digits alone could be read as another case's id."""
+    if reference.isascii() and reference.isdigit():
+        raise ValidationError(
+            _("A reference of digits alone could be taken for a case's id: add a letter, e.g. UA-%(reference)s.")
+            % {"reference": reference[:20]},
+            code="digits_only",
+        )
+
+
 def validate_time_zone(name: str) -> None:
     if name not in zoneinfo.available_timezones():
         raise ValidationError(f"{name!r} is not a time zone of the IANA database, such as Europe/Kyiv.")
@@ -27,7 +38,9 @@ class Case(models.Model):
     """The unit of need-to-know: people see what belongs to the cases they are members of."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    reference = models.CharField(max_length=64, unique=True, validators=[CASE_REFERENCE_VALIDATOR])
+    reference = models.CharField(
+        max_length=64, unique=True, validators=[CASE_REFERENCE_VALIDATOR, validate_reference_not_only_digits]
+    )
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

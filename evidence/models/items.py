@@ -85,6 +85,9 @@ class EvidenceItem(models.Model):
     )
     original_filename = models.CharField(max_length=1000)
     protected_persons = models.ManyToManyField("ProtectedPerson", blank=True, related_name="evidence")
+    # Violent or distressing content: the workspace blurs it until the viewer chooses to see it
+    # (evidence.services.viewing.evidence_mark_graphic sets it, audited).
+    graphic = models.BooleanField(default=False)
     submitted_sha256 = models.CharField(max_length=64, blank=True, help_text="The hash the submitter computed.")
 
     status = models.CharField(max_length=12, choices=EvidenceStatus.choices, default=EvidenceStatus.RECEIVED)

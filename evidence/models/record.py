@@ -135,10 +135,13 @@ class Unit(models.Model):
     designation = models.CharField(max_length=300, blank=True, help_text='e.g. "military unit 51460"')
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="subordinates")
     notes = models.TextField(blank=True)
+    # The name and designation in Latin letters, lower case, for search across scripts (kept by services).
+    search_names = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name"]
+        indexes = [GinIndex(fields=["search_names"], opclasses=["gin_trgm_ops"], name="unit_search_names_trgm")]
 
     def __str__(self) -> str:
         return self.name

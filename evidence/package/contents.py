@@ -2,6 +2,7 @@
 and the documents beside them. Packaging itself (the bag, the zip) is evidence.package.writer."""
 
 import json
+import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ PACKAGE_FILES = Path(__file__).parent  # VERIFY.txt and verify.py, shipped in ev
 FORBIDDEN_CHARACTERS = set('<>:"/\\|?*')
 MAX_NAME_LENGTH = 180
 IDENTITIES_DOCUMENT = "identities.json"
+# identities.json is padded to a multiple of this many bytes: its size, which the stored structure
+# gives away (zip headers, Payload-Oxum), then says roughly how many people it names, not how long
+# their names are.
+IDENTITIES_PADDING_BYTES = 4096
 # The states whose bytes the archive holds and which go into a package (corrupt ones only by name).
 PACKAGED_STATES = (EvidenceStatus.ARCHIVED, EvidenceStatus.DUPLICATE)
 
@@ -102,9 +107,17 @@ def export_selection(export: Export) -> tuple[list[EvidenceItem], list[tuple[Evi
         .order_by("ern")
     )
     by_name = set(export.evidence_ids)
+    # A second upload of a witness's statement, marked as nothing in particular, is still the statement.
+    identifying_bytes = set(
+        EvidenceItem.objects.filter(case=export.case, confidentiality=Confidentiality.IDENTIFIES_WITNESS)
+        .exclude(sha256=None)
+        .values_list("sha256", flat=True)
+    )
     included, left_out = [], []
     for item in selected:
-        why = _left_out_because(item, export, chosen_by_name=item.pk in by_name)
+        why = _left_out_because(
+            item, export, chosen_by_name=item.pk in by_name, identifying=item.sha256 in identifying_bytes
+        )
         if why:
             left_out.append((item, why))
         else:
@@ -112,7 +125,7 @@ def export_selection(export: Export) -> tuple[list[EvidenceItem], list[tuple[Evi
     return included, left_out
 
 
-def _left_out_because(item: EvidenceItem, export: Export, *, chosen_by_name: bool) -> str | None:
+def _left_out_because(item: EvidenceItem, export: Export, *, chosen_by_name: bool, identifying: bool) -> str | None:
     if item.status == EvidenceStatus.CORRUPT:
         why = integrity(item)
         if not chosen_by_name:
@@ -125,7 +138,7 @@ def _left_out_because(item: EvidenceItem, export: Export, *, chosen_by_name: boo
         return f"not archived yet ({item.status})"
     elif not archive_key_of(item):
         return f"the archive holds no copy of it ({item.status})"
-    if item.confidentiality == Confidentiality.IDENTIFIES_WITNESS and not export.include_identities:
+    if (identifying or item.confidentiality == Confidentiality.IDENTIFIES_WITNESS) and not export.include_identities:
         return "identifies a witness"
     return None
 
@@ -221,10 +234,20 @@ def _protected_persons_of(export: Export, included: list[EvidenceItem]) -> list[
 
 
 def _identities_json(people: list[ProtectedPerson]) -> bytes:
-    """Their identities: only when a lead asked (audited). Sealed before it is stored anywhere."""
+    """Their identities: only when a lead asked (audited). Sealed before it is stored anywhere.
+
+    Its SHA-256, SHA-512 and CRC-32 stay in the package's structure, which the exports store keeps in
+    plain text. A random nonce (32 bytes) makes them useless for checking a guess of who is named, and
+    padding (spaces) to a multiple of IDENTITIES_PADDING_BYTES hides how long the names are."""
     from evidence.services.witnesses import protected_identity
 
-    document = [{"pseudonym": p.pseudonym, "kind": p.kind, **protected_identity(p)} for p in people]
+    document = {
+        "nonce": secrets.token_hex(32),
+        "people": [{"pseudonym": p.pseudonym, "kind": p.kind, **protected_identity(p)} for p in people],
+        "padding": "",
+    }
+    unpadded = len(json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8"))
+    document["padding"] = " " * (-unpadded % IDENTITIES_PADDING_BYTES)  # each space is one more byte
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
 

@@ -13,10 +13,14 @@ Manifests can be recomputed by anyone, so it also accounts for every file itself
 safe name (no absolute path, no "..", no link, none twice) and a place in a Slid package's layout;
 each evidence file has its chain of custody and its row in the register, and each chain its file.
 
-It prints each problem and a verdict. It exits 0 when the package is intact, 1 when it is not, and
-2 when the package is intact but carries evidence that Slid itself marked corrupt (an item whose
-file is not what its submitter sent, included only because it was chosen by name): the verdict
-names each such item and the reason.
+It prints each problem and a verdict. It exits 0 when the package is consistent, 1 when it is not
+(it was changed or damaged), and 2 when the package is consistent but carries evidence that Slid
+itself marked corrupt (an item whose file is not what its submitter sent, included only because it
+was chosen by name): the verdict names each such item and the reason.
+
+A consistent package is not yet shown to be the one Slid built: anyone may change a package and
+recompute everything above. So it prints the SHA-256 of the .zip it was given, to be compared with
+the SHA-256 Slid recorded for the export (bag-info.txt's External-Identifier names it).
 """
 
 import csv
@@ -505,6 +509,29 @@ def check(package: Package, problems: list) -> tuple:
     return len([p for p in sha256_of if p.startswith("data/evidence/")]), chains, marked_corrupt
 
 
+def package_sha256(location: Path) -> str:
+    """The line that says which SHA-256 to compare with the one Slid recorded."""
+    if location.is_dir():
+        return (
+            f"not computed: {location} is a folder, not the package's .zip. Compute the SHA-256 of the .zip "
+            "you were given (sha256sum on Linux, shasum -a 256 on macOS, certutil -hashfile FILE SHA256 on "
+            "Windows), or run this script on it."
+        )
+    hasher = hashlib.sha256()
+    with location.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            hasher.update(chunk)
+    return f"{hasher.hexdigest()} ({location})"
+
+
+def export_identifier(package: Package) -> str:
+    try:
+        info = read_bag_info(package) if package.root is not None and "bag-info.txt" in package.paths else []
+    except (Unreadable, OSError, zipfile.BadZipFile):
+        info = []
+    return next((value for label, value in info if label == "External-Identifier"), "") or "(unknown)"
+
+
 def main() -> int:
     here = Path(__file__).resolve().parent
     location = Path(sys.argv[1]) if len(sys.argv) > 1 else here.parent
@@ -520,6 +547,7 @@ def main() -> int:
         print(f"PROBLEM: {problem}")
     for ern, why in sorted(marked_corrupt.items()):
         print(f"MARKED CORRUPT BY SLID: {ern}: {why}")
+    print(f"PACKAGE SHA-256: {package_sha256(location)}")
     if problems:
         print(f"VERDICT: NOT INTACT — {len(problems)} problem(s) found in {location}.")
         return 1
@@ -527,13 +555,23 @@ def main() -> int:
     if marked_corrupt:
         count = len(marked_corrupt)
         print(
-            f"VERDICT: INTACT (package), but {count} item{' is' if count == 1 else 's are'} marked corrupt by Slid: "
-            f"{', '.join(sorted(marked_corrupt))} — {verified}. The package is as Slid built it; the file of an "
-            "item marked corrupt is not what its submitter sent (see the reason above and its chain of custody)."
+            f"VERDICT: CONSISTENT (package), but {count} item{' is' if count == 1 else 's are'} marked corrupt by "
+            f"Slid: {', '.join(sorted(marked_corrupt))} — {verified}. The file of an item marked corrupt is not "
+            "what its submitter sent (see the reason above and its chain of custody)."
         )
-        return 2
-    print(f"VERDICT: INTACT — {verified}.")
-    return 0
+    else:
+        print(f"VERDICT: CONSISTENT — {verified}.")
+    # Manifests, chains and all can be recomputed by whoever changes a package; only the package's
+    # SHA-256, recorded by Slid when it built it, tells Slid's package from a rebuilt one.
+    print(
+        "NEXT: the package agrees with itself; that alone does not show that Slid built it, since anyone "
+        "may change a package and recompute its manifests. Compare the PACKAGE SHA-256 above with the "
+        f"SHA-256 Slid recorded for export {export_identifier(package)} when it built it: the sha256 of that "
+        "export (GET /api/v1/exports/, the export with that public_id), also the package_sha256 of the "
+        "exported entry in each of its items' chains of custody in Slid (ask whoever gave you the package). "
+        "Only if they are equal is this the package Slid built."
+    )
+    return 2 if marked_corrupt else 0
 
 
 if __name__ == "__main__":

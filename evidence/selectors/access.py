@@ -6,6 +6,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from evidence.models import (
     Case,
@@ -60,6 +61,15 @@ def restrict_to_user_cases(queryset: QuerySet, *, user: User, case_field: str = 
     return queryset.filter(**{f"{case_field}__in" if case_field else "pk__in": case_ids})
 
 
+def restrict_uploads_to_owner(queryset: QuerySet, *, user: User) -> QuerySet:
+    """Resumable uploads (evidence.services.resumable) are their owner's alone until their last byte is in:
+    nobody else, not a lead of the case nor a superuser, sees, resumes or cancels one. The case's own rule
+    (WRITE, as for the API's upload) is checked too, on every request."""
+    if not user.is_authenticated:
+        return queryset.none()
+    return queryset.filter(owner=user)
+
+
 def restrict_audit_to_user(queryset: QuerySet, *, user: User) -> QuerySet:
     """The audit entries a user may read. Superusers read the whole log. Anyone else, staff included,
     reads the entries of the cases whose log their role lets them read (it is for those who manage the
@@ -86,17 +96,64 @@ def user_may(*, user: User, case: Case, action: Action) -> bool:
     return role_allows(case_role(user=user, case=case), action)
 
 
-# Roles that may read but not download evidence of these kinds (the security issue will refine this).
+# Roles that may read but not download evidence of these kinds. Evidence that identifies a witness has a
+# rule of its own (download_refusal).
 RESTRICTED_DOWNLOADS = {Confidentiality.CONFIDENTIAL, Confidentiality.IDENTIFIES_WITNESS}
 
 
-def user_may_download(*, user: User, item: EvidenceItem) -> bool:
+def identified_persons(*, item: EvidenceItem) -> list[ProtectedPerson] | None:
+    """The witnesses and victims whose identities the item's bytes give away, or None if they give away
+    none. Bytes identify when an item of the case holding them is marked ``identifies_witness``: a second
+    upload of a video statement, marked as nothing in particular, is still the statement. The persons are
+    those linked to any such item."""
+    same_bytes = Q(pk=item.pk) | Q(sha256=item.sha256) if item.sha256 else Q(pk=item.pk)
+    marked = EvidenceItem.objects.filter(
+        same_bytes, case_id=item.case_id, confidentiality=Confidentiality.IDENTIFIES_WITNESS
+    )
+    marked_ids = list(marked.values_list("pk", flat=True))
+    if not marked_ids:
+        return None
+    linked = ProtectedPerson.objects.filter(evidence__in=marked_ids).select_related("case").distinct()
+    return list(linked.order_by("kind", "pseudonym"))
+
+
+def user_may_reveal_all(*, user: User, case: Case, persons: list[ProtectedPerson]) -> bool:
+    """Whether the user may reveal every one of ``persons`` (of ``case``); with none, whether they may
+    reveal identities in the case at all (its leads)."""
+    if not persons:
+        return user_may(user=user, case=case, action=Action.REVEAL_IDENTITY)
+    return all(user_may_reveal(user=user, person=person) for person in persons)
+
+
+def download_refusal(*, user: User, item: EvidenceItem, persons: list[ProtectedPerson] | None) -> str | None:
+    """Why the user may not download the item's bytes, or None if they may. ``persons`` is
+    ``identified_persons(item=item)``: a download of bytes that identify a witness is a reveal of each person
+    linked to them, for those who may reveal every one (a lead; a reader a lead named for each), whatever
+    their role."""
+    if not user.is_authenticated:
+        return gettext("Sign in first.")
+    if persons is not None:
+        if user_may_reveal_all(user=user, case=item.case, persons=persons):
+            return None
+        message = gettext(
+            "%(ern)s identifies a witness: only those who may reveal the identity of every witness and victim "
+            "linked to it (the case's leads, and readers a lead named for each) download it."
+        )
+        return message % {"ern": item.ern}
     if user.is_superuser:
-        return True
+        return None
     role = case_role(user=user, case=item.case)
     if not role_allows(role, Action.DOWNLOAD):
-        return False
-    return not (item.confidentiality in RESTRICTED_DOWNLOADS and role == Role.ANALYST)
+        return gettext("Your role in %(case)s does not allow downloading evidence.") % {"case": item.case.reference}
+    if item.confidentiality in RESTRICTED_DOWNLOADS and role == Role.ANALYST:
+        return gettext("Your role may not download %(confidentiality)s evidence.") % {
+            "confidentiality": item.confidentiality
+        }
+    return None
+
+
+def user_may_download(*, user: User, item: EvidenceItem) -> bool:
+    return download_refusal(user=user, item=item, persons=identified_persons(item=item)) is None
 
 
 def user_may_anywhere(*, user: User, action: Action) -> bool:
@@ -107,19 +164,50 @@ def user_may_anywhere(*, user: User, action: Action) -> bool:
     return any(role_allows(role, action) for role in roles)
 
 
-# With SLID_REQUIRE_TOTP, these need an account with a second factor, signed in with its code.
+# --- Signed in with the code: one rule for the API's tokens and every session (admin, workspace) ----
+# 1. A sign-in of an account that has a second factor counts only if it gave the account's one-time code
+#    (``signed_in_counts``). One that did not, a token issued or a session opened before the second factor
+#    was turned on, is refused outright: it is not the account's owner as the account now stands.
+# 2. With SLID_REQUIRE_TOTP, revealing identities and exporting (and, for staff, the admin) also need the
+#    account to have a second factor at all (``second_factor_refusal``).
+
 SECOND_FACTOR_ACTIONS = frozenset({Action.REVEAL_IDENTITY, Action.EXPORT})
+ENROL_FIRST = gettext_noop(
+    "This deployment requires a second factor for this. Turn it on with POST /api/v1/auth/totp/ and "
+    "POST /api/v1/auth/totp/confirm/ (a code from an authenticator app), then log in again with your code (otp)."
+)
+LOG_IN_WITH_CODE = gettext_noop(
+    "This deployment requires a second factor for this, and your token was issued without one: log in again "
+    "with your one-time code (otp)."
+)
 
 
-def second_factor_needed(*, action: Action) -> bool:
-    return settings.SLID_REQUIRE_TOTP and action in SECOND_FACTOR_ACTIONS
+def signed_in_counts(*, user: User, with_code: bool, enrolled: bool | None = None) -> bool:
+    """Whether a sign-in counts: one that gave the code (``with_code``: a token issued at a login with the
+    code, a session django-otp marked verified), or one of an account without a second factor. ``enrolled``
+    is ``totp_enrolled(user)`` when the caller has it already."""
+    if with_code:
+        return True
+    return not (totp_enrolled(user=user) if enrolled is None else enrolled)
 
 
 def session_counts(*, user: User, verified: bool) -> bool:
-    """A browser session of an account with a second factor counts only if it was opened with the
-    account's one-time code (``verified``: django-otp's mark on the session); one opened before the
-    account had a second factor does not."""
-    return verified or not totp_enrolled(user=user)
+    """``signed_in_counts`` for a browser session (``verified``: django-otp's mark on it)."""
+    return signed_in_counts(user=user, with_code=verified)
+
+
+def second_factor_needed(*, action: Action | None) -> bool:
+    """Whether SLID_REQUIRE_TOTP asks for a second factor for ``action`` (None: the admin, all of it)."""
+    return settings.SLID_REQUIRE_TOTP and (action is None or action in SECOND_FACTOR_ACTIONS)
+
+
+def second_factor_refusal(*, user: User, with_code: bool, action: Action | None) -> str | None:
+    """Why ``action`` (None: the admin) is refused for want of a second factor, or None when it is not."""
+    if not second_factor_needed(action=action):
+        return None
+    if not totp_enrolled(user=user):
+        return gettext(ENROL_FIRST)
+    return None if with_code else gettext(LOG_IN_WITH_CODE)
 
 
 def user_may_reveal(*, user: User, person: ProtectedPerson) -> bool:
@@ -162,6 +250,13 @@ def restrict_export_profiles(queryset: QuerySet[ExportProfile], *, user: User) -
     return queryset.filter(Q(case__isnull=True) | Q(pk__in=own_cases.values("pk")))
 
 
+def user_may_name_accounts_by_id(*, user: User) -> bool:
+    """Naming an account by its id (adding a member with ``user``). Ids are counted, so whoever may name one
+    may walk them all and learn every account's username from the answers: only staff, who list accounts
+    anyway. A lead names a colleague by exact username or e-mail address."""
+    return user.is_authenticated and user.is_staff
+
+
 def user_may_manage_account(*, user: User, account: AbstractBaseUser) -> bool:
     """Deactivating, reactivating or issuing a new password to an account. Staff do it for accounts that
     are not staff; superusers for any account but their own (their own password they change themselves,
@@ -170,3 +265,22 @@ def user_may_manage_account(*, user: User, account: AbstractBaseUser) -> bool:
     if not (user.is_authenticated and user.is_staff) or user.pk == account.pk:
         return False
     return user.is_superuser or not (account.is_staff or account.is_superuser)
+
+
+def user_may_reset_second_factor(*, user: User, account: AbstractBaseUser) -> bool:
+    """An operator's reset of an account's lost second factor (manage.py reset_totp), in the name of an
+    active staff member: staff reset accounts that are not staff, superusers any, their own included (an
+    operator with the server's shell who lost their phone could name another superuser anyway)."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or not (account.is_staff or account.is_superuser)
+
+
+def user_may_mark_graphic(*, user: User, item: EvidenceItem, graphic: bool) -> bool:
+    """Any member may mark an item graphic: it only protects colleagues. Taking the mark off exposes them
+    to it unblurred, so that is for those who write the record (leads, investigators) and its submitter."""
+    if graphic:
+        return user_may(user=user, case=item.case, action=Action.READ)
+    if user_may(user=user, case=item.case, action=Action.WRITE):
+        return True
+    return item.received_by_id == user.pk and case_role(user=user, case=item.case) is not None

@@ -3,7 +3,7 @@ tokens, second factor and issued password."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -53,8 +53,11 @@ def token_list(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
 
 
 def token_find(*, key: str) -> ApiToken | None:
-    """The token whose secret is ``key`` (expired or not), with its user."""
-    return ApiToken.objects.select_related("user", "user__issued_password").filter(key_hash=token_hash(key)).first()
+    """The token whose secret is ``key`` (expired or not), with its user, and, as ``owner_enrolled``,
+    whether the user has a second factor now (in the same query: it is asked on every request)."""
+    enrolled = Exists(TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True))
+    tokens = ApiToken.objects.select_related("user", "user__issued_password").annotate(owner_enrolled=enrolled)
+    return tokens.filter(key_hash=token_hash(key)).first()
 
 
 def totp_enrolled(*, user: AbstractBaseUser) -> bool:

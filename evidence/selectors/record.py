@@ -124,6 +124,19 @@ def person_search(queryset: QuerySet[Person], *, text: str) -> QuerySet[Person]:
 PERSON_NAME_MATCH_THRESHOLD = 0.5
 
 
+def unit_search(queryset: QuerySet[Unit], *, text: str) -> QuerySet[Unit]:
+    """Units whose name or designation matches ``text`` in any script ("64 otdelnaia" finds "64-я
+    отдельная…", "v/ch 51460" finds "в/ч 51460"), allowing small spelling differences; best first."""
+    latin = latin_form(text)
+    if not latin:
+        return queryset.none()
+    return (
+        queryset.annotate(name_match=TrigramWordSimilarity(latin, "search_names"))
+        .filter(name_match__gte=PERSON_NAME_MATCH_THRESHOLD)
+        .order_by("-name_match", "name")
+    )
+
+
 def allegation_list(*, user: User) -> QuerySet[Allegation]:
     allegations = Allegation.objects.select_related("incident", "person", "unit", "created_by")
     return restrict_to_user_cases(allegations, user=user)

@@ -6,6 +6,7 @@ from typing import Any
 import pghistory
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
+from django.utils.translation import gettext
 
 from evidence.errors import DomainError
 from evidence.models import (
@@ -19,7 +20,7 @@ def apply_changes(instance: models.Model, changes: dict[str, Any], allowed: set[
     """Sets the allowed fields; returns what changed, for the audit entry."""
     unknown = sorted(set(changes) - allowed)
     if unknown:
-        raise DomainError(f"{unknown[0]} cannot be set here.", field=unknown[0])
+        raise DomainError(gettext("%(field)s cannot be set here.") % {"field": unknown[0]}, field=unknown[0])
     changed = {}
     for name, value in changes.items():
         before = getattr(instance, name, None)  # None for a relation not set yet
@@ -32,7 +33,8 @@ def apply_changes(instance: models.Model, changes: dict[str, Any], allowed: set[
 def check_same_case(case: Case, **related: models.Model | None) -> None:
     for field, obj in related.items():
         if obj is not None and obj.case_id != case.pk:
-            raise DomainError(f"{field} {obj.pk} belongs to another case.", field=field)
+            message = gettext("%(field)s %(id)s belongs to another case.") % {"field": field, "id": obj.pk}
+            raise DomainError(message, field=field)
 
 
 def history_context(actor: AbstractBaseUser | None, action: str) -> pghistory.context:

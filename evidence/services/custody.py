@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from evidence import custody
 from evidence.agents import Agent
+from evidence.errors import NotAllowed
 from evidence.models import (
     AuditAction,
     CustodyEntry,
@@ -17,6 +18,7 @@ from evidence.models import (
     EvidenceItem,
     Outcome,
 )
+from evidence.selectors.access import download_refusal, identified_persons
 from evidence.services.audit import audit_record
 
 
@@ -106,13 +108,35 @@ def _locked_chain_head(item: EvidenceItem, documents: list[object]) -> tuple[tup
 
 
 @transaction.atomic
-def evidence_record_access(*, actor: AbstractBaseUser, item: EvidenceItem, byte_range: str | None) -> None:
+def evidence_record_access(
+    *, actor: AbstractBaseUser, item: EvidenceItem, byte_range: str | None, view: str | None = None
+) -> None:
+    """A download of the item's bytes, in its custody and the audit log; bytes that identify a witness are
+    a reveal of each person linked to them (an identity reveal entry per person, every time), and only
+    for those who may reveal every one (evidence.selectors.access.download_refusal). ``view`` names a view
+    of the workspace's evidence page (evidence.services.downloads.evidence_record_view), recorded once."""
+    persons = identified_persons(item=item)
+    refusal = download_refusal(user=actor, item=item, persons=persons)
+    if refusal:
+        raise NotAllowed(refusal)
     agent = Agent.for_user(actor)
+    how = f"Viewed in the workspace by {agent.name} (view {view})" if view else f"Downloaded by {agent.name}"
+    seen = {"view": view} if view else {}
     custody_append(
         item=item,
         event_type=CustodyEvent.ACCESSED,
         agent=agent,
-        detail=f"Downloaded by {agent.name}" + (f" (bytes {byte_range})" if byte_range else ""),
-        details={"range": byte_range},
+        detail=how + (f" (bytes {byte_range})" if byte_range else ""),
+        details={"range": byte_range, **seen},
     )
-    audit_record(actor=actor, case=item.case, action=AuditAction.EVIDENCE_DOWNLOAD, target=item.ern)
+    audit_record(
+        actor=actor, case=item.case, action=AuditAction.EVIDENCE_DOWNLOAD, target=item.ern, details=seen or None
+    )
+    for person in persons or ():
+        audit_record(
+            actor=actor,
+            case=item.case,
+            action=AuditAction(f"{person.kind}.identity_reveal"),
+            target=person.pseudonym,
+            details={"evidence": item.ern, "range": byte_range, **seen},
+        )

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext
 
 from evidence.errors import DomainError, NotAllowed
 from evidence.models import AuditAction, Case, Incident
@@ -20,13 +21,18 @@ def incidents_import(
 ) -> list[Incident]:
     """Creates an incident of each row (checked already), or none if one is refused."""
     if not actor.is_active or not user_may(user=actor, case=case, action=Action.WRITE):
-        raise NotAllowed(f"{actor.get_username()} may not record incidents in {case.reference}.")
+        message = gettext("%(username)s may not record incidents in %(case)s.")
+        raise NotAllowed(message % {"username": actor.get_username(), "case": case.reference})
     incidents = []
     for fields in rows:
         try:
             incidents.append(incident_create(actor=actor, case=case, **fields))
         except DomainError as error:
-            raise DomainError(f"Incident {fields.get('title')!r}: {error.message}", field=error.field) from None
+            message = gettext("Incident %(title)s: %(reason)s") % {
+                "title": repr(fields.get("title")),
+                "reason": error.message,
+            }
+            raise DomainError(message, field=error.field) from None
     audit_record(
         actor=actor,
         case=case,

@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from evidence.agents import Agent
 from evidence.errors import DomainError, NotAllowed
@@ -44,7 +45,9 @@ from evidence.services.witnesses import package_identities_reveal, package_ident
 
 logger = logging.getLogger(__name__)
 
-IDENTITIES_FOR_LEADS = "This package holds witness and victim identities; only a lead of the case may download it."
+IDENTITIES_FOR_LEADS = gettext_noop(
+    "This package holds witness and victim identities; only a lead of the case may download it."
+)
 
 
 @transaction.atomic
@@ -60,16 +63,17 @@ def export_request(
     """Queues a package of the chosen incidents' evidence and the chosen items. Only legal members
     and leads export; only a lead may ask for witness identities, and that request is recorded."""
     if not user_may(user=actor, case=case, action=Action.EXPORT):
-        raise NotAllowed(f"Your role in {case.reference} does not allow exports.")
+        raise NotAllowed(gettext("Your role in %(case)s does not allow exports.") % {"case": case.reference})
     if include_identities and not user_may(user=actor, case=case, action=Action.REVEAL_IDENTITY):
-        raise NotAllowed("Only a lead of the case may include witness identities.")
+        raise NotAllowed(gettext("Only a lead of the case may include witness identities."))
     incidents, evidence = list(incidents), list(evidence)
     for obj in (*incidents, *evidence):
         check_same_case(case, **{"incidents" if isinstance(obj, Incident) else "evidence": obj})
     if not incidents and not evidence:
-        raise DomainError("Choose at least one incident or evidence item.", field="incidents")
+        raise DomainError(gettext("Choose at least one incident or evidence item."), field="incidents")
     if register.profile_named(profile, case=case) is None:
-        raise DomainError(f"No export profile {profile!r}; see /api/v1/export-profiles/.", field="profile")
+        message = gettext("No export profile %(profile)s; see /api/v1/export-profiles/.") % {"profile": repr(profile)}
+        raise DomainError(message, field="profile")
     export = Export.objects.create(
         case=case,
         requested_by=actor,
@@ -234,8 +238,11 @@ def export_profile_create(
     shared ones."""
     if not user_may_define_export_profile(user=actor, case=case):
         if case is None:
-            raise NotAllowed("Only staff define profiles shared by every case; name the case the profile is for.")
-        raise NotAllowed(f"Your role in {case.reference} does not allow defining export profiles.")
+            raise NotAllowed(
+                gettext("Only staff define profiles shared by every case; name the case the profile is for.")
+            )
+        message = gettext("Your role in %(case)s does not allow defining export profiles.")
+        raise NotAllowed(message % {"case": case.reference})
     errors = register.column_errors(columns)
     if errors:
         raise DomainError("; ".join(errors), field="columns")
@@ -243,7 +250,7 @@ def export_profile_create(
     # refusing it would tell staff the names of cases' profiles.
     usable_by_name = Q(case__isnull=True) if case is None else Q(case__isnull=True) | Q(case=case)
     if name == register.DEFAULT_PROFILE.name or ExportProfile.objects.filter(usable_by_name, name=name).exists():
-        raise DomainError(f"A profile named {name!r} exists already.", field="name")
+        raise DomainError(gettext("A profile named %(name)s exists already.") % {"name": repr(name)}, field="name")
     profile = ExportProfile.objects.create(
         case=case, name=name, description=description, columns=columns, created_by=actor
     )
@@ -278,7 +285,7 @@ def export_record_download(*, actor: AbstractBaseUser, export: Export, byte_rang
     """A download of the package, in the audit log; for a package with identities, only a lead's, and
     each identity in it is revealed (an audit entry per person, every time)."""
     if not user_may_download_export(user=actor, export=export):
-        raise NotAllowed(IDENTITIES_FOR_LEADS)
+        raise NotAllowed(gettext(IDENTITIES_FOR_LEADS))
     audit_record(
         actor=actor,
         case=export.case,

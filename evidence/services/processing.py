@@ -15,8 +15,9 @@ import hashlib
 import json
 import logging
 import uuid
+import zoneinfo
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from django.core.files.storage import storages
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from evidence.agents import Agent
 from evidence.dates import resolve_moment
@@ -294,13 +296,21 @@ def _capture_time_recorded(item: EvidenceItem, entry: NewEntry, found: Descripti
     """Fills ``captured_at`` from the file if the submitter left it empty, and returns the ``described``
     entry with the file's value in it either way. A time without an offset is the camera's clock, read
     in the case's time zone; a time after the file arrived cannot be when it was captured."""
-    moment, source, zone = found.captured_at, str(found.captured_at_source), None
+    moment, source, zone, wall_clock = found.captured_at, str(found.captured_at_source), None, None
     if moment.tzinfo is None:
         zone = Case.objects.values_list("time_zone", flat=True).get(pk=item.case_id)
+        wall_clock = _wall_clock_ambiguity(moment, zone)
         moment, source = resolve_moment(moment, time_zone=zone), str(CapturedAtSource.EXIF_CASE_TIME_ZONE)
     written = f"{found.captured_at_tags} {found.captured_at_written!r}"
     said = f"the file says it was captured at {moment.isoformat()} ({written}"
     said += f", without an offset: read in the case's time zone {zone})" if zone else ")"
+    if wall_clock is not None:
+        clock = found.captured_at.time().isoformat()
+        if wall_clock["ambiguity"] == "repeated":
+            said += f"; {clock} happened twice in {zone} that day (the clocks went back)"
+        else:
+            said += f"; {clock} did not happen in {zone} that day (the clocks went forward)"
+        said += f", so it could be {' or '.join(wall_clock['could_be'])}: read as {wall_clock['read_as']}"
     used = False
     if item.captured_at is not None:
         outcome = f"the submitter's captured_at {item.captured_at.isoformat()} stands"
@@ -313,9 +323,28 @@ def _capture_time_recorded(item: EvidenceItem, entry: NewEntry, found: Descripti
         "at": moment.isoformat(), "source": source, "tags": found.captured_at_tags,
         "written": found.captured_at_written, "time_zone": zone, "used": used,
     }  # fmt: skip
+    if wall_clock is not None:
+        details["wall_clock"] = wall_clock
     return replace(
         entry, detail=f"{entry.detail}; {said}: {outcome}", details={**entry.details, "captured_at": details}
     )
+
+
+def _wall_clock_ambiguity(wall_clock: datetime, time_zone: str) -> dict | None:
+    """Whether a clock time without an offset names one moment in ``time_zone``: None if it does; else
+    whether it happened twice (``repeated``: the hour the clocks go back) or never (``skipped``: the hour
+    they go forward), each moment it could be, and the one it is read as (evidence.dates.resolve_moment
+    reads it with the offset in force before the change, zoneinfo's fold=0)."""
+    zone = zoneinfo.ZoneInfo(time_zone)
+    first, second = (wall_clock.replace(tzinfo=zone, fold=fold) for fold in (0, 1))
+    if first.utcoffset() == second.utcoffset():
+        return None
+    exists = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall_clock
+    return {
+        "ambiguity": "repeated" if exists else "skipped",
+        "could_be": [first.isoformat(), second.isoformat()],
+        "read_as": first.isoformat(),
+    }
 
 
 def evidence_record_hashes(*, claim: Claim, agent: Agent, size: int, hexdigests: dict[str, str]) -> EvidenceItem:
@@ -489,7 +518,8 @@ def evidence_retry(*, actor: AbstractBaseUser, item: EvidenceItem) -> EvidenceIt
     """A member asks for a failed item to be processed again, with a fresh count of attempts."""
     item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
     if item.status != S.FAILED:
-        raise DomainError(f"Only failed items are retried; {item.ern} is {item.status}.", field="status")
+        message = gettext("Only failed items are retried; %(ern)s is %(status)s.")
+        raise DomainError(message % {"ern": item.ern, "status": item.status}, field="status")
     _move(item, S.RECEIVED, claimed_at=None, attempts=0)
     agent = Agent.for_user(actor)
     custody_append(item=item, event_type=CustodyEvent.RETRIED, agent=agent, detail=f"Retry requested by {agent.name}")

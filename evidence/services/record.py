@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from evidence.crimes import unknown_crime_codes
 from evidence.dates import resolve_moment
@@ -21,6 +22,7 @@ from evidence.models import (
 from evidence.names import latin_form
 from evidence.services.audit import audit_record
 from evidence.services.common import apply_changes, check_same_case, history_context, set_protected_persons
+from evidence.services.intake import incident_distances_refresh
 from geo.safeguards import location_warnings
 from geo.selectors import admin_area_containing
 
@@ -51,10 +53,11 @@ def _place_dates(fields: dict[str, Any], *, time_zone: str) -> None:
 
 def _check_incident(incident: Incident) -> None:
     if incident.occurred_to is not None and incident.occurred_to < incident.occurred_from:
-        raise DomainError("The end is before the start (occurred_from).", field="occurred_to")
+        raise DomainError(gettext("The end is before the start (occurred_from)."), field="occurred_to")
     unknown = unknown_crime_codes(incident.crimes)
     if unknown:
-        raise DomainError(f"Unknown crime code {unknown[0]!r}; see /api/v1/crimes/.", field="crimes")
+        message = gettext("Unknown crime code %(code)s; see /api/v1/crimes/.") % {"code": repr(unknown[0])}
+        raise DomainError(message, field="crimes")
     incident.crimes = sorted(set(incident.crimes))
 
 
@@ -108,6 +111,8 @@ def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: A
     incident.updated_at = timezone.now()
     with history_context(actor, "incident.update"):
         incident.save()
+    if "location" in changed:
+        incident_distances_refresh(incident)
     audit_record(
         actor=actor,
         case=incident.case,
@@ -135,8 +140,15 @@ def _check_unit_parent(unit: Unit) -> None:
     ancestor = unit.parent
     while ancestor is not None:
         if ancestor.pk == unit.pk:
-            raise DomainError("A unit cannot be placed under itself or its own subordinate.", field="parent")
+            message = gettext("A unit cannot be placed under itself or its own subordinate.")
+            raise DomainError(message, field="parent")
         ancestor = ancestor.parent
+    unit.search_names = unit_search_names(name=unit.name, designation=unit.designation)
+
+
+def unit_search_names(*, name: str, designation: str) -> str:
+    """What a unit is found by: its name and designation in Latin letters, lower case (as a person's names)."""
+    return " | ".join(dict.fromkeys(latin_form(text) for text in (name, designation) if text.strip()))
 
 
 def _record_create(obj: models.Model, *, actor, fields: dict, allowed: set[str], check, action: str):
@@ -193,7 +205,8 @@ def person_update(*, actor: AbstractBaseUser, person: Person, **changes: Any) ->
 
 def _check_allegation(allegation: Allegation) -> None:
     if (allegation.person is None) == (allegation.unit is None):
-        raise DomainError("An allegation names either a person or a unit, not both and not neither.", field="person")
+        message = gettext("An allegation names either a person or a unit, not both and not neither.")
+        raise DomainError(message, field="person")
     check_same_case(allegation.case, incident=allegation.incident, person=allegation.person, unit=allegation.unit)
 
 

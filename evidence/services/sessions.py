@@ -27,7 +27,9 @@ def web_signin_record(*, user: AbstractBaseUser, second_factor: bool) -> None:
 
 @transaction.atomic
 def web_signout_record(*, user: AbstractBaseUser) -> None:
-    audit_record(actor=user, case=None, action=AuditAction.AUTH_LOGOUT, target=user.get_username(), details={"via": "web"})
+    audit_record(
+        actor=user, case=None, action=AuditAction.AUTH_LOGOUT, target=user.get_username(), details={"via": "web"}
+    )
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
 
 from evidence import identity_crypto
 from evidence.errors import DomainError, NotAllowed
@@ -23,6 +24,7 @@ from evidence.services.audit import audit_record
 
 # The command that re-encrypts, named in its audit entries (it runs with no signed-in user).
 ROTATION_AGENT = "manage.py rotate_identity_keys"
+READERS_FOR_LEADS = gettext_noop("Only a lead of %(case)s names who may reveal an identity (readers).")
 
 
 def _seal(person: ProtectedPerson, identity: dict) -> None:
@@ -41,7 +43,7 @@ def protected_person_create(
     names ``readers`` (who else may reveal the identity)."""
     readers = list(readers)
     if readers and not user_may_name_readers(user=actor, case=case):
-        raise NotAllowed(f"Only a lead of {case.reference} names who may reveal an identity (readers).")
+        raise NotAllowed(gettext(READERS_FOR_LEADS) % {"case": case.reference})
     Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).get()
     prefix = PSEUDONYM_PREFIX[kind]
     taken = ProtectedPerson.objects.filter(case=case, kind=kind).count()
@@ -68,7 +70,8 @@ def _members_named(case: Case, readers: Iterable) -> list:
     members = {user.pk: user for user in found}
     for user_id in wanted:
         if user_id not in members:
-            raise DomainError(f"User {user_id} is not a member of {case.reference}.", field="readers")
+            message = gettext("User %(id)s is not a member of %(case)s.") % {"id": user_id, "case": case.reference}
+            raise DomainError(message, field="readers")
     return [members[user_id] for user_id in wanted]
 
 
@@ -80,7 +83,7 @@ def protected_person_update(
     before the identity is read, so two changes at once both land."""
     person = ProtectedPerson.objects.select_for_update().select_related("case").get(pk=person.pk)
     if readers is not None and not user_may_name_readers(user=actor, case=person.case):
-        raise NotAllowed(f"Only a lead of {person.case.reference} names who may reveal an identity (readers).")
+        raise NotAllowed(gettext(READERS_FOR_LEADS) % {"case": person.case.reference})
     changed = []
     if identity:
         current = protected_identity(person)

@@ -1,4 +1,5 @@
 import hashlib
+import re
 
 import pytest
 from django.db import connection
@@ -206,13 +207,23 @@ def test_a_right_password_without_the_right_code_answers_as_a_wrong_password_doe
     assert right_password.headers.keys() == wrong_password.headers.keys()
 
 
-def test_a_right_password_without_a_code_costs_what_a_wrong_one_does(api, olena_with_totp):
+@pytest.mark.parametrize("otp", [None, "wrong"], ids=["without a code", "with a wrong code"])
+def test_a_right_password_without_the_right_code_costs_what_a_wrong_one_does(api, olena_with_totp, otp):
+    """The same queries, reads and writes alike: the time of the answer must not tell the password was right."""
+    code = {} if otp is None else {"otp": wrong_code(olena_with_totp)}
     with CaptureQueriesContext(connection) as right_password:
-        login(api)
+        login(api, **code)
     with CaptureQueriesContext(connection) as wrong_password:
-        login(api, password="wrong")
+        login(api, password="wrong", **code)
 
     assert len(right_password) == len(wrong_password)
+    assert statements(right_password) == statements(wrong_password)
+
+
+def statements(queries) -> list[tuple[str, str | None]]:
+    """Each query's kind (SELECT, UPDATE…) and first table."""
+    tables = [re.search(r'(?:FROM|INTO|UPDATE)\s+"(\w+)"', query["sql"]) for query in queries]
+    return [(query["sql"].split()[0], table and table.group(1)) for query, table in zip(queries, tables, strict=True)]
 
 
 def test_a_right_password_without_a_code_counts_towards_the_lockout(api, olena_with_totp, settings):

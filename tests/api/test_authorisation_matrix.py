@@ -127,7 +127,7 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ("auth-tokens", "DELETE"): ("/api/v1/auth/tokens/", None, 204),
         # Another user's token: 404 for everyone (revoking one's own is in tests/api/test_tokens.py).
         ("auth-token-detail", "DELETE"): (f"/api/v1/auth/tokens/{newcomers_token}/", None, 404),
-        ("auth-totp", "POST"): ("/api/v1/auth/totp/", None, 201),
+        ("auth-totp", "POST"): ("/api/v1/auth/totp/", {"current_password": PASSWORD}, 201),
         ("auth-totp", "DELETE"): ("/api/v1/auth/totp/", None, 204),
         ("auth-totp-confirm", "POST"): ("/api/v1/auth/totp/confirm/", {"code": "000000"}, 400),  # no device
         ("auth-password", "POST"): (
@@ -143,7 +143,7 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ("case-detail", "PATCH"): (f"/api/v1/cases/{c.pk}/", {"title": "T"}, 200),
         ("case-members", "GET"): (f"/api/v1/cases/{c.pk}/members/", None, 200),
         ("case-members", "POST"): (
-            f"/api/v1/cases/{c.pk}/members/", {"user": w.users["newcomer"].pk, "role": "analyst"}, 201,
+            f"/api/v1/cases/{c.pk}/members/", {"username": "newcomer", "role": "analyst"}, 201,
         ),
         ("case-member", "DELETE"): (f"/api/v1/cases/{c.pk}/members/{w.users[Role.ANALYST].pk}/", None, 204),
         ("case-audit", "GET"): (f"/api/v1/cases/{c.pk}/audit/", None, 200),

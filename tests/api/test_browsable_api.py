@@ -103,7 +103,8 @@ def test_the_raw_json_form_creates_an_incident_in_a_session_opened_with_the_one_
 
     assert response.status_code == 201, response.content
     assert Incident.objects.get().title == "Shelling of the hospital"
-    media_types = [o["value"] for f in raw.forms for c in f["controls"] if c.get("name") == "_content_type" for o in c["options"]]  # fmt: skip
+    selects = [c for form in raw.forms for c in form["controls"] if c.get("name") == "_content_type"]
+    media_types = [option["value"] for select in selects for option in select["options"]]
     assert set(media_types) == {"application/json"}
 
 

@@ -140,7 +140,7 @@ def test_adding_the_same_member_twice_at_once_adds_one_membership():
     lead = CaseMembership.objects.create(case=case, user=UserFactory(), role=Role.LEAD).user
     newcomer = UserFactory()
     clients = [client_for(lead) for _ in range(6)]
-    body = {"user": newcomer.pk, "role": "analyst"}
+    body = {"username": newcomer.username, "role": "analyst"}
 
     responses = at_once(
         [lambda c=client: c.post(f"/api/v1/cases/{case.pk}/members/", body, format="json") for client in clients]
@@ -162,8 +162,8 @@ def test_two_leads_demoting_each_other_at_once_leave_the_case_one_lead():
         CaseMembership.objects.filter(case=case).update(role=Role.LEAD)
         responses = at_once(
             [
-                lambda: client_a.post(url, {"user": lead_b.pk, "role": "investigator"}, format="json"),
-                lambda: client_b.post(url, {"user": lead_a.pk, "role": "investigator"}, format="json"),
+                lambda: client_a.post(url, {"username": lead_b.username, "role": "investigator"}, format="json"),
+                lambda: client_b.post(url, {"username": lead_a.username, "role": "investigator"}, format="json"),
             ]
         )
 

@@ -256,7 +256,9 @@ def test_an_unexpected_error_on_an_html_page_stays_html_through_gunicorn(live_er
         (b"--x\r\n", "multipart/form-data", "Multipart form parse error - Invalid boundary in multipart: None"),
     ],
 )
-def test_an_upload_django_cannot_read_is_a_json_400_through_gunicorn(live_errors, token_headers, body, content_type, detail):
+def test_an_upload_django_cannot_read_is_a_json_400_through_gunicorn(
+    live_errors, token_headers, body, content_type, detail
+):
     headers = {**token_headers, "Content-Type": content_type}
 
     response = requests.post(f"{live_errors}/api/v1/evidence/", data=body, headers=headers, timeout=60)

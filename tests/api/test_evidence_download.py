@@ -187,21 +187,23 @@ def test_an_item_whose_fixity_check_failed_is_refused_with_the_reason(client_for
 
 # "Протокол огляду.pdf", percent-encoded as UTF-8 (RFC 8187), and transliterated for filename=.
 EXACT_NAME = "%D0%9F%D1%80%D0%BE%D1%82%D0%BE%D0%BA%D0%BE%D0%BB%20%D0%BE%D0%B3%D0%BB%D1%8F%D0%B4%D1%83.pdf"
+DISPOSITION = f"attachment; filename=\"Protokol ogliadu.pdf\"; filename*=utf-8''{EXACT_NAME}"
 
 
 def test_a_download_names_the_file_in_ascii_beside_the_exact_name(client_for, member_of, item):
     response = client_for(member_of(item.case, Role.LEAD)).get(f"/api/v1/evidence/{item.pk}/download/")
 
-    assert response["Content-Disposition"] == (
-        f"attachment; filename=\"Protokol ogliadu.pdf\"; filename*=utf-8''{EXACT_NAME}"
-    )
+    assert response["Content-Disposition"] == DISPOSITION
 
 
 @pytest.mark.parametrize(
     ("name", "disposition"),
     [
         ("photo.jpg", 'attachment; filename="photo.jpg"'),
-        ('say "cheese"\\now.jpg', "attachment; filename=\"say _cheese__now.jpg\"; filename*=utf-8''say%20%22cheese%22%5Cnow.jpg"),
+        (
+            'say "cheese"\\now.jpg',
+            "attachment; filename=\"say _cheese__now.jpg\"; filename*=utf-8''say%20%22cheese%22%5Cnow.jpg",
+        ),
         ("100%.png", "attachment; filename=\"100.png\"; filename*=utf-8''100%25.png"),
         ("📷.jpg", "attachment; filename=\"download.jpg\"; filename*=utf-8''%F0%9F%93%B7.jpg"),
         ("line\nbreak.txt", "attachment; filename=\"line_break.txt\"; filename*=utf-8''line%0Abreak.txt"),
@@ -250,7 +252,7 @@ def test_head_answers_the_download_s_headers_and_records_no_access(
     assert response.get("Content-Range") == content_range
     assert response["Content-Length"] == length
     assert response["Content-Type"] == "application/pdf" or response["Content-Type"] == item.media_type
-    assert response["Content-Disposition"] == f"attachment; filename=\"Protokol ogliadu.pdf\"; filename*=utf-8''{EXACT_NAME}"
+    assert response["Content-Disposition"] == DISPOSITION
     assert response["Accept-Ranges"] == "bytes"
     assert b"".join(response.streaming_content) == b""
     assert not item.custody.filter(event_type="accessed").exists()
@@ -264,12 +266,13 @@ def test_head_is_refused_like_get_to_whom_get_is_refused(client_for, member_of, 
         case_a, member_of(case_a, Role.INVESTIGATOR), b"names", confidentiality=Confidentiality.CONFIDENTIAL
     )
 
-    assert client_for(member_of(case_a, Role.ANALYST)).head(f"/api/v1/evidence/{secret.pk}/download/").status_code == 403
-    assert client_for(member_of(case_b, Role.LEAD)).head(f"/api/v1/evidence/{secret.pk}/download/").status_code == 404
+    url = f"/api/v1/evidence/{secret.pk}/download/"
+    assert client_for(member_of(case_a, Role.ANALYST)).head(url).status_code == 403
+    assert client_for(member_of(case_b, Role.LEAD)).head(url).status_code == 404
     assert not secret.custody.filter(event_type="accessed").exists()
 
 
-def test_head_of_a_package_with_identities_reveals_nothing(client_for, case_a, people, selection):
+def test_head_of_a_package_with_identities_reveals_nothing(client_for, case_a, people, selection):  # noqa: F811
     export = build_with_identities(case_a, people["lead"], selection)
     client = client_for(people["lead"])
 

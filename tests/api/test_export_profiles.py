@@ -194,3 +194,32 @@ def test_profiles_made_before_they_belonged_to_cases_are_given_to_the_cases_that
         migration.share_profiles_again(apps, schema_editor)
 
     assert sorted(ExportProfile.objects.values_list("name", "case")) == [("chamber", None), ("orphan", None)]
+
+
+def test_going_back_merges_only_the_copies_and_keeps_every_different_profile_under_a_free_name(
+    case_a, case_b, member_of
+):
+    migration = importlib.import_module("evidence.migrations.0015_export_profiles_by_case")
+    irpin = CaseFactory(reference="UA-2022-IRPIN")
+    dated = [{"column": "Date", "field": "captured_at", "date_format": "%d/%m/%Y"}]
+    # "chamber" of Bucha and its copy for Irpin (as the forward step makes them), and Izium's own
+    # "chamber", defined once profiles belonged to cases, with other columns.
+    ExportProfile.objects.create(case=case_a, name="chamber", description="Bucha", columns=COLUMNS)
+    ExportProfile.objects.create(case=irpin, name="chamber", description="Bucha", columns=COLUMNS)
+    ExportProfile.objects.create(case=case_b, name="chamber", description="Izium", columns=dated)
+    ExportProfile.objects.create(case=None, name="chamber-2", description="Shared", columns=COLUMNS)
+    long_name = "x" * 64
+    ExportProfile.objects.create(case=case_a, name=long_name, description="One", columns=COLUMNS)
+    ExportProfile.objects.create(case=case_b, name=long_name, description="Two", columns=COLUMNS)
+
+    with connection.schema_editor() as schema_editor:
+        migration.share_profiles_again(apps, schema_editor)
+
+    assert sorted(ExportProfile.objects.values_list("name", "case", "description")) == [
+        ("chamber", None, "Bucha"),
+        ("chamber-2", None, "Shared"),
+        ("chamber-3", None, "Izium"),
+        ("x" * 62 + "-2", None, "Two"),
+        (long_name, None, "One"),
+    ]
+    assert ExportProfile.objects.get(name="chamber-3").columns == dated

@@ -41,7 +41,9 @@ def test_a_choice_error_names_the_valid_choices(client_for, member_of, case_a):
     assert response.status_code == 400
     assert response.json() == {
         "kind": [f'"фото" is not a valid choice; use one of {KINDS}.'],
-        "source_type": ['"telegram" is not a valid choice; use one of witness, open_source, forensic, official, other.'],
+        "source_type": [
+            '"telegram" is not a valid choice; use one of witness, open_source, forensic, official, other.'
+        ],
     }
 
 
@@ -102,7 +104,10 @@ def test_every_choice_field_of_the_api_s_input_names_its_choices():
             "/api/v1/incidents/", "status=published",
             '"published" is not a valid choice; use one of draft, under_review, verified.',
         ),
-        ("/api/v1/exports/", "status=done", '"done" is not a valid choice; use one of queued, building, ready, failed.'),
+        (
+            "/api/v1/exports/", "status=done",
+            '"done" is not a valid choice; use one of queued, building, ready, failed.',
+        ),
     ],
 )  # fmt: skip
 def test_a_list_filter_s_choice_error_names_the_valid_choices(client_for, member_of, case_a, route, query, message):
@@ -163,7 +168,9 @@ def test_a_reference_of_ten_thousand_characters_is_refused_without_echoing_it_wh
     response = upload(client_for(member_of(case_a)), "A" * 10_000)
 
     assert response.status_code == 400
-    assert response.json() == {"case": [f'No case "{"A" * 100}" among your cases: give the id or the reference of one.']}
+    assert response.json() == {
+        "case": [f'No case "{"A" * 100}" among your cases: give the id or the reference of one.']
+    }
 
 
 def test_an_id_of_another_case_still_answers_as_one_that_does_not_exist(client_for, member_of, case_a, case_b):
@@ -178,3 +185,19 @@ def test_a_case_of_another_type_is_refused_naming_what_is_expected(client_for, m
 
     assert response.status_code == 400
     assert response.json()["case"] == ["Incorrect type. Expected a case id or reference, received list."]
+
+
+def test_a_choice_error_repeats_at_most_a_hundred_characters_of_what_was_given(client_for, member_of, case_a):
+    response = upload(client_for(member_of(case_a)), case_a.pk, kind="x" * 100_000)
+
+    assert response.status_code == 400
+    assert response.json() == {"kind": [f'"{"x" * 100}…" is not a valid choice; use one of {KINDS}.']}
+
+
+def test_a_filter_with_more_choices_than_can_be_listed_points_to_the_docs(client_for, member_of, case_a):
+    response = client_for(member_of(case_a)).get("/api/v1/incidents/?crime=8(2)(z)")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "crime": ['"8(2)(z)" is not a valid choice; the valid ones are listed at /api/v1/docs/.']
+    }

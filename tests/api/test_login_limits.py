@@ -129,3 +129,35 @@ def test_every_count_in_redis_expires_by_itself(real_redis):
 
     # A counter without an expiry would lock the account, or the client, for good.
     assert ttls and all(0 < ttl <= 15 * 60 for ttl in ttls), ttls
+
+
+def test_the_addresses_of_one_ipv6_64_share_one_allowance(settings):
+    """An IPv6 subscriber is given a /64 (2^64 addresses): counted one by one, each would get a fresh allowance."""
+    settings.SLID_LOGIN_RATE = "3/min"
+
+    answers = [login(username=f"user{n}", REMOTE_ADDR=f"2001:db8:1:2::{n:x}").status_code for n in range(1, 5)]
+    other_network = login(username="user9", REMOTE_ADDR="2001:db8:1:3::1").status_code
+
+    assert (answers, other_network) == ([400, 400, 400, 429], 400)
+
+
+def test_an_ipv4_address_written_as_ipv6_is_the_same_client(settings):
+    settings.SLID_LOGIN_RATE = "3/min"
+
+    answers = [
+        login(username="user1", REMOTE_ADDR="203.0.113.9").status_code,
+        login(username="user2", REMOTE_ADDR="::ffff:203.0.113.9").status_code,
+        login(username="user3", REMOTE_ADDR="::ffff:cb00:7109").status_code,  # the same, in hexadecimal
+        login(username="user4", REMOTE_ADDR="203.0.113.9").status_code,
+    ]
+
+    assert answers == [400, 400, 400, 429]
+    assert set(AuditEntry.objects.values_list("source_ip", flat=True)) == {"203.0.113.9"}
+
+
+def test_ipv4_clients_are_counted_one_by_one(settings):
+    settings.SLID_LOGIN_RATE = "1/min"
+
+    answers = [login(username=f"user{n}", REMOTE_ADDR=f"198.51.100.{n}").status_code for n in range(1, 4)]
+
+    assert answers == [400, 400, 400]

@@ -14,7 +14,7 @@ def test_a_lead_adds_a_member_with_a_role(client_for, case_a, member_of):
     lead = member_of(case_a, Role.LEAD)
     newcomer = UserFactory()
 
-    response = client_for(lead).post(members_url(case_a), {"user": newcomer.pk, "role": "investigator"})
+    response = client_for(lead).post(members_url(case_a), {"username": newcomer.username, "role": "investigator"})
 
     assert response.status_code == 201, response.content
     assert response.json()["role"] == "investigator"
@@ -26,7 +26,7 @@ def test_adding_an_existing_member_again_changes_the_role(client_for, case_a, me
     lead = member_of(case_a, Role.LEAD)
     analyst = member_of(case_a, Role.ANALYST)
 
-    response = client_for(lead).post(members_url(case_a), {"user": analyst.pk, "role": "legal"})
+    response = client_for(lead).post(members_url(case_a), {"username": analyst.username, "role": "legal"})
 
     assert response.status_code == 200
     assert case_a.memberships.get(user=analyst).role == Role.LEGAL
@@ -36,7 +36,9 @@ def test_adding_an_existing_member_again_changes_the_role(client_for, case_a, me
 def test_a_non_lead_cannot_add_members(client_for, case_a, member_of, role):
     outsider = UserFactory()
 
-    response = client_for(member_of(case_a, role)).post(members_url(case_a), {"user": outsider.pk, "role": "lead"})
+    response = client_for(member_of(case_a, role)).post(
+        members_url(case_a), {"username": outsider.username, "role": "lead"}
+    )
 
     assert response.status_code == 403
     assert not case_a.memberships.filter(user=outsider).exists()
@@ -53,7 +55,7 @@ def test_a_non_lead_cannot_remove_members(client_for, case_a, member_of):
 
 def test_a_lead_of_another_case_gets_404(client_for, case_a, case_b, member_of):
     response = client_for(member_of(case_b, Role.LEAD)).post(
-        members_url(case_a), {"user": UserFactory().pk, "role": "analyst"}
+        members_url(case_a), {"username": UserFactory().username, "role": "analyst"}
     )
 
     assert response.status_code == 404
@@ -95,7 +97,7 @@ def test_the_last_lead_cannot_be_removed_or_demoted(client_for, case_a, member_o
     client = client_for(lead)
 
     removal = client.delete(f"{members_url(case_a)}{lead.pk}/")
-    demotion = client.post(members_url(case_a), {"user": lead.pk, "role": "analyst"})
+    demotion = client.post(members_url(case_a), {"username": lead.username, "role": "analyst"})
 
     assert removal.status_code == 400
     assert demotion.status_code == 400
@@ -106,16 +108,15 @@ def test_the_last_lead_cannot_be_removed_or_demoted(client_for, case_a, member_o
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        ({"user": 999999, "role": "analyst"}, "user"),
+        ({"username": "nobody", "role": "analyst"}, "username"),
         ({"user": "x", "role": "analyst"}, "user"),
         ({"role": "analyst"}, "user"),
-        ({"user": 1, "role": "prosecutor"}, "role"),
+        ({"username": "somebody", "role": "prosecutor"}, "role"),
     ],
 )
 def test_bad_member_input_names_the_field(client_for, case_a, member_of, payload, field):
     lead = member_of(case_a, Role.LEAD)
-    if payload.get("user") == 1:
-        payload["user"] = UserFactory().pk
+    UserFactory(username="somebody")
 
     response = client_for(lead).post(members_url(case_a), payload)
 
@@ -180,8 +181,8 @@ def test_a_missing_and_a_deactivated_account_get_the_same_answer(client_for, cas
     assert not AuditEntry.objects.filter(action="member.add").exists()
 
 
-def test_a_missing_and_a_deactivated_account_id_get_the_same_answer(client_for, case_a, member_of):
-    client = client_for(member_of(case_a, Role.LEAD))
+def test_a_missing_and_a_deactivated_account_id_get_the_same_answer_for_staff(client_for, case_a, member_of):
+    client = client_for(member_of(case_a, Role.LEAD, is_staff=True))
     gone = UserFactory(username="gone", is_active=False)
 
     missing = client.post(members_url(case_a), {"user": 999999, "role": "analyst"})
@@ -295,3 +296,65 @@ def test_a_lead_cannot_list_accounts(client_for, case_a, member_of):
 
     assert client.get("/api/v1/users/").status_code == 403
     assert client.get("/api/v1/users/?q=olena").status_code == 403
+
+
+# --- Ids are for staff; guessing is slowed down (issue 17's review) ------------------------------------
+
+
+def test_a_lead_who_is_not_staff_cannot_name_an_account_by_id(client_for, case_a, member_of):
+    olena = UserFactory(username="olena")
+
+    response = client_for(member_of(case_a, Role.LEAD)).post(members_url(case_a), {"user": olena.pk, "role": "analyst"})
+
+    assert response.status_code == 400
+    assert response.json() == {"user": ["Name the colleague by username or email; only staff name accounts by id."]}
+    assert "olena" not in response.content.decode()
+    assert not case_a.memberships.filter(user=olena).exists()
+
+
+def test_a_staff_lead_may_name_an_account_by_id(client_for, case_a, member_of):
+    olena = UserFactory(username="olena")
+
+    response = client_for(member_of(case_a, Role.LEAD, is_staff=True)).post(
+        members_url(case_a), {"user": olena.pk, "role": "analyst"}
+    )
+
+    assert response.status_code == 201, response.content
+    assert case_a.memberships.get(user=olena).role == Role.ANALYST
+
+
+def test_a_lead_who_names_too_many_unknown_colleagues_waits(client_for, case_a, member_of, settings):
+    settings.SLID_MEMBER_LOOKUP_MAX_FAILURES = 3
+    UserFactory(username="olena")
+    client = client_for(member_of(case_a, Role.LEAD))
+    misses = [client.post(members_url(case_a), {"username": f"guess{n}", "role": "analyst"}) for n in range(3)]
+
+    refused = client.post(members_url(case_a), {"username": "olena", "role": "analyst"})
+
+    assert [miss.status_code for miss in misses] == [400, 400, 400]
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 15 * 60
+    assert "too many colleagues" in refused.json()["detail"]
+    assert not case_a.memberships.filter(user__username="olena").exists()
+
+
+def test_the_limit_on_unknown_colleagues_is_each_leads_own(client_for, case_a, member_of, settings):
+    settings.SLID_MEMBER_LOOKUP_MAX_FAILURES = 1
+    UserFactory(username="olena")
+    guesser = client_for(member_of(case_a, Role.LEAD))
+    guesser.post(members_url(case_a), {"email": "nobody@example.org", "role": "analyst"})
+
+    response = client_for(member_of(case_a, Role.LEAD)).post(
+        members_url(case_a), {"username": "olena", "role": "analyst"}
+    )
+
+    assert guesser.post(members_url(case_a), {"username": "olena", "role": "analyst"}).status_code == 429
+    assert response.status_code == 201
+
+
+def test_colleagues_found_do_not_count_towards_the_limit(client_for, case_a, member_of, settings):
+    settings.SLID_MEMBER_LOOKUP_MAX_FAILURES = 1
+    client = client_for(member_of(case_a, Role.LEAD))
+    for n in range(3):
+        UserFactory(username=f"colleague{n}")
+        assert client.post(members_url(case_a), {"username": f"colleague{n}", "role": "analyst"}).status_code == 201

@@ -2,23 +2,27 @@
 identity reveal of every person in it, the package names only the people linked to what was
 selected, and no identity is ever stored in plain text (the database and every file Slid keeps)."""
 
+import hashlib
 import importlib
 import io
 import json
 import os
+import re
 import subprocess
 import zipfile
+import zlib
 from pathlib import Path
 
 import dj_database_url
 import pytest
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import connection
 
 from evidence.models import AuditEntry, Confidentiality, Export, Role
 from evidence.package import layout as package_layout
 from evidence.services.packages import export_request
-from evidence.services.witnesses import protected_person_create
+from evidence.services.witnesses import protected_person_create, protected_person_update
 from tests.factories import make_incident
 from tests.workers.helpers import archived_item
 from workers import common, exports
@@ -79,10 +83,28 @@ def build_with_identities(case, lead, selection) -> Export:
     return export
 
 
-def identities_in(package: bytes) -> list[dict]:
+def identities_document(package: bytes) -> tuple[zipfile.ZipInfo, bytes]:
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        (name,) = [n for n in archive.namelist() if n.endswith("/data/identities.json")]
-        return json.loads(archive.read(name))
+        (info,) = [info for info in archive.infolist() if info.filename.endswith("/data/identities.json")]
+        return info, archive.read(info)
+
+
+def identities_in(package: bytes) -> list[dict]:
+    return json.loads(identities_document(package)[1])["people"]
+
+
+def downloaded(client, export: Export) -> bytes:
+    return b"".join(client.get(f"/api/v1/exports/{export.pk}/download/").streaming_content)
+
+
+def stored_digests_of_identities(export: Export) -> dict[str, str]:
+    """The SHA-256 and SHA-512 of identities.json, as the manifests in the package's structure, kept in
+    plain text in the exports store, give them to anyone who can read that store."""
+    layout = package_layout.stored_layout(export.package_key)
+    with storages["exports"].open(layout.structure_key, "rb") as stored:
+        structure = stored.read()
+    found = re.findall(rb"^([0-9a-f]{64}|[0-9a-f]{128})  data/identities\.json$", structure, flags=re.MULTILINE)
+    return {"sha256" if len(digest) == 64 else "sha512": digest.decode() for digest in found}
 
 
 @pytest.mark.django_db
@@ -156,6 +178,86 @@ def test_identities_json_holds_only_the_people_linked_to_the_selection(client_fo
         ("V-0001", "Борислав Черемшина"), ("W-0001", "Yaryna Zhovtoberezhna"),
     ]  # fmt: skip
     assert identities[1]["contact"] == "+380 97 555 0193"
+
+
+# identities.json as Slid wrote it before it carried a nonce: what someone who can read the exports
+# store, and guesses who the witness and the victim are, would write and hash.
+GUESSED_DOCUMENT = """[
+ {
+  "pseudonym": "V-0001",
+  "kind": "victim",
+  "address": "Яблунська 144, Буча",
+  "consent": null,
+  "contact": null,
+  "date_of_birth": null,
+  "full_name": "Борислав Черемшина",
+  "protective_measures": null
+ },
+ {
+  "pseudonym": "W-0001",
+  "kind": "witness",
+  "address": "Sadova 77, Irpin",
+  "consent": "Consents to the ICC only",
+  "contact": "+380 97 555 0193",
+  "date_of_birth": "1958-11-23",
+  "full_name": "Yaryna Zhovtoberezhna",
+  "protective_measures": "Relocated; voice distortion"
+ }
+]""".encode()
+
+
+@pytest.mark.django_db
+def test_two_packages_of_the_same_identities_hold_different_identities_documents(client_for, case_a, people, selection):
+    first = build_with_identities(case_a, people["lead"], selection)
+    second = build_with_identities(case_a, people["lead"], selection)
+    lead = client_for(people["lead"])
+
+    (first_info, first_document), (second_info, second_document) = (
+        identities_document(downloaded(lead, export)) for export in (first, second)
+    )
+
+    assert identities_in(downloaded(lead, first)) == identities_in(downloaded(lead, second))  # the same people
+    first_stored, second_stored = stored_digests_of_identities(first), stored_digests_of_identities(second)
+    assert first_stored["sha256"] == hashlib.sha256(first_document).hexdigest()  # the manifest the store keeps
+    assert first_stored["sha256"] != second_stored["sha256"]
+    assert first_stored["sha512"] != second_stored["sha512"]
+    assert first_info.CRC != second_info.CRC
+    assert first.sha256 != second.sha256
+    nonces = [json.loads(document)["nonce"] for document in (first_document, second_document)]
+    assert nonces[0] != nonces[1] and all(re.fullmatch("[0-9a-f]{64}", nonce) for nonce in nonces)  # 32 bytes
+
+
+@pytest.mark.django_db
+def test_a_guess_of_the_names_cannot_be_confirmed_against_what_the_exports_store_keeps(
+    client_for, case_a, people, selection
+):
+    export = build_with_identities(case_a, people["lead"], selection)
+    info, document = identities_document(downloaded(client_for(people["lead"]), export))
+
+    stored = stored_digests_of_identities(export)
+    assert stored["sha256"] == hashlib.sha256(document).hexdigest()
+    assert stored["sha256"] != hashlib.sha256(GUESSED_DOCUMENT).hexdigest()
+    assert stored["sha512"] != hashlib.sha512(GUESSED_DOCUMENT).hexdigest()
+    assert info.CRC != zlib.crc32(GUESSED_DOCUMENT)
+    assert info.file_size != len(GUESSED_DOCUMENT)
+
+
+@pytest.mark.django_db
+def test_the_size_of_identities_json_does_not_give_away_the_length_of_the_names(client_for, case_a, people, selection):
+    short = build_with_identities(case_a, people["lead"], selection)
+    protected_person_update(
+        actor=people["lead"], person=selection["witness"], identity={"full_name": "Yaryna Zhovtoberezhna-Shevchenko"}
+    )
+    longer = build_with_identities(case_a, people["lead"], selection)
+    lead = client_for(people["lead"])
+
+    (short_info, _), (longer_info, longer_document) = (
+        identities_document(downloaded(lead, export)) for export in (short, longer)
+    )
+
+    assert identities_in(downloaded(lead, longer))[1]["full_name"] == "Yaryna Zhovtoberezhna-Shevchenko"
+    assert short_info.file_size == longer_info.file_size == 4096
+    assert json.loads(longer_document)["padding"].strip() == ""
 
 
 @pytest.mark.django_db

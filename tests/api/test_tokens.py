@@ -1,9 +1,14 @@
 """A token for each device: a phone and a laptop both stay signed in, and their owner sees and
 revokes each one (issue 17, item 4)."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -118,7 +123,7 @@ def test_signing_out_everywhere_revokes_every_device_of_the_owner_only(olena):
     assert client_with(phone["token"]).get("/api/v1/cases/").status_code == 401
     assert client_with(laptop["token"]).get("/api/v1/cases/").status_code == 401
     assert client_with(taras["token"]).get("/api/v1/cases/").status_code == 200
-    assert AuditEntry.objects.get(action="auth.logout").details == {"tokens": 2}
+    assert AuditEntry.objects.get(action="auth.logout").details == {"everywhere": True, "tokens": 2, "sessions": 0}
 
 
 def test_signing_out_revokes_only_the_token_used(olena):
@@ -169,3 +174,58 @@ def test_the_token_routes_need_a_signed_in_user(api):
     assert api.get("/api/v1/auth/tokens/").status_code == 401
     assert api.delete("/api/v1/auth/tokens/").status_code == 401
     assert api.delete("/api/v1/auth/tokens/1/").status_code == 401
+
+
+# --- Sessions (the admin's, the workspace's) are signed in as devices are ------------------------------
+
+
+def browser_of(user) -> Client:
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def test_signing_out_everywhere_ends_the_sessions_too(olena):
+    admin_tab, other_browser = browser_of(olena), browser_of(olena)
+    someone_else = browser_of(UserFactory(username="taras"))
+    laptop = login("laptop")
+
+    response = client_with(laptop["token"]).delete("/api/v1/auth/tokens/")
+
+    assert response.status_code == 204
+    assert admin_tab.get("/api/v1/cases/").status_code == 401
+    assert other_browser.get("/api/v1/cases/").status_code == 401
+    assert someone_else.get("/api/v1/cases/").status_code == 200
+    assert AuditEntry.objects.get(action="auth.logout").details == {"everywhere": True, "tokens": 1, "sessions": 2}
+
+
+def test_signing_out_everywhere_from_a_session_ends_it_too(olena):
+    browser = browser_of(olena)
+    phone = login("phone")
+
+    assert browser.delete("/api/v1/auth/tokens/").status_code == 204
+
+    assert browser.get("/api/v1/cases/").status_code == 401
+    assert client_with(phone["token"]).get("/api/v1/cases/").status_code == 401
+
+
+def test_a_session_lasts_as_long_as_a_token(olena):
+    """Not Django's two weeks: a session is a sign-in like a token, and reaches the same API."""
+    browser = browser_of(olena)
+
+    assert browser.session.get_expiry_age() == 12 * 3600
+
+
+def test_the_session_lifetime_follows_the_token_lifetime_setting():
+    program = "from config.settings import base; print(base.SESSION_COOKIE_AGE)"
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=Path(__file__).resolve().parents[2],
+        env={"PATH": os.environ["PATH"], "SLID_TOKEN_TTL_HOURS": "5"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(5 * 3600)

@@ -287,7 +287,11 @@ def test_staff_deactivate_an_account_which_is_kept_and_stops_working(staff_clien
     assert User.objects.filter(pk=olena.pk, is_active=False).exists()  # never deleted
     assert case_a.memberships.filter(user=olena).exists()
     entry = AuditEntry.objects.get(action="user.deactivate")
-    assert (entry.actor, entry.target, entry.details) == (staff, "olena", {"user": olena.pk, "tokens_revoked": 1})
+    assert (entry.actor, entry.target, entry.details) == (
+        staff,
+        "olena",
+        {"user": olena.pk, "tokens_revoked": 1, "sessions_ended": 0},
+    )
 
 
 def test_deactivating_twice_is_recorded_once(staff_client):
@@ -387,7 +391,7 @@ def test_changing_ones_password_signs_out_the_other_devices_only(client_for):
     assert client_with(phone).get("/api/v1/cases/").status_code == 401
     assert User.objects.get(pk=olena.pk).check_password(NEW_PASSWORD)
     entry = AuditEntry.objects.get(action="auth.password_change")
-    assert (entry.actor, entry.details) == (olena, {"was_issued": False, "tokens_revoked": 1})
+    assert (entry.actor, entry.details) == (olena, {"was_issued": False, "tokens_revoked": 1, "sessions_ended": 0})
 
 
 def test_a_wrong_current_password_is_refused_and_counts_towards_the_lockout(client_for, settings):
@@ -440,7 +444,7 @@ def test_a_new_password_the_rules_refuse_names_the_field_and_changes_nothing(cli
 def test_an_account_with_a_second_factor_gives_its_code_to_change_the_password(client_for):
     olena = UserFactory(username="olena")
     enrol(olena)
-    client = client_for(olena)
+    client = client_with(token_for(olena, second_factor=True))  # an account with a code signs in with it
 
     without = client.post(CHANGE, {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
     with_code = client.post(

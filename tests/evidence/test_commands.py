@@ -43,3 +43,6 @@ def test_load_demo_is_idempotent_and_makes_the_admin_its_lead(tmp_path):
     case = Case.objects.get(reference=DEMO_REFERENCE)
     assert case.memberships.get().user.username == "admin"
     assert case.memberships.get().role == "lead"
+    # Incidents to look at on the case home: two with the case, ten more, each once however often it runs.
+    assert case.incidents.count() == 12
+    assert case.incidents.filter(place_name__startswith="Mariupol").count() == 2

@@ -229,3 +229,44 @@ def test_re_assigning_incidents_costs_one_query_per_incident_not_two(case_a, dja
         moved = incidents_assign_admin_areas(Incident.objects.all().only("pk", "location", "admin_area"))
 
     assert moved == 0
+
+
+def release(date: str, name_en_suffix: str = "") -> dict:
+    """COD_AB as released on ``date`` (YYYYMMDD), its English names marked with ``name_en_suffix``."""
+    layers = {}
+    for name, features in COD_AB.items():
+        renamed = []
+        for properties, geometry in features:
+            english = {key: f"{value}{name_en_suffix}" for key, value in properties.items() if key.endswith("_EN")}
+            renamed.append(({**properties, **english}, geometry))
+        layers[name.replace("20240416", date)] = renamed
+    return layers
+
+
+def test_cod_ab_with_two_releases_in_one_folder_imports_the_newest(tmp_path):
+    layers = {**release("20240416"), **release("20220301", " (2022)")}  # the older sorts first by name
+
+    call_command("import_admin_areas", str(cod_ab_shapefiles(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
+
+    assert sorted(AdminArea.objects.values_list("name_en", flat=True)) == ["Buchanska", "Buchanskyi", "Kyivska"]
+
+
+def test_cod_ab_with_two_layers_of_one_level_in_one_release_is_refused_naming_both(tmp_path):
+    layers = {**COD_AB, "ukr_admbnda_adm2_sspe_20240416_copy": COD_AB["ukr_admbnda_adm2_sspe_20240416"]}
+
+    with pytest.raises(CommandError, match="several adm2 layers of one release.*ukr_admbnda_adm2_sspe_20240416.*_copy"):
+        call_command("import_admin_areas", str(cod_ab_zip(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
+
+    assert not AdminArea.objects.exists()
+
+
+def test_cod_ab_whose_levels_come_from_different_releases_is_refused(tmp_path):
+    newer = {name: features for name, features in release("20240416").items() if "adm3" not in name}
+    older = {name: features for name, features in release("20220301").items() if "admbnda_adm3" in name}
+
+    with pytest.raises(CommandError, match="different releases: adm1 20240416, adm2 20240416, adm3 20220301"):
+        call_command(
+            "import_admin_areas", str(cod_ab_shapefiles(tmp_path, {**newer, **older})), cod_ab_ukr=True, verbosity=0
+        )
+
+    assert not AdminArea.objects.exists()

@@ -81,7 +81,7 @@ def test_a_corrupt_item_selected_through_its_incident_is_left_out_and_named_with
     assert not corrupt.custody.filter(event_type="exported").exists()
     verdict = run_verify(zip_path)
     assert verdict.returncode == 0, verdict.stdout
-    assert "VERDICT: INTACT — 1 evidence files and 1 chains of custody verified" in verdict.stdout
+    assert "VERDICT: CONSISTENT — 1 evidence files and 1 chains of custody verified" in verdict.stdout
 
 
 def test_a_corrupt_item_chosen_by_name_goes_in_marked_and_verify_reports_it(lead, case_a, photo, corrupt, tmp_path):
@@ -98,9 +98,9 @@ def test_a_corrupt_item_chosen_by_name_goes_in_marked_and_verify_reports_it(lead
     for target in (zip_path, bag):
         verdict = run_verify(target)
         assert verdict.returncode == 2, verdict.stdout
-        assert f"VERDICT: INTACT (package), but 1 item is marked corrupt by Slid: {corrupt.ern}" in verdict.stdout
+        assert f"VERDICT: CONSISTENT (package), but 1 item is marked corrupt by Slid: {corrupt.ern}" in verdict.stdout
         assert f"MARKED CORRUPT BY SLID: {corrupt.ern}: {reason}" in verdict.stdout
-        assert "VERDICT: INTACT —" not in verdict.stdout
+        assert "VERDICT: CONSISTENT —" not in verdict.stdout
 
 
 def test_a_profile_without_an_integrity_column_gets_one_when_a_corrupt_item_goes_in(
@@ -283,7 +283,62 @@ def test_an_intact_package_rezipped_with_folder_entries_still_verifies(package, 
     verdict = run_verify(zip_of(bag, tmp_path / "rezipped.zip", directories=True))
 
     assert verdict.returncode == 0, verdict.stdout
-    assert "VERDICT: INTACT — 1 evidence files and 1 chains of custody verified" in verdict.stdout
+    assert "VERDICT: CONSISTENT — 1 evidence files and 1 chains of custody verified" in verdict.stdout
+
+
+# --- What a consistent package shows, and what it does not --------------------------------------
+
+
+def test_verify_py_prints_the_sha256_of_the_zip_to_compare_with_the_one_slid_recorded(lead, case_a, photo, tmp_path):
+    export = build(export_request(actor=lead, case=case_a, evidence=[photo]))
+    zip_path, _ = package_of(export, tmp_path)
+
+    verdict = run_verify(zip_path)
+
+    assert verdict.returncode == 0, verdict.stdout
+    recorded = photo.custody.get(event_type="exported").details["package_sha256"]
+    assert recorded == export.sha256 == hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    assert f"PACKAGE SHA-256: {export.sha256} ({zip_path})" in verdict.stdout
+    assert "VERDICT: CONSISTENT — 1 evidence files and 1 chains of custody verified" in verdict.stdout
+    assert f"export {export.public_id}" in verdict.stdout
+    assert "INTACT" not in verdict.stdout and "as Slid built it" not in verdict.stdout
+
+
+def test_verify_py_on_an_unpacked_folder_says_it_has_no_package_sha256_to_compare(package):
+    _, bag = package
+
+    verdict = run_verify(bag)
+
+    assert verdict.returncode == 0, verdict.stdout
+    assert f"PACKAGE SHA-256: not computed: {bag} is a folder, not the package's .zip" in verdict.stdout
+    assert "VERDICT: CONSISTENT —" in verdict.stdout
+
+
+def test_a_package_cut_and_sealed_again_is_consistent_but_not_the_package_slid_recorded(
+    lead, case_a, photo, corrupt, tmp_path
+):
+    export = build(export_request(actor=lead, case=case_a, evidence=[photo, corrupt]))
+    _, bag = package_of(export, tmp_path)
+    # The forger drops the item Slid marked corrupt: its file, its chain, its register row and its tag.
+    shutil.rmtree(bag / "data" / "evidence" / corrupt.ern)
+    (bag / "data" / "custody" / f"{corrupt.ern}.jsonl").unlink()
+    register_path = bag / "data" / "register.csv"
+    rows = [row for row in csv.reader(io.StringIO(register_path.read_text())) if corrupt.ern not in row]
+    with register_path.open("w", newline="") as register_file:
+        csv.writer(register_file, quoting=csv.QUOTE_ALL).writerows(rows)
+    info = bag / "bag-info.txt"
+    info.write_text("".join(line for line in info.read_text().splitlines(True) if "Slid-Marked-Corrupt" not in line))
+    reseal(bag)
+    forged = zip_of(bag, tmp_path / "forged.zip")
+
+    verdict = run_verify(forged)
+
+    assert verdict.returncode == 0, verdict.stdout
+    forged_sha256 = hashlib.sha256(forged.read_bytes()).hexdigest()
+    assert forged_sha256 != export.sha256
+    assert f"PACKAGE SHA-256: {forged_sha256} ({forged})" in verdict.stdout
+    assert "VERDICT: CONSISTENT — 1 evidence files and 1 chains of custody verified" in verdict.stdout
+    assert "INTACT" not in verdict.stdout and "as Slid built it" not in verdict.stdout
 
 
 def test_a_custody_file_removed_and_the_manifests_recomputed_is_noticed(package, photo):

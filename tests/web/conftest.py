@@ -143,4 +143,3 @@ def axe_check() -> Callable[[object], list[dict]]:
 @pytest.fixture(autouse=True)
 def _no_device_throttle(settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp slows a device down after wrong codes
-

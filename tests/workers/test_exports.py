@@ -114,7 +114,7 @@ def test_a_package_is_a_valid_bag_that_verifies_by_itself(client_for, lead, case
     for target in (bag_path, zip_path):
         verdict = run_verify(target)
         assert verdict.returncode == 0, verdict.stdout
-        assert "VERDICT: INTACT — 2 evidence files and 2 chains of custody verified" in verdict.stdout
+        assert "VERDICT: CONSISTENT — 2 evidence files and 2 chains of custody verified" in verdict.stdout
 
 
 def test_the_register_incidents_and_suspects_describe_the_selection(lead, case_a, record, tmp_path):
@@ -398,7 +398,7 @@ def test_witness_identifying_evidence_and_identities_go_only_where_a_lead_asked(
     assert plain.item_count == 1 and not (plain_bag / "data" / "identities.json").exists()
     assert bagit.Bag(str(plain_bag)).info["Slid-Not-Included"] == f"{identifying.ern}: identifies a witness"
     assert full.item_count == 2
-    assert json.loads((full_bag / "data" / "identities.json").read_text())[0]["full_name"] == "Olena K."
+    assert json.loads((full_bag / "data" / "identities.json").read_text())["people"][0]["full_name"] == "Olena K."
     bagit.Bag(str(full_bag)).validate()
 
 

@@ -1,3 +1,4 @@
+import re
 import zipfile
 from pathlib import Path
 
@@ -19,6 +20,10 @@ COD_AB_UKR = (
     ("adm2", AdminArea.Level.RAION, AreaFieldMapping("ADM2_UA", "ADM2_EN", "ADM2_PCODE", "ADM1_PCODE")),
     ("adm3", AdminArea.Level.HROMADA, AreaFieldMapping("ADM3_UA", "ADM3_EN", "ADM3_PCODE", "ADM2_PCODE")),
 )
+
+
+# A release's date in a layer's name: 8 digits, YYYYMMDD, so that the newest sorts last.
+RELEASE_DATE = re.compile(r"(?<![0-9])([0-9]{8})(?![0-9])")
 
 
 class Command(BaseCommand):
@@ -93,7 +98,9 @@ class Command(BaseCommand):
 
 def _cod_ab_layers(path: str) -> dict[str, tuple[str, int | str]]:
     """Where each level of the COD-AB is: (a path GDAL opens, a layer in it), found by "adm<N>" in the
-    name; the areas (``admbnda``) before the lines and points the dataset also has."""
+    name; the areas (``admbnda``) before the lines and points the dataset also has, and of a folder holding
+    more than one release, the newest (by the date in the names). Two layers of one level and one release,
+    or levels whose newest layers come from different releases, are refused: which to take is not known."""
     file = Path(path)
     if file.is_dir():
         candidates = [(str(shapefile), 0, shapefile.stem) for shapefile in file.rglob("*.shp")]
@@ -106,16 +113,39 @@ def _cod_ab_layers(path: str) -> dict[str, tuple[str, int | str]]:
             candidates = [(path, layer.name, layer.name) for layer in DataSource(path)]
         except GDALException as error:
             raise CommandError(f"GDAL cannot read {path}: {error}") from None
-    candidates.sort(key=lambda candidate: ("admbnda" not in candidate[2].lower(), candidate[2]))
     found: dict[str, tuple[str, int | str]] = {}
-    for source, layer, name in candidates:
-        for key, _, _ in COD_AB_UKR:
-            if f"_{key}_" in f"_{name.lower()}_":
-                found.setdefault(key, (source, layer))
+    releases: dict[str, str] = {}
+    for key, _, _ in COD_AB_UKR:
+        of_level = [candidate for candidate in candidates if f"_{key}_" in f"_{candidate[2].lower()}_"]
+        # The areas (admbnda) before the lines and points; of those, the newest release.
+        areas = [candidate for candidate in of_level if "admbnda" in candidate[2].lower()] or of_level
+        if not areas:
+            continue
+        newest = max(_release(name) for _, _, name in areas)
+        chosen = sorted((c for c in areas if _release(c[2]) == newest), key=lambda candidate: candidate[2])
+        if len(chosen) > 1:
+            names = " and ".join(name for _, _, name in chosen)
+            raise CommandError(
+                f"Nothing was imported: several {key} layers of one release in {path}: {names}. Keep one."
+            )
+        (source, layer, _name), releases[key] = chosen[0], newest
+        found[key] = (source, layer)
     missing = [key for key, _, _ in COD_AB_UKR if key not in found]
     if missing:
         raise CommandError(
             f"No {', '.join(missing)} layer in {path}: expected OCHA's COD-AB of Ukraine, with layers named "
             "like ukr_admbnda_adm1_sspe_20240416."
         )
+    if len(set(releases.values())) > 1:
+        named = ", ".join(f"{key} {release or '(undated)'}" for key, release in releases.items())
+        raise CommandError(
+            f"Nothing was imported: the newest layer of each level in {path} comes from different releases: "
+            f"{named}. Give one release, complete."
+        )
     return found
+
+
+def _release(name: str) -> str:
+    """The release date a COD-AB layer is named with (ukr_admbnda_adm1_sspe_20240416: "20240416"), or ""."""
+    dates = RELEASE_DATE.findall(name)
+    return dates[-1] if dates else ""
