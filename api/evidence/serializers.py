@@ -54,8 +54,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
         fields = [
             "id", "public_id", "ern", "case", "incidents", "title", "description", "kind", "kind_source",
             "source_type", "source", "source_url", "captured_at", "captured_at_source", "acquired_at",
-            "confidentiality", "original_filename", "submitted_sha256", "status", "status_reason", "sha256", "md5",
-            "size_bytes", "digests", "media_type", "media_type_mismatch", "metadata", "metadata_error",
+            "confidentiality", "graphic", "original_filename", "submitted_sha256", "status", "status_reason", "sha256",
+            "md5", "size_bytes", "digests", "media_type", "media_type_mismatch", "metadata", "metadata_error",
             "captured_location", "incident_distances_m", "far_from_incidents", "duplicate_of", "near_duplicates",
             "archive_key", "last_verified_at", "fixity_failed_at", "received_at", "received_by", "archived_at",
             "pseudonyms",
@@ -96,6 +96,9 @@ class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
         required=False, allow_null=True, help_text="A date-time, or a date: that day's start in the case's time zone."
     )
     confidentiality = serializers.ChoiceField(choices=Confidentiality.choices, required=False)
+    graphic = serializers.BooleanField(
+        required=False, help_text="Violent or distressing content: shown blurred in the workspace until chosen."
+    )
     sha256 = serializers.RegexField(
         SHA256_PATTERN,
         required=False,

@@ -36,7 +36,7 @@ from geo.selectors import as_geography
 
 EVIDENCE_SUBMITTED_FIELDS = {
     "title", "description", "kind", "source_type", "source", "source_url", "captured_at", "acquired_at",
-    "submitted_sha256", "confidentiality",
+    "submitted_sha256", "confidentiality", "graphic",
 }  # fmt: skip
 
 

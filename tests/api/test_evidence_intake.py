@@ -133,3 +133,13 @@ def test_a_file_name_with_a_nul_character_is_refused(case_a, member_of):
 
     assert error.value.field == "file"
     assert not EvidenceItem.objects.exists()
+
+
+def test_the_submitter_may_mark_an_upload_graphic_and_the_item_says_so(upload, case_a, member_of):
+    investigator = member_of(case_a, Role.INVESTIGATOR)
+
+    marked = upload(investigator, case_a, b"a distressing photo", graphic="true")
+    plain = upload(investigator, case_a, b"a street sign")
+
+    assert (marked.status_code, plain.status_code) == (201, 201)
+    assert (marked.json()["graphic"], plain.json()["graphic"]) == (True, False)
