@@ -90,6 +90,9 @@ def load(rows: int, case_ids: list[int], *, bulk: bool) -> float:
             copy.write(buffer.getvalue())
         print(file=sys.stderr)
         if bulk:
+            # The foreign keys' checks of the rows copied wait for the commit; they must run before the
+            # table can be altered again.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE evidence_incident ENABLE TRIGGER USER")
             cursor.execute(revisions_insert_sql())
             for _, definition in index_definitions:

@@ -45,16 +45,16 @@ class CaseFilter(django_filters.CharFilter):
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("help_text", "the case's id, or its reference (UA-2022-BUCHA)")
         super().__init__(field_name="case_id", **kwargs)
-        self._named: dict[str, int | None] = {}
+        self._named: dict[str, Case | None] = {}
 
     def filter(self, queryset: QuerySet, value: str) -> QuerySet:
         if value in EMPTY_VALUES:
             return queryset
-        case_id = self.case_id(value)
-        return queryset.filter(case_id=case_id) if case_id is not None else queryset.none()
+        case = self.case(value)
+        return queryset.filter(case_id=case.pk) if case is not None else queryset.none()
 
-    def case_id(self, value: str) -> int | None:
-        """The id of the case ``value`` names among the requesting user's, or None."""
+    def case(self, value: str) -> Case | None:
+        """The case ``value`` names among the requesting user's, or None."""
         if value not in self._named:
             if not (CASE_ID.fullmatch(value) or CASE_REFERENCE.fullmatch(value)) or len(value) > CASE_NAME_MAX:
                 message = gettext("Give one of your cases by its id or its reference, such as UA-2022-BUCHA.")
@@ -67,7 +67,7 @@ class CaseFilter(django_filters.CharFilter):
                 case = case_named(restrict_to_user_cases(Case.objects.all(), user=user, case_field=""), value)
             except CaseNameAmbiguous as error:
                 raise ValidationError({"case": [error.message]}) from None
-            self._named[value] = case.pk if case is not None else None
+            self._named[value] = case
         return self._named[value]
 
 
@@ -173,9 +173,11 @@ class IncidentFilterSet(django_filters.FilterSet):
             return queryset
         zones: dict[str, list[int] | None] = {}
         if any(moment is not None and needs_time_zone(moment) for moment in (start, end)):
-            case = self.form.cleaned_data.get("case")
-            case_id = self.filters["case"].case_id(case) if case else None
-            zones = dict(case_time_zones(user=self.request.user, case_id=case_id))
+            if name := self.form.cleaned_data.get("case"):
+                case = self.filters["case"].case(name)  # found once, for the filter and for its zone
+                zones = {case.time_zone: [case.pk]} if case is not None else {}
+            else:
+                zones = dict(case_time_zones(user=self.request.user))
         if len(zones) <= 1:
             # One zone (or none that matters: the moments have offsets, or there is no case to see).
             zones = {next(iter(zones), DEFAULT_TIME_ZONE): None}

@@ -18,6 +18,7 @@ from django.contrib.gis.gdal import CoordTransform, SpatialReference
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
 from django.contrib.gis.geos.prepared import PreparedGeometry
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext, gettext_noop
 
 OUTSIDE_COUNTRY = "outside_country"
 COORDINATES_SWAPPED = "coordinates_swapped"
@@ -70,27 +71,46 @@ def _grown(outline: MultiPolygon, margin_m: int) -> GEOSGeometry:
     return grown.transform(CoordTransform(local, SpatialReference(4326)), clone=True)
 
 
-def location_warnings(geometry: GEOSGeometry) -> list[dict[str, str]]:
-    """The warnings about an incident's location: [] when it lies in the country (or no country is set)."""
+def location_warnings(geometry: GEOSGeometry) -> list[dict[str, Any]]:
+    """The warnings about an incident's location, as they are stored: a code and the values its message
+    needs, worked out now (the country and the margin are those of the settings at the time), so that the
+    message is written on reading, in the reader's language (``warnings_shown``). [] when the location lies
+    in the country, or no country is set."""
     outline = country_outline()
     if outline is None or outline.area.contains(geometry):
         return []
-    country = outline.name
     if outline.area.contains(swap_axes(geometry)):
-        return [
-            {
-                "code": COORDINATES_SWAPPED,
-                "message": f"The location is outside {country}, but would be inside it with latitude and longitude "
-                "swapped. GeoJSON and WKT give longitude first: [30.2208, 50.5445] is Bucha. Check the order.",
-            }
-        ]
-    return [
-        {
-            "code": OUTSIDE_COUNTRY,
-            "message": f"The location lies (at least partly) outside {country}, by more than "
-            f"{outline.margin_m} m. Check it; if it is right, this warning is only a reminder.",
-        }
-    ]
+        return [{"code": COORDINATES_SWAPPED, "country": outline.name}]
+    return [{"code": OUTSIDE_COUNTRY, "country": outline.name, "margin_m": outline.margin_m}]
+
+
+# The messages of the warnings, by code. Their msgids are what translators see (locale/).
+WARNING_MESSAGES = {
+    COORDINATES_SWAPPED: gettext_noop(
+        "The location is outside %(country)s, but would be inside it with latitude and longitude swapped. "
+        "GeoJSON and WKT give longitude first: [30.2208, 50.5445] is Bucha. Check the order."
+    ),
+    OUTSIDE_COUNTRY: gettext_noop(
+        "The location lies (at least partly) outside %(country)s, by more than %(margin_m)s m. Check it; if it "
+        "is right, this warning is only a reminder."
+    ),
+}
+# The name of the outline Slid ships (geo/data/ukraine.geojson), so that it is translated too.
+SHIPPED_COUNTRY = gettext_noop("Ukraine")
+
+
+def warning_message(warning: dict[str, Any]) -> str:
+    """A stored warning's message, in the active language."""
+    template = WARNING_MESSAGES.get(warning.get("code"))
+    if template is None:
+        return str(warning.get("message", ""))
+    country = warning.get("country") or SHIPPED_COUNTRY
+    return gettext(template) % {"country": gettext(country), "margin_m": warning.get("margin_m", "")}
+
+
+def warnings_shown(warnings: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Stored warnings as the API shows them: each its code and its message, in the active language."""
+    return [{"code": str(warning.get("code", "")), "message": warning_message(warning)} for warning in warnings]
 
 
 def swap_axes(geometry: GEOSGeometry) -> GEOSGeometry:

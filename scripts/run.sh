@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 run() { scripts/with-env "$@"; }
 
 run --owner python manage.py migrate --no-input -v 0  # the application's role may not alter tables
+run python manage.py check_incident_locations >/dev/null  # warnings against the shipped country outline
 run python manage.py collectstatic --no-input -v 0
 run python manage.py ensure_admin --credentials-file var/admin-credentials.txt
 run python manage.py load_demo --lead admin

@@ -33,6 +33,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from evidence.models import Case
@@ -40,6 +41,7 @@ from evidence.selectors.access import (
     Action,
     case_role,
     restrict_to_user_cases,
+    role_allows,
     second_factor_refusal,
     session_counts,
     user_may,
@@ -129,7 +131,8 @@ class Page(View):
         return response
 
     def get_context_data(self, **context: Any) -> dict[str, Any]:
-        return {"case": self.case, "role": self.role, "page": self, **context}
+        navigation = case_navigation(self.request, self.case, self.role) if self.case is not None else []
+        return {"case": self.case, "role": self.role, "page": self, "case_navigation": navigation, **context}
 
     def render(self, context: dict[str, Any] | None = None, *, status: int = 200) -> HttpResponse:
         """The page (or, for htmx, its partial template) with ``context``."""
@@ -139,3 +142,29 @@ class Page(View):
         )
         patch_vary_headers(response, ["HX-Request"])
         return response
+
+
+# The case's pages in its menu (web/templates/web/_case_navigation.html), in this order; each is shown
+# only to those its rule lets in, so the menu never offers a page that would answer 403.
+CASE_NAVIGATION = [
+    ("case-home", gettext_lazy("Overview")),
+    ("evidence-list", gettext_lazy("Evidence")),
+    ("upload", gettext_lazy("Upload")),
+    ("incident-create", gettext_lazy("Record an incident")),
+    ("protected-person-list", gettext_lazy("Witnesses and victims")),
+    ("people", gettext_lazy("Suspects and units")),
+    ("package-list", gettext_lazy("Court packages")),
+    ("members", gettext_lazy("Members")),
+    ("audit", gettext_lazy("Audit log")),
+]
+
+
+def case_navigation(request: HttpRequest, case: Case, role: str | None) -> list[dict[str, object]]:
+    user, here = request.user, request.resolver_match.url_name if request.resolver_match else None
+    allowed = []
+    for url_name, label in CASE_NAVIGATION:
+        rule = rule_for(url_name, "GET")
+        if isinstance(rule, Action) and (user.is_superuser or role_allows(role, rule)):
+            url = reverse(f"web:{url_name}", kwargs={CASE_KWARG: case.reference})
+            allowed.append({"url": url, "label": label, "current": url_name == here})
+    return allowed

@@ -1,6 +1,7 @@
 """The record as the API shows and accepts it."""
 
 from django.utils.translation import gettext
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -23,6 +24,7 @@ from evidence.models import (
 from evidence.selectors.record import incident_list, person_list, unit_chain_up, unit_list, unit_subordinate_tree
 from evidence.selectors.witnesses import protected_person_visible
 from geo.models import AdminArea
+from geo.safeguards import warnings_shown
 
 
 class LocationWarningSerializer(serializers.Serializer):
@@ -50,8 +52,9 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
         write_only=True, help_text="Ids of witnesses and victims of the case; shown back only as pseudonyms.",
     )  # fmt: skip
     pseudonyms = serializers.SerializerMethodField(help_text="The witnesses and victims it refers to.")
-    warnings = LocationWarningSerializer(
-        many=True, read_only=True, help_text="What looks wrong with the location; it is kept as given all the same."
+    warnings = serializers.SerializerMethodField(
+        help_text="What looks wrong with the location; it is kept as given all the same. Stored as codes; each "
+        "message is written when read, in the language asked for."
     )
 
     class Meta:
@@ -95,6 +98,10 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
 
     def get_admin_area_name(self, incident: Incident) -> str | None:
         return str(incident.admin_area) if incident.admin_area else None
+
+    @extend_schema_field(LocationWarningSerializer(many=True))
+    def get_warnings(self, incident: Incident) -> list[dict[str, str]]:
+        return warnings_shown(incident.warnings)
 
     def get_distance_m(self, incident: Incident) -> float | None:
         distance = getattr(incident, "distance_m", None)

@@ -135,6 +135,20 @@ def incidents_assign_admin_areas(incidents: Iterable[Incident]) -> int:
     return changed
 
 
+def incidents_check_locations(incidents: Iterable[Incident]) -> int:
+    """Checks each incident's location again with the configured country and margin (geo.safeguards), and
+    stores its warnings where they changed: after upgrading to a version that warns, or when
+    SLID_COUNTRY_OUTLINE or SLID_COUNTRY_MARGIN_M changed. Warnings are not part of the incident's record
+    (not in its revisions), so nothing else is written. Returns how many incidents' warnings changed."""
+    changed = 0
+    for incident in incidents:
+        warnings = location_warnings(incident.location)
+        if warnings != incident.warnings:
+            Incident.objects.filter(pk=incident.pk).update(warnings=warnings)
+            changed += 1
+    return changed
+
+
 def _check_unit_parent(unit: Unit) -> None:
     check_same_case(unit.case, parent=unit.parent)
     ancestor = unit.parent

@@ -87,8 +87,9 @@ class SignedIn:
 
 
 def signin_verify(*, username: str, password: str, otp: str | None, client: str | None) -> SignedIn:
-    """Checks a login. Raises LoginThrottled (the client or the account is over its limit) or
-    LoginRefused (audited, and counted towards the account's lockout)."""
+    """Checks a login. Raises LoginThrottled (the client or the account is over its limit), LoginRefused
+    (audited, and counted towards the account's lockout), or its kind IssuedPasswordExpired (the right
+    password and code, but a password a staff member issued that has expired; audited, not counted)."""
     _count_client_attempt(client)
     with _account_turn(username):
         _ensure_not_locked(username)

@@ -323,6 +323,18 @@ HOSTILE_REQUESTS: dict[str, Callable[[dict, object], Hostile]] = {
     "a lone surrogate as a case reference": lambda w, c: Hostile(
         "POST", "/api/v1/exports/", "case", '{"case": "\\ud800", "evidence": []}', format=None
     ),
+    # A username that Unicode normalisation (NFKC) makes 18 times longer, or fills with spaces.
+    "a username that normalising makes 2,700 characters long": lambda w, c: Hostile(
+        "POST", "/api/v1/users/", "username", {"username": "\ufdfa" * 150, "email": "long@example.org"}
+    ),
+    "a username that normalising fills with spaces": lambda w, c: Hostile(
+        "POST", "/api/v1/users/", "username", {"username": "\ufdfa" * 8, "email": "spaces@example.org"}
+    ),
+    # ?case= is an id or a reference; anything else is refused before the database sees it.
+    "NUL in a case filter": lambda w, c: Hostile("GET", "/api/v1/evidence/?case=UA%00", "case", format=None),
+    "a case filter of 5,000 digits": lambda w, c: Hostile(
+        "GET", f"/api/v1/incidents/?case={LONG_DIGITS}", "case", format=None
+    ),
 }  # fmt: skip
 
 # Inputs that once aborted the whole process: refused in a child process before they are sent here.

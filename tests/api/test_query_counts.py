@@ -150,7 +150,8 @@ def test_a_filtered_incident_list_runs_eight_queries(reader, case_a, django_asse
         start = datetime(2022, 3, 5, tzinfo=UTC) + timedelta(hours=n)
         make_incident(case_a, title=f"Incident {n}", occurred_from=start)
 
-    # token, cases, cases and their time zones (for the bare dates: 2), count (from the bbox index: 2), page, witnesses
+    # token, cases, the case named by ?case= (your cases, then it, with its zone: 2), count (from the bbox index:
+    # 2), page, witnesses
     pages_with_queries(
         django_assert_num_queries, 8, reader, "/api/v1/incidents/", rows="features",
         case=case_a.pk, occurred_after="2022-03-01", occurred_before="2022-03-31", bbox="29,49,32,52",

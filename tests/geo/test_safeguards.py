@@ -6,7 +6,7 @@ from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.exceptions import ImproperlyConfigured
 
 from evidence.models import Role
-from geo.safeguards import far_from_incidents, location_warnings
+from geo.safeguards import far_from_incidents, location_warnings, warnings_shown
 from tests.factories import make_incident
 from tests.media import photo_bytes, with_gps
 from tests.workers.helpers import archived_item
@@ -41,14 +41,16 @@ def test_places_outside_ukraine_are_warned_about(place, lon, lat):
     warnings = location_warnings(Point(lon, lat, srid=4326))
 
     assert [warning["code"] for warning in warnings] == ["outside_country"]
-    assert "outside Ukraine" in warnings[0]["message"]
+    assert warnings == [{"code": "outside_country", "country": "Ukraine", "margin_m": 2000}]
+    assert "outside Ukraine, by more than 2000 m" in warnings_shown(warnings)[0]["message"]
 
 
 def test_latitude_and_longitude_swapped_are_named_as_such():
     warnings = location_warnings(Point(50.5445, 30.2208, srid=4326))  # Bucha, latitude first
 
     assert [warning["code"] for warning in warnings] == ["coordinates_swapped"]
-    assert "longitude first" in warnings[0]["message"]
+    assert warnings == [{"code": "coordinates_swapped", "country": "Ukraine"}]
+    assert "longitude first" in warnings_shown(warnings)[0]["message"]
 
 
 def test_a_polygon_partly_outside_is_warned_about_and_one_inside_is_not():
@@ -83,7 +85,7 @@ def test_another_country_is_an_outline_file(settings, tmp_path):
     settings.SLID_COUNTRY_OUTLINE = str(outline)
 
     assert codes(Point(28.8638, 47.0105, srid=4326)) == []
-    assert "outside Testland" in location_warnings(Point(30.2208, 50.5445, srid=4326))[0]["message"]
+    assert "outside Testland" in warnings_shown(location_warnings(Point(30.2208, 50.5445, srid=4326)))[0]["message"]
 
 
 def test_an_unreadable_outline_names_the_setting(settings, tmp_path):
@@ -121,3 +123,40 @@ def test_an_unreadable_outline_fails_the_system_check(settings, tmp_path):
 
     with pytest.raises(SystemCheckError, match="slid.E001"):
         call_command("check")
+
+
+def test_a_message_is_written_when_read_in_the_language_asked_for():
+    from django.utils import translation
+
+    stored = [{"code": "outside_country", "country": "Testland", "margin_m": 500}]
+
+    with translation.override("en"):
+        (shown,) = warnings_shown(stored)
+
+    assert shown == {
+        "code": "outside_country",
+        "message": "The location lies (at least partly) outside Testland, by more than 500 m. Check it; if it is "
+        "right, this warning is only a reminder.",
+    }
+
+
+def test_a_warning_stored_with_its_message_before_codes_is_still_shown():
+    assert warnings_shown([{"code": "elsewhere", "message": "Said in English."}]) == [
+        {"code": "elsewhere", "message": "Said in English."}
+    ]
+
+
+@pytest.mark.django_db
+def test_the_api_writes_the_message_from_the_stored_values_when_read(case_a, member_of, client_for):
+    from evidence.models import Incident
+
+    lead = member_of(case_a, Role.LEAD)
+    incident = make_incident(case_a, location=Point(21.0122, 52.2297, srid=4326))  # Warsaw
+    Incident.objects.filter(pk=incident.pk).update(
+        warnings=[{"code": "outside_country", "country": "Testland", "margin_m": 750}]
+    )
+
+    shown = client_for(lead).get(f"/api/v1/incidents/{incident.pk}/").json()["properties"]["warnings"]
+
+    assert [warning["code"] for warning in shown] == ["outside_country"]
+    assert "outside Testland, by more than 750 m" in shown[0]["message"]

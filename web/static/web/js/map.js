@@ -1,29 +1,21 @@
-// Slid's maps: one base map for every page that shows one, over OpenLayers (the global `ol` of the vendored
-// dist/ol.js; a page loads it with {% map_assets %} from {% load maps %}, before its own module).
+// Slid's maps, over OpenLayers (the global `ol` of the vendored dist/ol.js: {% load maps %}{% map_assets %}
+// in the page's head, before its module).
 //
-//   <div class="map" id="where" {% map_attributes %} role="region" aria-label="{% translate 'Map' %}"></div>
-//
-//   import { createMap, readGeoJSON, vectorLayer, fitLonLat } from "./map.js";
+//   <div class="map" id="where" {% map_attributes %} role="region" aria-label="…"></div>
+//   import { createMap, readGeoJSON, vectorLayer } from "./map.js";
 //   const map = createMap(document.getElementById("where"), { center: [30.22, 50.54], zoom: 12 });
-//   map.addLayer(vectorLayer(readGeoJSON(geometryOrFeatureCollection)));
+//   map.addLayer(vectorLayer(readGeoJSON(geoJSON)));
 //
-// The base map, bottom to top: the country's land (Slid's outline, geo/data/ukraine.geojson), the tiles of
-// SLID_MAP_TILE_URL (OpenStreetMap's by default), the admin areas' boundaries (vector tiles from Slid) and
-// the country's border. Without a tile server (none set, or none reachable: the tiles fail to load) the map
-// still works over the outline and the boundaries, and says that it shows no base map.
-//
-// The API, kept small (coordinates are [lon, lat] and extents [minlon, minlat, maxlon, maxlat] in degrees
-// wherever this module takes or gives them; OpenLayers' own objects are in its view's Web Mercator):
-//   createMap(element, {center, zoom, extent, layers, interactive}) -> ol.Map   (with the base map)
-//   vectorLayer(features, {style}) -> ol.layer.Vector                           (features to draw)
-//   readGeoJSON(object) -> ol.Feature[]       a GeoJSON geometry, Feature or FeatureCollection, for the map
-//   writeGeoJSON(geometry) -> object          an ol geometry as a GeoJSON geometry, in degrees
-//   toMap([lon, lat]) / toLonLat(coordinate)  one coordinate each way
-//   fitLonLat(map, extent, {maxZoom, padding})  show an extent
-//   lonLatExtent(map) -> extent               what the map shows now (for a bbox filter)
-//   incidentLayer(urlTemplate) -> ol.layer.VectorTile   a case's incidents from its cluster tiles
-//                                             (web.views.map.CaseMapTilesPage); see the case home
-//   STYLES.incident, STYLES.selected          the look of an incident, and of the one that is chosen
+// The base map, bottom up: the country's land (Slid's outline), the tiles of SLID_MAP_TILE_URL, the admin
+// areas' boundaries (vector tiles from Slid) and the border. Without a reachable tile server the map works
+// over the outline and the boundaries, and says so. Coordinates are [lon, lat] and extents [minlon, minlat,
+// maxlon, maxlat] wherever this module takes or gives them; OpenLayers' own objects are in Web Mercator.
+//   createMap(element, {center, zoom, extent, layers, interactive}) -> ol.Map
+//   vectorLayer(features, {style}) -> ol.layer.Vector
+//   readGeoJSON(geometry | Feature | FeatureCollection) -> ol.Feature[]; writeGeoJSON(geometry) -> GeoJSON
+//   toMap([lon, lat]), toLonLat(coordinate); fitLonLat(map, extent, {maxZoom, padding}); lonLatExtent(map)
+//   incidentLayer(urlTemplate) -> a case's incidents from its cluster tiles (the case home)
+//   STYLES.incident, STYLES.selected
 
 const ol = globalThis.ol;
 const DATA = "EPSG:4326";
