@@ -13,7 +13,7 @@ from django.db import connection
 
 from evidence import hashing
 from evidence.agents import Agent
-from evidence.models import CustodyEvent, EvidenceItem, EvidenceStatus
+from evidence.models import CustodyEvent, EvidenceStatus
 from evidence.services.processing import (
     Claim,
     ClaimLost,
@@ -21,6 +21,7 @@ from evidence.services.processing import (
     Hashes,
     Identification,
     evidence_claim,
+    evidence_for_processing,
     evidence_mark_failed,
     evidence_record_archived,
     evidence_record_examination,
@@ -28,7 +29,6 @@ from evidence.services.processing import (
     evidence_release_claim,
     evidence_renew_lease,
     max_attempts,
-    steps_recorded,
 )
 from workers import archive, describe, identify, perceptual
 from workers.common import local_path
@@ -62,8 +62,7 @@ def process(item_id: int, *, agent: Agent) -> str:
 
 
 def _process_claimed(claim: Claim, agent: Agent) -> str:
-    item = EvidenceItem.objects.get(pk=claim.item_id)
-    done = steps_recorded(item_id=item.pk)
+    item, done = evidence_for_processing(item_id=claim.item_id)
     with local_path(storages["intake"], item.intake_key) as path:
         # Each step not recorded by an earlier attempt; all are recorded together, in one transaction.
         hashes = identification = description = None

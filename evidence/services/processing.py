@@ -23,9 +23,10 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.geos import Point
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.files.storage import storages
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -35,7 +36,6 @@ from evidence.errors import DomainError
 from evidence.media_kinds import kind_for_media_type
 from evidence.models import (
     AuditAction,
-    Case,
     CustodyEntry,
     CustodyEvent,
     EvidenceItem,
@@ -126,7 +126,8 @@ def evidence_renew_lease(*, claim: Claim) -> bool:
 
 def _claimed(claim: Claim) -> EvidenceItem:
     """The item, locked for this transaction, if the claim still holds."""
-    item = EvidenceItem.objects.select_for_update().get(pk=claim.item_id)
+    # The case comes along (its time zone places camera times) without locking it: only the item is locked.
+    item = EvidenceItem.objects.select_for_update(of=("self",)).select_related("case").get(pk=claim.item_id)
     if item.status != S.PROCESSING or item.claim_token != claim.token:
         raise ClaimLost(f"{item.ern} is {item.status} and no longer claimed by this worker.")
     return item
@@ -145,6 +146,13 @@ def _move(item: EvidenceItem, to: str, *, reason: str = "", **fields) -> None:
         raise ClaimLost(f"{item.ern} changed under this worker.")
     for name, value in changes.items():
         setattr(item, name, value)
+
+
+def evidence_for_processing(*, item_id: int) -> tuple[EvidenceItem, set[str]]:
+    """The item, and the resumable steps whose result is already in its custody (one query)."""
+    steps = CustodyEntry.objects.filter(evidence=OuterRef("pk"), event_type__in=RESUMABLE_STEPS).values("event_type")
+    item = EvidenceItem.objects.annotate(steps_done=ArraySubquery(steps)).get(pk=item_id)
+    return item, set(item.steps_done)
 
 
 def steps_recorded(*, item_id: int) -> set[str]:
@@ -298,7 +306,7 @@ def _capture_time_recorded(item: EvidenceItem, entry: NewEntry, found: Descripti
     in the case's time zone; a time after the file arrived cannot be when it was captured."""
     moment, source, zone, wall_clock = found.captured_at, str(found.captured_at_source), None, None
     if moment.tzinfo is None:
-        zone = Case.objects.values_list("time_zone", flat=True).get(pk=item.case_id)
+        zone = item.case.time_zone
         wall_clock = _wall_clock_ambiguity(moment, zone)
         moment, source = resolve_moment(moment, time_zone=zone), str(CapturedAtSource.EXIF_CASE_TIME_ZONE)
     written = f"{found.captured_at_tags} {found.captured_at_written!r}"
