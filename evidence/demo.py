@@ -3,14 +3,18 @@ Hroza, a unit and a suspect.
 
 The places and names are public knowledge; the records are demonstrations, not evidence."""
 
+import io
 from datetime import UTC, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.geos import Point, Polygon
+from django.core.files.base import ContentFile
 from django.db import transaction
+from PIL import Image, ImageDraw
 
 from evidence.models import AllegationRole, Case, DatePrecision
 from evidence.services.cases import case_create
+from evidence.services.intake import evidence_receive
 from evidence.services.record import allegation_create, incident_create, person_create, unit_create
 
 DEMO_REFERENCE = "DEMO-UA-2022"
@@ -125,6 +129,7 @@ def demo_load(*, lead: AbstractBaseUser) -> tuple[Case, bool]:
     existing = Case.objects.filter(reference=DEMO_REFERENCE).first()
     if existing is not None:
         _demo_incidents_add(case=existing, lead=lead)
+        _demo_evidence_add(case=existing, lead=lead)
         return existing, False
     case = case_create(
         actor=lead,
@@ -180,4 +185,74 @@ def demo_load(*, lead: AbstractBaseUser) -> tuple[Case, bool]:
         actor=lead, case=case, incident=bucha, person=commander, role=AllegationRole.COMMANDER, basis="Demo."
     )
     _demo_incidents_add(case=case, lead=lead)
+    _demo_evidence_add(case=case, lead=lead)
     return case, True
+
+
+def _demo_evidence_add(*, case: Case, lead: AbstractBaseUser) -> None:
+    """Three files to look at, made here (no real material is shipped): a photo with its camera time and
+    place in EXIF, an inspection protocol (PDF) and a typed statement, linked to the Bucha incident. The
+    worker archives them once `make run` has started it."""
+    if case.evidence.exists():
+        return
+    bucha = case.incidents.filter(title="Killings of civilians in Bucha").first()
+    files = [
+        ("IMG_0412.jpg", _demo_photo(), {"title": "Yablunska Street, 4 March (demo picture)", "kind": "photo"}),
+        ("protocol-of-inspection.pdf", _demo_pdf(), {"title": "Protocol of inspection (demo)", "kind": "document"}),
+        ("statement-W-0001.txt", _DEMO_STATEMENT.encode(), {"title": "Typed statement (demo)", "kind": "testimony"}),
+    ]
+    for name, content, fields in files:
+        evidence_receive(
+            actor=lead, case=case, upload=ContentFile(content, name=name), original_filename=name,
+            incidents=[bucha] if bucha else [], source_type="other", source="Slid's demonstration data", **fields,
+        )  # fmt: skip
+
+
+_DEMO_STATEMENT = (
+    "DEMONSTRATION DATA - NOT EVIDENCE\n\n"
+    "Statement of witness W-0001 (pseudonym), taken on 12 April 2022 in Bucha.\n"
+    "This text was written for Slid's demo case and describes no real person.\n"
+)
+
+
+def _demo_photo() -> bytes:
+    """A drawn street scene marked as a demo, with EXIF: taken on 4 March 2022, 10:15 in Kyiv, in Bucha."""
+    image = Image.new("RGB", (960, 640), (176, 196, 214))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 400, 960, 640), fill=(92, 92, 96))
+    for left in range(40, 960, 220):
+        draw.rectangle((left, 180, left + 150, 400), fill=(200, 186, 160), outline=(90, 80, 70), width=3)
+    draw.text((40, 40), "SLID DEMO - drawn picture, not evidence", fill=(20, 30, 50))
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Slid", "demo camera"  # Make, Model
+    taken = exif.get_ifd(0x8769)  # Exif IFD
+    taken[0x9003], taken[0x9011] = "2022:03:04 10:15:00", "+02:00"  # DateTimeOriginal, OffsetTimeOriginal
+    place = exif.get_ifd(0x8825)  # GPS IFD: Yablunska Street, Bucha
+    place[1], place[2], place[3], place[4] = "N", (50.0, 32.0, 40.2), "E", (30.0, 13.0, 14.9)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85, exif=exif)
+    return out.getvalue()
+
+
+def _demo_pdf() -> bytes:
+    """A one-page PDF with a line of text, built by hand (offsets counted, so readers accept it)."""
+    text = b"BT /F1 18 Tf 72 720 Td (Protocol of inspection - SLID DEMO, not evidence) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()

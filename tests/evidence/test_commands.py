@@ -46,3 +46,10 @@ def test_load_demo_is_idempotent_and_makes_the_admin_its_lead(tmp_path):
     # Incidents to look at on the case home: two with the case, ten more, each once however often it runs.
     assert case.incidents.count() == 12
     assert case.incidents.filter(place_name__startswith="Mariupol").count() == 2
+    # And evidence to look at, received once: a photo with its camera time and place, a PDF, a statement.
+    evidence = {item.original_filename: item for item in case.evidence.all()}
+    assert sorted(evidence) == ["IMG_0412.jpg", "protocol-of-inspection.pdf", "statement-W-0001.txt"]
+    assert all(item.status == "received" and len(item.sha256) == 64 for item in evidence.values())
+    assert [incident.title for incident in evidence["IMG_0412.jpg"].incidents.all()] == [
+        "Killings of civilians in Bucha"
+    ]
