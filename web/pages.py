@@ -77,6 +77,11 @@ class Page(View):
 
     case: Case | None = None
     role: str | None = None
+    # A GET that records something (a download in custody and the audit log, a reveal): the browser must
+    # have been on Slid, or been told the address by its user, when it asked. A link on another site
+    # would otherwise make a signed-in lead's browser "download" a package with identities in their name
+    # (the session cookie is SameSite=Lax, which follows links). Sec-Fetch-Site is what browsers say.
+    records_on_get: bool = False
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
@@ -91,6 +96,8 @@ class Page(View):
             if url_name not in BEFORE_PASSWORD_CHANGE and issued_password(user=request.user) is not None:
                 return HttpResponseRedirect(reverse("web:password"))
             self._check(request, rule, kwargs)
+        if self.records_on_get and request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+            raise PermissionDenied(_("Open this from Slid's own page: a link from elsewhere is not followed here."))
         return super().dispatch(request, *args, **kwargs)
 
     def _check(self, request: HttpRequest, rule: object, kwargs: dict) -> None:

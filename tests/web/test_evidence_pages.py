@@ -318,6 +318,17 @@ def test_one_view_used_by_two_people_records_each(item, investigator, lead):
     assert [entry.agent for entry in accessed(item)] == ["user:olena", "user:chief"]
 
 
+def test_media_asked_for_by_another_site_is_refused_and_nothing_is_recorded(item, investigator):
+    client = signed_in(investigator)
+    token = media_view_token(item)
+
+    for fetched_by in ("cross-site", "same-site"):  # an image or a link on a page elsewhere
+        answer = client.get(media_url(item, token) + "&download=1", headers={"Sec-Fetch-Site": fetched_by})
+        assert answer.status_code == 403
+    assert accessed(item) == []
+    assert client.get(media_url(item, token), headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+
+
 def test_the_media_is_never_cached_and_is_sent_as_a_file(item, investigator):
     response = signed_in(investigator).get(media_url(item))
 

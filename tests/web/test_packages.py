@@ -256,6 +256,20 @@ def test_a_range_of_the_package_answers_206_and_an_impossible_one_416_recording_
     ]
 
 
+def test_a_link_from_another_site_downloads_nothing_and_records_nothing(lead, legal, record):
+    signed_in(legal).post(PACKAGES, {"incidents": [record["yablunska"].pk], "profile": "default"})
+    export = build(Export.objects.get())
+    client = signed_in(lead)  # a lead, following a link someone put on another site or in a message
+
+    followed = client.get(package_url(export, "download/"), headers={"Sec-Fetch-Site": "cross-site"})
+    from_slid = client.get(package_url(export, "download/"), headers={"Sec-Fetch-Site": "same-origin"})
+
+    assert followed.status_code == 403
+    assert from_slid.status_code == 200
+    b"".join(from_slid.streaming_content)
+    assert AuditEntry.objects.filter(action="export.download").count() == 1  # the one from Slid's page
+
+
 def test_a_package_not_ready_is_not_downloaded(legal, record):
     export = Export.objects.create(case=record["photo"].case, requested_by=legal, incident_ids=[record["grave"].pk])
 

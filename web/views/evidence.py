@@ -246,6 +246,8 @@ class EvidenceMediaPage(EvidencePage):
     ``download=1`` as an attachment, each recorded as the API's download is. Refuses what the API's download
     refuses; never cached."""
 
+    records_on_get = True
+
     def get(self, request: HttpRequest, reference: str, evidence: int) -> HttpResponse:
         item = self.evidence_or_404(evidence)
         user = request.user

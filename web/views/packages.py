@@ -264,6 +264,8 @@ class PackageDownloadPage(Page):
     the same audit entries (for a package with identities, a reveal of each person, every time), and the
     archived originals checked against their SHA-256 on the way. ``HEAD`` records nothing."""
 
+    records_on_get = True
+
     def get(self, request: HttpRequest, reference: str, package: uuid.UUID) -> HttpResponse:
         export = package_of_case(user=request.user, case=self.case, package=package)
         try:
