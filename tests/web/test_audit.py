@@ -11,22 +11,11 @@ from evidence.models import AuditEntry, Role
 from evidence.services.cases import case_member_add
 from evidence.services.record import person_create, person_update
 from tests.factories import UserFactory
+from tests.web.helpers import main_of, signed_in
 
 pytestmark = pytest.mark.django_db
 
 AUDIT = "/cases/UA-2022-BUCHA/audit/"
-
-
-def main_of(html: str) -> str:
-    """The page's own part (the header belongs to every page), without ids and hashes (hexadecimal)."""
-    main = html[html.index("<main") : html.index("</main>")]
-    return re.sub(r"\b[0-9a-f]{8}(-[0-9a-f-]{27})?\b|\b[0-9a-f]{64}\b", "", main)
-
-
-def signed_in(user) -> Client:
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

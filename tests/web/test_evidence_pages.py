@@ -27,6 +27,7 @@ from evidence.services.witnesses import protected_person_create
 from tests.factories import make_incident
 from tests.media import photo_bytes, resized, with_gps
 from tests.otp import enrol
+from tests.web.helpers import signed_in
 from tests.workers.helpers import archived_item
 from web.views.evidence import media_view_token
 
@@ -50,12 +51,6 @@ def lead(case_a, member_of):
 @pytest.fixture
 def investigator(case_a, member_of):
     return member_of(case_a, Role.INVESTIGATOR, username="olena")
-
-
-def signed_in(user) -> Client:
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(user)
-    return client
 
 
 def page_url(item: EvidenceItem) -> str:

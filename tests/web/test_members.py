@@ -2,29 +2,16 @@
 address (one answer for every account that cannot be added), changing a role (a case keeps one lead),
 removing a member; every change audited, as through /api/v1/cases/<id>/members/."""
 
-import re
-
 import pytest
 from django.test import Client
 
 from evidence.models import AuditEntry, CaseMembership, Role
 from tests.factories import UserFactory
+from tests.web.helpers import main_of, signed_in
 
 pytestmark = pytest.mark.django_db
 
 MEMBERS = "/cases/UA-2022-BUCHA/members/"
-
-
-def main_of(html: str) -> str:
-    """The page's own part (the header belongs to every page), without ids and hashes (hexadecimal)."""
-    main = html[html.index("<main") : html.index("</main>")]
-    return re.sub(r"\b[0-9a-f]{8}(-[0-9a-f-]{27})?\b|\b[0-9a-f]{64}\b", "", main)
-
-
-def signed_in(user) -> Client:
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

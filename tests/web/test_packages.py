@@ -12,24 +12,13 @@ from evidence.services.packages import export_profile_create
 from evidence.services.witnesses import protected_person_create
 from tests.factories import make_incident
 from tests.otp import PASSWORD, current_code, enrol
+from tests.web.helpers import main_of, signed_in
 from tests.workers.helpers import archived_item
 from workers import common, exports
 
 pytestmark = pytest.mark.django_db
 
 PACKAGES = "/cases/UA-2022-BUCHA/packages/"
-
-
-def main_of(html: str) -> str:
-    """The page's own part (the header belongs to every page), without ids and hashes (hexadecimal)."""
-    main = html[html.index("<main") : html.index("</main>")]
-    return re.sub(r"\b[0-9a-f]{8}(-[0-9a-f-]{27})?\b|\b[0-9a-f]{64}\b", "", main)
-
-
-def signed_in(user) -> Client:
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from evidence.models import AuditEntry, Role
 from evidence.services.witnesses import protected_person_create
 from tests.factories import make_incident
 from tests.otp import enrol
+from tests.web.helpers import signed_in
 from tests.workers.helpers import archived_item
 
 pytestmark = pytest.mark.django_db
@@ -42,12 +43,6 @@ def witness(case_a, lead, reader):
 @pytest.fixture
 def victim(case_a, lead):
     return protected_person_create(actor=lead, case=case_a, kind="victim", identity={"full_name": "Ivan Petrenko"})
-
-
-def signed_in(user) -> Client:
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(user)
-    return client
 
 
 def person_url(person) -> str:
