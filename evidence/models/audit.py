@@ -32,6 +32,7 @@ class AuditAction(models.TextChoices):
     INCIDENT_CREATE = "incident.create", _("Incident created")
     INCIDENT_UPDATE = "incident.update", _("Incident changed")
     INCIDENT_IMPORT = "incident.import", _("Incidents imported from a file")
+    ADMIN_AREAS_IMPORT = "admin_area.import", _("Administrative areas imported")
     UNIT_CREATE = "unit.create", _("Unit created")
     UNIT_UPDATE = "unit.update", _("Unit changed")
     PERSON_CREATE = "person.create", _("Person created")

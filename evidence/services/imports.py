@@ -41,3 +41,16 @@ def incidents_import(
         details={"file": file_name, "sha256": sha256, "incidents": sorted(str(i.public_id) for i in incidents)},
     )
     return incidents
+
+
+def admin_areas_import_record(
+    *, actor: AbstractBaseUser, source: str, imported: list[tuple[int, str]], incidents_moved: int
+) -> None:
+    """The audit entry of a boundaries import (no case's alone: the areas are every case's)."""
+    audit_record(
+        actor=actor,
+        case=None,
+        action=AuditAction.ADMIN_AREAS_IMPORT,
+        target=source,
+        details={"areas": {level: count for count, level in imported}, "incidents_moved": incidents_moved},
+    )

@@ -123,10 +123,11 @@ def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: A
     return incident
 
 
-def incidents_assign_admin_areas(incidents: Iterable[Incident]) -> int:
-    """Re-computes the admin area of each incident (after boundaries were imported). Returns how many changed."""
+def incidents_assign_admin_areas(incidents: Iterable[Incident], *, actor: AbstractBaseUser | None = None) -> int:
+    """Re-computes the admin area of each incident (after boundaries were imported); each change is in the
+    incident's revisions, by ``actor``. Returns how many changed."""
     changed = 0
-    with history_context(None, "incident.assign_admin_areas"):
+    with history_context(actor, "incident.assign_admin_areas"):
         for incident in incidents:
             area = admin_area_containing(incident.location)
             if (area.pk if area else None) != incident.admin_area_id:

@@ -6,10 +6,21 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.core.management import CommandError, call_command
 
+from evidence.models import AuditEntry, Role
 from geo.models import AdminArea
-from tests.factories import make_incident
+from tests.factories import UserFactory, make_incident
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def cartographer(db):
+    return UserFactory(username="cartographer", is_staff=True)
+
+
+def import_areas(*args, **options) -> None:
+    """The command as a staff member runs it."""
+    call_command("import_admin_areas", *args, actor="cartographer", **options)
 
 
 def square(x: float, y: float, size: float) -> dict:
@@ -32,8 +43,7 @@ def areas_file(tmp_path, features: list[tuple[dict, dict]]):
 
 def test_oblasts_then_raions_are_imported_with_their_parents(tmp_path):
     oblasts = areas_file(tmp_path, [({"NAME_UK": "Київська", "NAME_EN": "Kyiv", "CODE": "UA32"}, square(29, 49, 3))])
-    call_command(
-        "import_admin_areas",
+    import_areas(
         str(oblasts),
         level="oblast",
         name_uk_field="NAME_UK",
@@ -43,8 +53,7 @@ def test_oblasts_then_raions_are_imported_with_their_parents(tmp_path):
     )
     raions = areas_file(tmp_path, [({"NAME_UK": "Бучанський", "CODE": "UA3210", "PARENT": "UA32"}, square(30, 50, 1))])
 
-    call_command(
-        "import_admin_areas",
+    import_areas(
         str(raions),
         level="raion",
         name_uk_field="NAME_UK",
@@ -63,7 +72,7 @@ def test_a_geopackage_is_read_too(tmp_path):
     package = tmp_path / "areas.gpkg"
     subprocess.run([shutil.which("ogr2ogr"), "-f", "GPKG", str(package), str(source)], check=True)
 
-    call_command("import_admin_areas", str(package), level="oblast", name_uk_field="name", verbosity=0)
+    import_areas(str(package), level="oblast", name_uk_field="name", verbosity=0)
 
     assert AdminArea.objects.get().name_uk == "Харківська"
 
@@ -72,8 +81,7 @@ def test_existing_incidents_are_assigned_to_imported_areas(tmp_path, case_a):
     incident = make_incident(case_a, location=Point(30.5, 50.5, srid=4326))
     assert incident.admin_area is None
 
-    call_command(
-        "import_admin_areas",
+    import_areas(
         str(areas_file(tmp_path, [({"n": "Kyiv"}, square(29, 49, 3))])),
         level="oblast",
         name_uk_field="n",
@@ -89,7 +97,7 @@ def test_a_bad_feature_stops_the_whole_import(tmp_path):
     path = areas_file(tmp_path, [({"n": "Good"}, square(29, 49, 3)), ({"n": "Bowtie"}, bowtie)])
 
     with pytest.raises(CommandError, match="feature 2: invalid boundary: Self-intersection"):
-        call_command("import_admin_areas", str(path), level="oblast", name_uk_field="n", verbosity=0)
+        import_areas(str(path), level="oblast", name_uk_field="n", verbosity=0)
 
     assert not AdminArea.objects.exists()
 
@@ -98,7 +106,7 @@ def test_a_missing_field_names_the_fields_there_are(tmp_path):
     path = areas_file(tmp_path, [({"n": "Kyiv"}, square(29, 49, 3))])
 
     with pytest.raises(CommandError, match="No field 'NAME' in the layer; it has: n"):
-        call_command("import_admin_areas", str(path), level="oblast", name_uk_field="NAME", verbosity=0)
+        import_areas(str(path), level="oblast", name_uk_field="NAME", verbosity=0)
 
 
 # OCHA's COD-AB of Ukraine, in miniature: the layer names and attribute names of the real dataset.
@@ -149,7 +157,7 @@ def test_cod_ab_of_ukraine_is_imported_in_one_command_from_the_downloaded_zip(tm
     incident = make_incident(case_a, location=Point(30.2208, 50.5445, srid=4326))  # Bucha
     outside = make_incident(case_a, location=Point(21.0122, 52.2297, srid=4326))  # Warsaw
 
-    call_command("import_admin_areas", str(cod_ab_zip(tmp_path)), cod_ab_ukr=True, verbosity=0)
+    import_areas(str(cod_ab_zip(tmp_path)), cod_ab_ukr=True, verbosity=0)
 
     hromada = AdminArea.objects.get(code="UA3210001")
     assert (hromada.level, hromada.name_uk, hromada.name_en) == ("hromada", "Бучанська", "Buchanska")
@@ -164,7 +172,7 @@ def test_cod_ab_of_ukraine_is_imported_in_one_command_from_the_downloaded_zip(tm
 
 def test_cod_ab_is_read_from_the_unpacked_folder_or_a_geopackage_too(tmp_path):
     folder = cod_ab_shapefiles(tmp_path)
-    call_command("import_admin_areas", str(folder), cod_ab_ukr=True, verbosity=0)
+    import_areas(str(folder), cod_ab_ukr=True, verbosity=0)
     assert sorted(AdminArea.objects.values_list("code", flat=True)) == ["UA32", "UA3210", "UA3210001"]
 
     package = tmp_path / "ukr_admbnd_sspe_20240416.gpkg"
@@ -173,7 +181,7 @@ def test_cod_ab_is_read_from_the_unpacked_folder_or_a_geopackage_too(tmp_path):
         subprocess.run([shutil.which("ogr2ogr"), "-f", "GPKG", *update, "-nln", shapefile.stem, str(package),
                         str(shapefile)], check=True, capture_output=True)  # fmt: skip
     AdminArea.objects.filter(level="hromada").update(name_en="renamed")
-    call_command("import_admin_areas", str(package), cod_ab_ukr=True, verbosity=0)
+    import_areas(str(package), cod_ab_ukr=True, verbosity=0)
 
     # A re-import updates each area by its P-code.
     assert AdminArea.objects.count() == 3
@@ -185,7 +193,7 @@ def test_cod_ab_with_a_bad_hromada_imports_nothing_at_all(tmp_path):
     layers = {**COD_AB, "ukr_admbnda_adm3_sspe_20240416": [(COD_AB["ukr_admbnda_adm3_sspe_20240416"][0][0], bowtie)]}
 
     with pytest.raises(CommandError, match="in the adm3 layer:\n  feature 1: invalid boundary: Self-intersection"):
-        call_command("import_admin_areas", str(cod_ab_zip(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
+        import_areas(str(cod_ab_zip(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
 
     assert not AdminArea.objects.exists()
 
@@ -194,7 +202,7 @@ def test_cod_ab_without_a_level_names_what_is_missing(tmp_path):
     layers = {name: features for name, features in COD_AB.items() if "adm3" not in name}
 
     with pytest.raises(CommandError, match="No adm3 layer in .*ukr_admbnda_adm1_sspe_20240416"):
-        call_command("import_admin_areas", str(cod_ab_zip(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
+        import_areas(str(cod_ab_zip(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
 
     assert not AdminArea.objects.exists()
 
@@ -204,14 +212,14 @@ def test_a_hromada_whose_raion_is_missing_imports_nothing_at_all(tmp_path):
     layers = {**COD_AB, "ukr_admbnda_adm3_sspe_20240416": [orphan]}
 
     with pytest.raises(CommandError, match="no admin area with code 'UA9999'"):
-        call_command("import_admin_areas", str(cod_ab_zip(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
+        import_areas(str(cod_ab_zip(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
 
     assert not AdminArea.objects.exists()
 
 
 def test_without_a_preset_the_level_and_name_field_are_required(tmp_path):
     with pytest.raises(CommandError, match="Give --level and --name-uk-field"):
-        call_command("import_admin_areas", str(areas_file(tmp_path, [({"n": "Kyiv"}, square(29, 49, 3))])))
+        import_areas(str(areas_file(tmp_path, [({"n": "Kyiv"}, square(29, 49, 3))])))
 
 
 def test_re_assigning_incidents_costs_one_query_per_incident_not_two(case_a, django_assert_num_queries):
@@ -246,7 +254,7 @@ def release(date: str, name_en_suffix: str = "") -> dict:
 def test_cod_ab_with_two_releases_in_one_folder_imports_the_newest(tmp_path):
     layers = {**release("20240416"), **release("20220301", " (2022)")}  # the older sorts first by name
 
-    call_command("import_admin_areas", str(cod_ab_shapefiles(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
+    import_areas(str(cod_ab_shapefiles(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
 
     assert sorted(AdminArea.objects.values_list("name_en", flat=True)) == ["Buchanska", "Buchanskyi", "Kyivska"]
 
@@ -255,7 +263,7 @@ def test_cod_ab_with_two_layers_of_one_level_in_one_release_is_refused_naming_bo
     layers = {**COD_AB, "ukr_admbnda_adm2_sspe_20240416_copy": COD_AB["ukr_admbnda_adm2_sspe_20240416"]}
 
     with pytest.raises(CommandError, match="several adm2 layers of one release.*ukr_admbnda_adm2_sspe_20240416.*_copy"):
-        call_command("import_admin_areas", str(cod_ab_zip(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
+        import_areas(str(cod_ab_zip(tmp_path, layers)), cod_ab_ukr=True, verbosity=0)
 
     assert not AdminArea.objects.exists()
 
@@ -265,8 +273,24 @@ def test_cod_ab_whose_levels_come_from_different_releases_is_refused(tmp_path):
     older = {name: features for name, features in release("20220301").items() if "admbnda_adm3" in name}
 
     with pytest.raises(CommandError, match="different releases: adm1 20240416, adm2 20240416, adm3 20220301"):
-        call_command(
-            "import_admin_areas", str(cod_ab_shapefiles(tmp_path, {**newer, **older})), cod_ab_ukr=True, verbosity=0
-        )
+        import_areas(str(cod_ab_shapefiles(tmp_path, {**newer, **older})), cod_ab_ukr=True, verbosity=0)
 
     assert not AdminArea.objects.exists()
+
+
+def test_an_import_is_recorded_with_its_actor_and_refused_without_a_staff_actor(tmp_path, case_a, member_of):
+    incident = make_incident(case_a, location=Point(30.5, 50.4, srid=4326))
+    oblasts = areas_file(tmp_path, [({"n": "Київська", "c": "UA32"}, square(29, 49, 3))])
+    lead = member_of(case_a, Role.LEAD, username="lead")
+
+    for actor in ("lead", "nobody"):  # a lead is not staff; boundaries are every case's
+        with pytest.raises(CommandError, match="boundaries are imported by staff"):
+            call_command("import_admin_areas", str(oblasts), level="oblast", name_uk_field="n", actor=actor)
+    assert not AdminArea.objects.exists() and lead.is_staff is False
+    import_areas(str(oblasts), level="oblast", name_uk_field="n", code_field="c", verbosity=0)
+
+    entry = AuditEntry.objects.get(action="admin_area.import")
+    assert (entry.actor.username, entry.case, entry.target) == ("cartographer", None, "areas.geojson")
+    assert entry.details == {"areas": {"oblast": 1}, "incidents_moved": 1}
+    incident.refresh_from_db()
+    assert incident.admin_area.name_uk == "Київська"

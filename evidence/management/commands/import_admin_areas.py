@@ -2,12 +2,14 @@ import re
 import zipfile
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.contrib.gis.gdal import DataSource
 from django.contrib.gis.gdal.error import GDALException
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from evidence.models import Incident
+from evidence.services.imports import admin_areas_import_record
 from evidence.services.record import incidents_assign_admin_areas
 from geo.models import AdminArea
 from geo.services import AreaFieldMapping, AreaImportError, admin_areas_import, admin_areas_read
@@ -37,6 +39,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument(
+            "--actor", required=True, help="username of the staff member importing (recorded in the audit log)"
+        )
+        parser.add_argument(
             "--cod-ab-ukr",
             action="store_true",
             help="the file is OCHA's COD-AB of Ukraine: import its adm1, adm2 and adm3 layers with their fields",
@@ -50,6 +55,10 @@ class Command(BaseCommand):
         parser.add_argument("--layer", type=int, default=0, help="layer index in the file (default 0)")
 
     def handle(self, *args, **options):
+        # Boundaries are every case's: a staff member imports them, and the audit log says who.
+        actor = get_user_model().objects.filter(username=options["actor"], is_active=True, is_staff=True).first()
+        if actor is None:
+            raise CommandError(f"No active staff account {options['actor']!r}: boundaries are imported by staff.")
         try:
             if options["cod_ab_ukr"]:
                 imported = self._import_cod_ab_ukr(options["file"])
@@ -57,7 +66,10 @@ class Command(BaseCommand):
                 imported = [self._import_one(options)]
         except AreaImportError as error:
             raise CommandError(f"Nothing was imported: {error}") from None
-        moved = incidents_assign_admin_areas(Incident.objects.all().only("pk", "location", "admin_area"))
+        moved = incidents_assign_admin_areas(Incident.objects.all().only("pk", "location", "admin_area"), actor=actor)
+        admin_areas_import_record(
+            actor=actor, source=Path(options["file"]).name, imported=imported, incidents_moved=moved
+        )
         for count, level in imported:
             self.stdout.write(self.style.SUCCESS(f"Imported {count} {level} areas"))
         self.stdout.write(f"{moved} incidents were assigned to a new admin area.")
