@@ -296,20 +296,12 @@ def token_revoke(*, actor: AbstractBaseUser, token: ApiToken) -> None:
 
 
 @transaction.atomic
-def token_revoke_all(*, actor: AbstractBaseUser) -> int:
-    """Revokes every token of the actor; returns how many stopped working. Signing out everywhere, sessions
-    included, is ``signout_everywhere``."""
-    revoked, _ = ApiToken.objects.filter(user=actor).delete()
-    audit_record(
-        actor=actor, case=None, action=AuditAction.AUTH_LOGOUT, target=actor.get_username(), details={"tokens": revoked}
-    )
-    return revoked
-
-
-@transaction.atomic
-def signout_everywhere(*, actor: AbstractBaseUser, keep_session: str | None = None) -> tuple[int, int]:
+def signout_everywhere(
+    *, actor: AbstractBaseUser, keep_session: str | None = None, via: str | None = None
+) -> tuple[int, int]:
     """Signs the actor out of every device: every API token revoked, every session ended (the admin's and
-    the workspace's) but ``keep_session`` if given. Returns (sessions ended, tokens revoked)."""
+    the workspace's) but ``keep_session`` if given; ``via`` names where it was asked (the workspace).
+    Returns (sessions ended, tokens revoked)."""
     revoked, _ = ApiToken.objects.filter(user=actor).delete()
     ended = sessions_end(user=actor, keep_session=keep_session)
     audit_record(
@@ -317,7 +309,7 @@ def signout_everywhere(*, actor: AbstractBaseUser, keep_session: str | None = No
         case=None,
         action=AuditAction.AUTH_LOGOUT,
         target=actor.get_username(),
-        details={"everywhere": True, "tokens": revoked, "sessions": ended},
+        details={**({"via": via} if via else {}), "everywhere": True, "tokens": revoked, "sessions": ended},
     )
     return ended, revoked
 
@@ -361,6 +353,14 @@ def session_login_record(*, user: AbstractBaseUser, second_factor: bool, via: st
         action=AuditAction.AUTH_LOGIN,
         target=user.get_username(),
         details={"via": via, "second_factor": second_factor},
+    )
+
+
+@transaction.atomic
+def session_logout_record(*, user: AbstractBaseUser, via: str) -> None:
+    """A session signed out (``via`` the workspace); the caller ends it."""
+    audit_record(
+        actor=user, case=None, action=AuditAction.AUTH_LOGOUT, target=user.get_username(), details={"via": via}
     )
 
 

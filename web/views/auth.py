@@ -14,8 +14,12 @@ from django.utils.translation import ngettext
 from evidence.errors import DomainError
 from evidence.request_context import client_address
 from evidence.selectors.accounts import issued_password, issued_password_expired, totp_enrolled
-from evidence.services.accounts import password_change
-from evidence.services.sessions import signout_everywhere, web_signin_record, web_signout_record
+from evidence.services.accounts import (
+    password_change,
+    session_login_record,
+    session_logout_record,
+    signout_everywhere,
+)
 from evidence.services.signin import LoginRefused, LoginThrottled, signin_verify
 from web.forms import PasswordForm, SignInForm
 from web.pages import Page, signed_in
@@ -73,7 +77,7 @@ class SignInPage(Page):
         if signed.device is not None:
             user.otp_device = signed.device  # django-otp marks the session verified on login()
         login(request, user)
-        web_signin_record(user=user, second_factor=signed.second_factor)
+        session_login_record(user=user, second_factor=signed.second_factor, via="web")
         if issued_password(user=user) is not None:
             return HttpResponseRedirect(reverse("web:password"))
         return HttpResponseRedirect(_safe_next(request))
@@ -81,7 +85,7 @@ class SignInPage(Page):
 
 class SignOutPage(Page):
     def post(self, request: HttpRequest) -> HttpResponse:
-        web_signout_record(user=request.user)
+        session_logout_record(user=request.user, via="web")
         logout(request)
         messages.info(request, _("You have signed out."))
         return HttpResponseRedirect(reverse("web:signin"))
@@ -91,7 +95,7 @@ class SignOutEverywherePage(Page):
     """Ends every session of the user, this one too, and revokes the API tokens of every device."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        sessions, tokens = signout_everywhere(actor=request.user, keep_session=request.session.session_key)
+        sessions, tokens = signout_everywhere(actor=request.user, keep_session=request.session.session_key, via="web")
         logout(request)
         messages.info(
             request,
