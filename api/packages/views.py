@@ -1,7 +1,5 @@
 """Court submission packages and the register profiles they are built with."""
 
-from functools import partial
-
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -9,24 +7,20 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.downloads import file_download, requested_range
+from api.downloads import requested_range
 from api.packages.filters import ExportFilterSet
 from api.packages.serializers import ExportProfileSerializer, ExportRequestSerializer, ExportSerializer
-from evidence.agents import Agent
 from evidence.errors import NotAllowed
 from evidence.models import ExportStatus
-from evidence.package import layout as package_layout
 from evidence.package import register
 from evidence.selectors.access import user_may_download_export
 from evidence.selectors.packages import export_list, export_profile_list
+from evidence.services.downloads import export_file_response
 from evidence.services.packages import (
     IDENTITIES_FOR_LEADS,
     export_profile_create,
-    export_record_damaged_original,
-    export_record_download,
     export_request,
 )
-from evidence.services.witnesses import package_identities_document
 
 
 class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -64,22 +58,9 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             return Response({"detail": detail}, status=409)
         range_header = request.headers.get("Range")
         requested_range(range_header, export.size_bytes)  # a range refused with 416 records nothing
-        answer = partial(
-            file_download, size=export.size_bytes, filename=f"slid-export-{export.public_id}.zip",
-            content_type="application/zip", range_header=range_header,
-        )  # fmt: skip
-        if request.method == "HEAD":  # the same headers, no bytes: not a download, so nothing is recorded
-            return answer(lambda start, length: iter(()), head=True)
-        export_record_download(actor=request.user, export=export, byte_range=range_header)
-        layout = package_layout.stored_layout(export.package_key)
-        unseal = partial(package_identities_document, export=export) if layout.sealed else None
-
-        def on_mismatch(segment: package_layout.Segment, actual: str) -> None:
-            export_record_damaged_original(
-                export=export, archive_key=segment.archive_key, sha256=actual, agent=Agent.for_user(request.user)
-            )
-
-        return answer(partial(package_layout.package_chunks, layout, on_mismatch=on_mismatch, unseal=unseal))
+        return export_file_response(
+            actor=request.user, export=export, range_header=range_header, head=request.method == "HEAD"
+        )
 
 
 class ExportProfileViewSet(viewsets.ViewSet):

@@ -28,11 +28,13 @@ from unidecode import unidecode
 
 from evidence.agents import Agent
 from evidence.errors import DomainError
-from evidence.models import CustodyEvent, EvidenceItem
+from evidence.models import CustodyEvent, EvidenceItem, Export
 from evidence.package import layout as package_layout
 from evidence.package.layout import DigestMismatch
 from evidence.services.custody import evidence_record_access
 from evidence.services.fixity import evidence_record_fixity
+from evidence.services.packages import export_record_damaged_original, export_record_download
+from evidence.services.witnesses import package_identities_document
 
 SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # Byte positions with more digits than this are beyond any file (and int() refuses 4,300 digits and more).
@@ -221,3 +223,27 @@ def evidence_record_view(*, actor: AbstractBaseUser, item: EvidenceItem, view: s
         return False
     evidence_record_access(actor=actor, item=item, byte_range=byte_range, view=view)
     return True
+
+
+def export_file_response(
+    *, actor: AbstractBaseUser, export: Export, range_header: str | None, head: bool
+) -> HttpResponse:
+    """A ready package's zip for ``actor``, once the caller has checked who may and the range: ``HEAD``
+    records nothing; a download is audited (the identities in it revealed) before a byte is read, and an
+    archived original found damaged on the way is recorded. The API's download and the workspace's."""
+    answer = partial(
+        file_download, size=export.size_bytes, filename=f"slid-export-{export.public_id}.zip",
+        content_type="application/zip", range_header=range_header,
+    )  # fmt: skip
+    if head:  # the same headers, no bytes: not a download, so nothing is recorded
+        return answer(lambda start, length: iter(()), head=True)
+    export_record_download(actor=actor, export=export, byte_range=range_header)
+    layout = package_layout.stored_layout(export.package_key)
+    unseal = partial(package_identities_document, export=export) if layout.sealed else None
+
+    def on_mismatch(segment: package_layout.Segment, actual: str) -> None:
+        export_record_damaged_original(
+            export=export, archive_key=segment.archive_key, sha256=actual, agent=Agent.for_user(actor)
+        )
+
+    return answer(partial(package_layout.package_chunks, layout, on_mismatch=on_mismatch, unseal=unseal))

@@ -3,7 +3,6 @@ it, and how to verify it. The rules are evidence.services.packages' (who exports
 identities, which profiles a case may use) and the download's (the API's steps, package_download)."""
 
 import uuid
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +17,18 @@ from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
-from evidence.agents import Agent
 from evidence.errors import DomainError, NotAllowed
 from evidence.models import EvidenceItem, Export, ExportStatus, Incident
-from evidence.package import layout as package_layout
 from evidence.package import register
 from evidence.selectors.access import Action, user_may, user_may_download_export
 from evidence.selectors.items import evidence_list
 from evidence.selectors.packages import export_list, export_profile_list
 from evidence.selectors.record import incident_list
-from evidence.services.downloads import RangeNotSatisfiable, file_download, requested_range
+from evidence.services.downloads import RangeNotSatisfiable, export_file_response, requested_range
 from evidence.services.packages import (
     IDENTITIES_FOR_LEADS,
-    export_record_damaged_original,
-    export_record_download,
     export_request,
 )
-from evidence.services.witnesses import package_identities_document
 from web.pages import Page, is_htmx
 
 # How many candidates a search shows under each list (the chosen ones are always shown too).
@@ -289,27 +283,11 @@ class PackageDownloadPage(Page):
 
 
 def package_download(*, actor, export: Export, range_header: str | None, head: bool) -> HttpResponse:
-    """The steps of the API's package download (api.packages.views.ExportViewSet.download), each a function
-    of evidence: who may, only a ready package, a refused range records nothing, HEAD records nothing, the
-    download audited (identities revealed) before a byte is read, a damaged original recorded."""
+    """The API's package download (api.packages.views.ExportViewSet.download) for the workspace: who may,
+    only a ready package, a refused range records nothing, then evidence.services.downloads.export_file_response."""
     if not user_may_download_export(user=actor, export=export):
         raise NotAllowed(gettext(IDENTITIES_FOR_LEADS))
     if export.status != ExportStatus.READY:
         raise DomainError(_("The package is %(status)s, not ready.") % {"status": export.get_status_display()})
     requested_range(range_header, export.size_bytes)
-    answer = partial(
-        file_download, size=export.size_bytes, filename=f"slid-export-{export.public_id}.zip",
-        content_type="application/zip", range_header=range_header,
-    )  # fmt: skip
-    if head:
-        return answer(lambda start, length: iter(()), head=True)
-    export_record_download(actor=actor, export=export, byte_range=range_header)
-    layout = package_layout.stored_layout(export.package_key)
-    unseal = partial(package_identities_document, export=export) if layout.sealed else None
-
-    def on_mismatch(segment: package_layout.Segment, actual: str) -> None:
-        export_record_damaged_original(
-            export=export, archive_key=segment.archive_key, sha256=actual, agent=Agent.for_user(actor)
-        )
-
-    return answer(partial(package_layout.package_chunks, layout, on_mismatch=on_mismatch, unseal=unseal))
+    return export_file_response(actor=actor, export=export, range_header=range_header, head=head)
