@@ -26,7 +26,7 @@ from django.contrib.gis.geos import Point
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.files.storage import storages
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -38,6 +38,7 @@ from evidence.models import (
     AuditAction,
     CustodyEntry,
     CustodyEvent,
+    EvidenceIncidentLink,
     EvidenceItem,
     EvidenceStatus,
     OutboxTask,
@@ -124,10 +125,14 @@ def evidence_renew_lease(*, claim: Claim) -> bool:
     )
 
 
-def _claimed(claim: Claim) -> EvidenceItem:
-    """The item, locked for this transaction, if the claim still holds."""
+def _claimed(claim: Claim, *, with_links: bool = False) -> EvidenceItem:
+    """The item, locked for this transaction, if the claim still holds; ``with_links`` adds
+    ``linked``: whether it is linked to any incident."""
     # The case comes along (its time zone places camera times) without locking it: only the item is locked.
-    item = EvidenceItem.objects.select_for_update(of=("self",)).select_related("case").get(pk=claim.item_id)
+    items = EvidenceItem.objects.select_for_update(of=("self",)).select_related("case")
+    if with_links:
+        items = items.annotate(linked=Exists(EvidenceIncidentLink.objects.filter(evidence=OuterRef("pk"))))
+    item = items.get(pk=claim.item_id)
     if item.status != S.PROCESSING or item.claim_token != claim.token:
         raise ClaimLost(f"{item.ern} is {item.status} and no longer claimed by this worker.")
     return item
@@ -253,7 +258,7 @@ def evidence_record_examination(
     does not, the intake copy changed after receipt: the item is ``corrupt``, with both values in its
     custody, nothing else of the examination is kept, and the intake copy is kept as it is for
     examination by people."""
-    item = _claimed(claim)
+    item = _claimed(claim, with_links=description is not None)
     entries: list[NewEntry] = []
     if hashes is not None:
         hashed, differs = _hashed_entry(item, hashes)
@@ -285,7 +290,7 @@ def evidence_record_examination(
         item.captured_location = Point(*description.gps, srid=4326) if description.gps else None
         item.perceptual_hash = description.perceptual_hash or ""
         changed += ["metadata", "metadata_error", "captured_location", "perceptual_hash"]
-        if description.gps:
+        if description.gps and item.linked:
             item.incident_distances_m = incident_distances(item)
             changed.append("incident_distances_m")
         described = _described_entry(description)
