@@ -28,7 +28,11 @@ from evidence.models import (
 )
 from evidence.package import register
 
-PACKAGE_FILES = Path(__file__).parent  # VERIFY.txt and verify.py, shipped in every package
+PACKAGE_FILES = Path(__file__).parent  # VERIFY.txt, verify.py and the BagIt profile, shipped in every package
+# What a Slid package is, as a BagIt profile (bagit-profiles spec): in every package as a tag file, and named
+# by bag-info.txt, so a registry's BagIt tools can check a package against it.
+BAGIT_PROFILE = (PACKAGE_FILES / "bagit-profile.json").read_bytes()
+BAGIT_PROFILE_IDENTIFIER = json.loads(BAGIT_PROFILE)["BagIt-Profile-Info"]["BagIt-Profile-Identifier"]
 FORBIDDEN_CHARACTERS = set('<>:"/\\|?*')
 MAX_NAME_LENGTH = 180
 IDENTITIES_DOCUMENT = "identities.json"
@@ -207,6 +211,7 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     contents.documents["verify.py"] = (PACKAGE_FILES / "verify.py").read_bytes()
 
     contents.info = {
+        "BagIt-Profile-Identifier": BAGIT_PROFILE_IDENTIFIER,
         "Source-Organization": settings.SLID_SOURCE_ORGANIZATION,
         "External-Identifier": str(export.public_id),
         "External-Description": (

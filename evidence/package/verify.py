@@ -47,6 +47,8 @@ TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha51
 PAYLOAD_ALGORITHMS = ("sha256", "sha512")
 DOCUMENTS = ("data/register.csv", "data/incidents.geojson", "data/suspects.json", "data/VERIFY.txt", "data/verify.py")
 OPTIONAL_DOCUMENTS = ("data/identities.json",)
+# The package's BagIt profile; packages built before Slid shipped one do not have it.
+OPTIONAL_TAG_FILES = ("bagit-profile.json",)
 REGISTER = "data/register.csv"
 # A register cell that begins with a single quote had one put in front by Slid, so that no
 # spreadsheet runs it as a formula; the value is the rest of the cell.
@@ -191,7 +193,7 @@ def unsafe_because(name: str):
 
 def outside_layout(path: str) -> bool:
     parts = path.split("/")
-    if path in TAG_FILES or path in DOCUMENTS or path in OPTIONAL_DOCUMENTS:
+    if path in (*TAG_FILES, *OPTIONAL_TAG_FILES, *DOCUMENTS, *OPTIONAL_DOCUMENTS):
         return False
     if len(parts) == 3 and parts[:2] == ["data", "custody"] and parts[2].endswith(".jsonl") and parts[2] != ".jsonl":
         return False

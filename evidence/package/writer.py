@@ -18,7 +18,7 @@ from django.core.files.storage import storages
 from isal import isal_zlib
 
 from evidence.hashing import CHUNK_BYTES, DigestLane
-from evidence.package.contents import ExportContents, ExportFile
+from evidence.package.contents import BAGIT_PROFILE, ExportContents, ExportFile
 from evidence.package.layout import DigestMismatch, PackageLayout, Segment
 
 PAYLOAD_ALGORITHMS = ["sha256", "sha512"]
@@ -164,6 +164,7 @@ def write_bag(
         tag_files = {
             "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
             "bag-info.txt": _bag_info(contents.info, total, len(digests)),
+            "bagit-profile.json": BAGIT_PROFILE,
         }
         for algorithm in PAYLOAD_ALGORITHMS:
             lines = (f"{d[algorithm]}  {manifest_path(path)}\n" for path, d in sorted(digests.items()))

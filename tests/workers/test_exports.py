@@ -30,6 +30,7 @@ from evidence.services.packages import (
 )
 from evidence.services.record import allegation_create, person_create
 from evidence.services.witnesses import package_identities_document, protected_person_create
+from tests.bagit_profile import profile_errors
 from tests.factories import make_incident
 from tests.workers.helpers import archived_item
 from workers import common, exports
@@ -72,6 +73,7 @@ def package_of(export: Export, tmp_path: Path) -> tuple[Path, Path]:
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(tmp_path / "unpacked")
     (bag,) = (tmp_path / "unpacked").iterdir()
+    assert profile_errors(zip_path, bag) == []
     return zip_path, bag
 
 
