@@ -2,8 +2,9 @@
 
 Anyone may ask whether the service is alive: the answer names each part "ok" or "error" and nothing
 else, and asking writes nothing (not even a token's last use). Staff (signed in) also get the reasons,
-the PostGIS version, and the details: archived copies that failed their fixity check, work waiting and
-work stuck. The ERNs in those details are only those of cases the staff user is a member of (all of them
+the PostGIS version, and the details: archived copies that failed their fixity check, work waiting,
+work stuck, and archived files waiting for an RFC 3161 timestamp (how many, how many failing, the last
+reason). The ERNs in those details are only those of cases the staff user is a member of (all of them
 for superusers).
 
 Asking must not tie up the web threads: the broker is given half a second to connect and half a second
@@ -28,7 +29,7 @@ from rest_framework.views import APIView
 import config
 from api.auth.authentication import ApiTokenAuthentication, SecondFactorSessionAuthentication
 from config.celery import app as celery_app
-from evidence.selectors.health import health_fixity_failures, health_queue, health_stuck
+from evidence.selectors.health import health_fixity_failures, health_queue, health_stuck, health_timestamps
 
 # To connect to the broker, and again for each answer from it: a broker that takes the connection and
 # then says nothing (hung, or its answers lost) holds a request about a second, never longer.
@@ -107,7 +108,13 @@ def staff_details(user) -> tuple[dict, bool]:
         queue["broker"] = broker_queue_depth()
     except Exception as error:  # noqa: BLE001 - the broker's own line says whether it answers
         queue["broker"] = f"error: {type(error).__name__}: {error}"[:300]
-    details = {"fixity_failures": fixity, "queue": queue, "stuck": health_stuck(user=user)}
+    details = {
+        "fixity_failures": fixity,
+        "queue": queue,
+        "stuck": health_stuck(user=user),
+        # Not a fault of the service: archiving goes on, and the sweep asks again.
+        "timestamps": health_timestamps(user=user),
+    }
     return details, fixity["count"] > 0
 
 
@@ -201,7 +208,7 @@ class HealthView(APIView):
                     "postgis": serializers.CharField(required=False, help_text="staff only"),
                     "fixity": serializers.CharField(required=False, help_text="staff only"),
                     "details": serializers.DictField(
-                        required=False, help_text="staff only: fixity_failures, queue, stuck"
+                        required=False, help_text="staff only: fixity_failures, queue, stuck, timestamps"
                     ),
                 },
             )

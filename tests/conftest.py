@@ -207,3 +207,23 @@ def upload(client_for):
         return client_for(user).post("/api/v1/evidence/", {"file": file, "case": case.pk, **fields}, format="multipart")
 
     return post
+
+
+@pytest.fixture(scope="session")
+def tsa_signers(tmp_path_factory):
+    """(trusted, untrusted): the signing keys of the tests' time-stamping authorities (tests/tsa.py), each
+    with its own CA; only the trusted one's CA is configured as a root."""
+    from tests.tsa import Signer
+
+    folder = tmp_path_factory.mktemp("tsa")
+    return Signer.make(folder / "trusted", "Slid Test TSA CA"), Signer.make(folder / "untrusted", "Another CA")
+
+
+@pytest.fixture
+def local_tsa(tsa_signers):
+    """A local RFC 3161 TSA (tests.tsa.LocalTSA) signing with the trusted key; stopped after the test."""
+    from tests.tsa import LocalTSA
+
+    tsa = LocalTSA(*tsa_signers)
+    yield tsa
+    tsa.stop()

@@ -11,9 +11,10 @@ from evidence.services.intake import intake_remove_orphans
 from evidence.services.packages import export_sweep_stuck
 from evidence.services.processing import evidence_sweep_stuck
 from evidence.services.resumable import uploads_expire
+from evidence.services.timestamps import timestamps_sweep
 
 # outbox starts the relay; connections checks the kept database connection before each task
-from workers import common, connections, exports, fixity, outbox, processing  # noqa: F401
+from workers import common, connections, exports, fixity, outbox, processing, timestamps  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,21 @@ def fixity_check() -> dict[str, int]:
     limit = evidence_fixity_batch_size()
     checked, failed = fixity.fixity_check_due(agent=common.worker_agent("fixity"), limit=limit)
     return {"checked": checked, "failed": failed}
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def timestamp_evidence(self, item_id: int) -> str:
+    # A TSA that fails is recorded on the item and asked again by the sweep (sweep_timestamps); only a
+    # database that cannot be reached is retried here, as for processing.
+    try:
+        return timestamps.timestamp_item(item_id, agent=common.worker_agent(self.request.hostname or "worker"))
+    except (OperationalError, InterfaceError) as error:
+        raise self.retry(exc=error, countdown=min(2 * 2**self.request.retries, 30)) from error
+
+
+@shared_task(acks_late=False)
+def sweep_timestamps() -> list[int]:
+    return timestamps_sweep()
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)

@@ -1,6 +1,7 @@
 """Evidence items, uploads and custody entries as the API shows and accepts them."""
 
 from django.utils.translation import gettext, gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
@@ -15,9 +16,11 @@ from evidence.models import (
     Incident,
     ProtectedPerson,
     SourceType,
+    TimestampToken,
 )
 from evidence.selectors.items import evidence_near_duplicates, evidence_near_duplicates_of_many
 from evidence.selectors.record import incident_list
+from evidence.selectors.timestamps import TimestampState, evidence_timestamp_state
 from evidence.selectors.witnesses import protected_person_visible
 from geo.safeguards import far_from_incidents
 
@@ -35,6 +38,19 @@ class EvidenceListSerializer(serializers.ListSerializer):
         return super().to_representation(items)
 
 
+class TimestampSerializer(serializers.ModelSerializer):
+    """An RFC 3161 token over the item's SHA-256: the authority, the time and serial the token states, and
+    whether it verified when it arrived (imprint, chain to a configured root, timeStamping usage)."""
+
+    tsa = serializers.CharField(source="tsa_url")
+    time = serializers.DateTimeField(source="gen_time")
+
+    class Meta:
+        model = TimestampToken
+        fields = ["tsa", "time", "serial", "verified"]
+        read_only_fields = fields
+
+
 class EvidenceSerializer(serializers.ModelSerializer):
     """An evidence item as Slid knows it: what was submitted, and what the workers found."""
 
@@ -48,6 +64,12 @@ class EvidenceSerializer(serializers.ModelSerializer):
         help_text="Linked incidents (ids) the file says it was captured farther from than "
         "SLID_EVIDENCE_FAR_FROM_INCIDENT_M (1 km unless set); the distances are in incident_distances_m."
     )
+    timestamps = TimestampSerializer(many=True, read_only=True)
+    timestamp_state = serializers.SerializerMethodField(
+        help_text="timestamped: a verified RFC 3161 token says the bytes existed at its time; waiting: archived, "
+        "asked for and not yet had; not_configured: no time-stamping authority is configured; not_archived."
+    )
+    timestamp_reason = serializers.SerializerMethodField(help_text="Why the item is not timestamped (empty if it is).")
 
     class Meta:
         model = EvidenceItem
@@ -58,13 +80,20 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "md5", "size_bytes", "digests", "media_type", "media_type_mismatch", "metadata", "metadata_error",
             "captured_location", "incident_distances_m", "far_from_incidents", "duplicate_of", "near_duplicates",
             "archive_key", "last_verified_at", "fixity_failed_at", "received_at", "received_by", "archived_at",
-            "pseudonyms",
+            "pseudonyms", "timestamps", "timestamp_state", "timestamp_reason",
         ]  # fmt: skip
         read_only_fields = fields
         list_serializer_class = EvidenceListSerializer
 
     def get_pseudonyms(self, item: EvidenceItem) -> list[str]:
         return sorted(person.pseudonym for person in item.protected_persons.all())
+
+    @extend_schema_field(serializers.ChoiceField(choices=[state.value for state in TimestampState]))
+    def get_timestamp_state(self, item: EvidenceItem) -> str:
+        return evidence_timestamp_state(item=item)[0].value
+
+    def get_timestamp_reason(self, item: EvidenceItem) -> str:
+        return evidence_timestamp_state(item=item)[1]
 
     def get_far_from_incidents(self, item: EvidenceItem) -> list[int]:
         return far_from_incidents(item.incident_distances_m)

@@ -346,10 +346,23 @@ SLID_FIXITY_RUN_MINUTES = env_int("SLID_FIXITY_RUN_MINUTES", 60)
 # S3 Object Lock (compliance mode) retention of archived objects.
 SLID_ARCHIVE_RETENTION_DAYS = env_int("SLID_ARCHIVE_RETENTION_DAYS", 3650)
 
+# RFC 3161 trusted timestamps of every archived file (evidence.timestamping): the Time Stamping Authorities
+# asked, in order (none: items say they are not timestamped), and the PEM files of the certificates their
+# tokens must chain to. A TSA that fails is asked again after SLID_TSA_RETRY_BASE_SECONDS, doubling each
+# time up to SLID_TSA_RETRY_MAX_SECONDS; the sweep sends at most SLID_TSA_SWEEP_BATCH items a run.
+SLID_TSA_URLS = env_list("SLID_TSA_URLS", [])
+SLID_TSA_ROOTS = env_list("SLID_TSA_ROOTS", [])
+SLID_TSA_TIMEOUT_SECONDS = env_int("SLID_TSA_TIMEOUT_SECONDS", 10)
+SLID_TSA_RETRY_BASE_SECONDS = env_int("SLID_TSA_RETRY_BASE_SECONDS", 60)
+SLID_TSA_RETRY_MAX_SECONDS = env_int("SLID_TSA_RETRY_MAX_SECONDS", 6 * 3600)
+SLID_TSA_SWEEP_MINUTES = env_int("SLID_TSA_SWEEP_MINUTES", 10)
+SLID_TSA_SWEEP_BATCH = env_int("SLID_TSA_SWEEP_BATCH", 1000)
+
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-evidence": {"task": "workers.tasks.sweep_stuck_evidence", "schedule": 300.0},
     "fixity-check": {"task": "workers.tasks.fixity_check", "schedule": SLID_FIXITY_RUN_MINUTES * 60.0},
     "remove-intake-orphans": {"task": "workers.tasks.remove_intake_orphans", "schedule": 3600.0},
+    "timestamp-sweep": {"task": "workers.tasks.sweep_timestamps", "schedule": SLID_TSA_SWEEP_MINUTES * 60.0},
 }
 # Named in every package's bag-info.txt as its Source-Organization.
 SLID_SOURCE_ORGANIZATION = env_str("SLID_SOURCE_ORGANIZATION", "Slid war-crimes documentation")

@@ -28,6 +28,7 @@ from evidence.models.record import (
     Unit,
 )
 from evidence.models.summaries import IncidentDayCount, IncidentFacetCount, IncidentMapCell
+from evidence.models.timestamps import TimestampToken
 from evidence.models.uploads import ResumableUpload, UploadState
 from evidence.models.witnesses import (
     IDENTITY_FIELDS,
@@ -46,5 +47,5 @@ __all__ = [
     "Outcome", "UserPreferences",
     "PREMIS_EVENT_TYPES", "PSEUDONYM_PREFIX", "PackageIdentities", "Person", "ProtectedKind", "ProtectedPerson",
     "ResumableUpload", "Role", "SourceType", "Unit", "UploadState",
-    "IncidentDayCount", "IncidentFacetCount", "IncidentMapCell",
+    "IncidentDayCount", "IncidentFacetCount", "IncidentMapCell", "TimestampToken",
 ]  # fmt: skip

@@ -22,6 +22,7 @@ class CustodyEvent(models.TextChoices):
     FAILED = "failed", _("Processing failed")
     CORRUPT = "corrupt", _("Found corrupt")
     RETRIED = "retried", _("Retry requested")
+    TIMESTAMPED = "timestamped", _("Timestamped")
 
 
 # The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
@@ -40,6 +41,8 @@ PREMIS_EVENT_TYPES = {
     CustodyEvent.FAILED: "ingestion end",
     CustodyEvent.CORRUPT: "fixity check",
     CustodyEvent.RETRIED: "ingestion start",
+    # A Time Stamping Authority signed the file's SHA-256 with the time (RFC 3161).
+    CustodyEvent.TIMESTAMPED: "digital signature generation",
 }
 
 

@@ -120,6 +120,12 @@ class EvidenceItem(models.Model):
     fixity_failed_at = models.DateTimeField(null=True, blank=True)
     # When fixity last looked at the archived copy, whatever it found: the queue moves on either way.
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    # RFC 3161 timestamps (evidence.services.timestamps): when the first verified token says the bytes
+    # existed, and, until then, how the requests went and when the next is due (the sweep's queue).
+    timestamped_at = models.DateTimeField(null=True, blank=True)
+    timestamp_attempts = models.PositiveIntegerField(default=0)
+    timestamp_error = models.TextField(blank=True)
+    timestamp_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -128,6 +134,12 @@ class EvidenceItem(models.Model):
             models.Index(fields=["status", "claimed_at"], name="evidence_status_claimed"),
             models.Index(fields=["case", "sha256"], name="evidence_case_sha256"),
             models.Index(F("last_checked_at").asc(nulls_first=True), "id", name="evidence_fixity_queue"),
+            models.Index(
+                F("timestamp_due_at").asc(nulls_first=True),
+                "id",
+                name="evidence_timestamp_queue",
+                condition=Q(timestamped_at__isnull=True) & ~Q(archive_key=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=EvidenceStatus.values), name="evidence_status_valid"),

@@ -1,6 +1,6 @@
 """Reads for the details of the health report, which only staff see: archived copies that failed their
-fixity check, work waiting, and work stuck. Counts are of the whole service (they name no case); the
-ERNs listed are only those of the cases the user may see."""
+fixity check, work waiting, work stuck, and archived files waiting for a timestamp. Counts are of the
+whole service (they name no case); the ERNs listed are only those of the cases the user may see."""
 
 from datetime import timedelta
 
@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from evidence.models import EvidenceItem, EvidenceStatus, Export, ExportStatus, OutboxTask
 from evidence.selectors.access import User, restrict_to_user_cases
+from evidence.services.timestamps import timestamps_not_configured_reason
 
 # How many ERNs a list in the report names at most (the counts are complete).
 MAX_LISTED = 20
@@ -46,6 +47,24 @@ def health_stuck(*, user: User) -> dict:
     )
     exports = Export.objects.filter(status__in=[ExportStatus.QUEUED, ExportStatus.BUILDING]).filter(lapsed)
     return {"evidence": items.count(), "exports": exports.count(), "erns": _erns(items, user=user)}
+
+
+def health_timestamps(*, user: User) -> dict:
+    """Archived files without a verified timestamp: ``waiting`` all of them, ``failing`` those whose last
+    request got none (``last_error`` the newest reason). Unless no TSA is configured (``configured`` false,
+    ``reason`` why), these are what the sweep sends again; many failing means the TSAs are down or refused."""
+    reason = timestamps_not_configured_reason()
+    waiting = EvidenceItem.objects.filter(timestamped_at__isnull=True).exclude(archive_key="")
+    failing = waiting.filter(timestamp_attempts__gt=0)
+    last = failing.exclude(timestamp_error="").order_by("-timestamp_due_at").values_list("timestamp_error", flat=True)
+    return {
+        "configured": not reason,
+        "reason": reason,
+        "waiting": waiting.count(),
+        "failing": failing.count(),
+        "last_error": last.first() or "",
+        "erns": _erns(failing, user=user),
+    }
 
 
 def _erns(items: QuerySet[EvidenceItem], *, user: User) -> list[str]:

@@ -11,14 +11,17 @@ from evidence.models import (
     Incident,
 )
 from evidence.selectors.access import User, restrict_to_user_cases
+from evidence.selectors.timestamps import timestamp_tokens_shown
 
 
 def evidence_list(*, user: User) -> QuerySet[EvidenceItem]:
     """The user's evidence, with what a page shows fetched for the whole page: the case and receiver
-    joined, the linked incidents' ids and the witnesses in one query each (near duplicates: see
+    joined, the linked incidents' ids, the witnesses and the timestamp tokens in one query each (near duplicates: see
     ``evidence_near_duplicates_of_many``)."""
     items = EvidenceItem.objects.select_related("case", "received_by").prefetch_related(
-        Prefetch("incidents", queryset=Incident.objects.only("id")), "protected_persons"
+        Prefetch("incidents", queryset=Incident.objects.only("id")),
+        "protected_persons",
+        Prefetch("timestamps", queryset=timestamp_tokens_shown()),
     )
     return restrict_to_user_cases(items, user=user)
 

@@ -49,6 +49,7 @@ from evidence.services.audit import audit_record
 from evidence.services.custody import NewEntry, custody_append, custody_append_many
 from evidence.services.intake import incident_distances
 from evidence.services.queue import PROCESS_EVIDENCE, evidence_enqueue_processing
+from evidence.services.timestamps import evidence_timestamp_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -482,6 +483,8 @@ def evidence_record_archived(
     else:
         _move(item, S.ARCHIVED, **archived)
         custody_append_many(item=item, agent=agent, entries=entries)
+    # The bytes are archived: a TSA is asked for their timestamp by a task of its own, never holding this up.
+    evidence_timestamp_enqueue(item)
     # After the commit the item's status and keys are final, so the copy is removed without reading them again.
     transaction.on_commit(partial(_remove_intake_copy, item.pk, item.intake_key), robust=True)
     return item

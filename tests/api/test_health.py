@@ -138,6 +138,11 @@ def test_staff_see_the_postgis_version_and_the_details(client_for, staff):
             "exports_waiting": 0,
         },
         "stuck": {"evidence": 0, "exports": 0, "erns": []},
+        "timestamps": {
+            "configured": False, "waiting": 0, "failing": 0, "last_error": "", "erns": [],
+            "reason": "No time-stamping authority is configured (SLID_TSA_URLS is empty): nobody outside Slid "
+            "vouches for when this file existed; only Slid's own clock records when it arrived.",
+        },
     }  # fmt: skip
 
 

@@ -1,0 +1,26 @@
+"""An evidence file's RFC 3161 timestamp: the worker asks the TSAs about the item's SHA-256 (no database
+transaction is open while it waits for them) and records what they answered."""
+
+import logging
+
+from evidence.agents import Agent
+from evidence.models import EvidenceItem
+from evidence.services.timestamps import TimestampsNotConfigured, evidence_record_timestamps, timestamp_digest
+from evidence.timestamping import Refusal, StampResult
+
+logger = logging.getLogger(__name__)
+
+
+def timestamp_item(item_id: int, *, agent: Agent) -> str:
+    """Asks for the item's timestamp unless it has one or is not archived; returns what became of it.
+    A TSA that fails is recorded on the item (its next try is the sweep's), never raised."""
+    item = EvidenceItem.objects.filter(pk=item_id).values("sha256", "archive_key", "timestamped_at").first()
+    if item is None or not item["archive_key"] or item["timestamped_at"] is not None:
+        return "nothing to do"
+    try:
+        result = timestamp_digest(item["sha256"])
+    except TimestampsNotConfigured as reason:
+        # Settings changed under a queued request (or the roots file went): said on the item and in health.
+        result = StampResult(refusals=[Refusal(tsa_url="(settings)", reason=str(reason))])
+    timestamped = evidence_record_timestamps(item_id=item_id, result=result, agent=agent)
+    return "timestamped" if timestamped else "will retry"
