@@ -48,6 +48,12 @@ class EvidenceSerializer(serializers.ModelSerializer):
         help_text="Linked incidents (ids) the file says it was captured farther from than "
         "SLID_EVIDENCE_FAR_FROM_INCIDENT_M (1 km unless set); the distances are in incident_distances_m."
     )
+    provenance = serializers.JSONField(
+        read_only=True,
+        help_text="The file's Content Credentials (C2PA) as read at intake: state (valid, untrusted, invalid, "
+        "none, error), validation_state, claim_generator, signer, actions, ingredients, failures; null if the "
+        "file is not an image, video or audio, or was processed before Slid read them.",
+    )
 
     class Meta:
         model = EvidenceItem
@@ -58,7 +64,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "md5", "size_bytes", "digests", "media_type", "media_type_mismatch", "metadata", "metadata_error",
             "captured_location", "incident_distances_m", "far_from_incidents", "duplicate_of", "near_duplicates",
             "archive_key", "last_verified_at", "fixity_failed_at", "received_at", "received_by", "archived_at",
-            "pseudonyms",
+            "pseudonyms", "provenance",
         ]  # fmt: skip
         read_only_fields = fields
         list_serializer_class = EvidenceListSerializer

@@ -22,6 +22,7 @@ class CustodyEvent(models.TextChoices):
     FAILED = "failed", _("Processing failed")
     CORRUPT = "corrupt", _("Found corrupt")
     RETRIED = "retried", _("Retry requested")
+    PROVENANCE_READ = "provenance_read", _("Provenance read")
 
 
 # The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
@@ -40,6 +41,7 @@ PREMIS_EVENT_TYPES = {
     CustodyEvent.FAILED: "ingestion end",
     CustodyEvent.CORRUPT: "fixity check",
     CustodyEvent.RETRIED: "ingestion start",
+    CustodyEvent.PROVENANCE_READ: "validation",
 }
 
 
