@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test stop install services lint format lock screenshots bench-incidents bench-map bench-intake bench-exports
+.PHONY: run test stop install services lint format lock screenshots bench-incidents bench-map bench-intake bench-exports bench-provenance
 
 run: install services
 	scripts/run.sh
@@ -52,3 +52,6 @@ bench-intake: install services
 
 bench-exports: install services
 	scripts/with-env --owner python bench/exports.py
+
+bench-provenance: install
+	scripts/with-env python bench/provenance.py

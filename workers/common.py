@@ -11,14 +11,15 @@ from django.conf import settings
 
 from evidence import hashing
 from evidence.agents import Agent
-from workers import describe, identify
+from workers import describe, identify, provenance
 
 
 @functools.cache
 def worker_agent(worker_name: str) -> Agent:
     """The worker as custody names it, with its tools' versions (asked once per process: a tool is not
     upgraded under a running worker)."""
-    return Agent.for_worker(worker_name, {**describe.tool_versions(), "libmagic": identify.libmagic_version()})
+    tools = {**describe.tool_versions(), "libmagic": identify.libmagic_version(), "c2pa": provenance.reader_version()}
+    return Agent.for_worker(worker_name, tools)
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ from evidence.services.processing import (
     evidence_renew_lease,
     max_attempts,
 )
-from workers import archive, describe, identify, perceptual
+from workers import archive, describe, identify, perceptual, provenance
 from workers.common import local_path
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def _process_claimed(claim: Claim, agent: Agent) -> str:
     item, done = evidence_for_processing(item_id=claim.item_id)
     with local_path(storages["intake"], item.intake_key) as path:
         # Each step not recorded by an earlier attempt; all are recorded together, in one transaction.
-        hashes = identification = description = None
+        hashes = identification = description = provenance_record = None
         if CustodyEvent.HASHED not in done:
             digests = hashing.digest_file(path, ["sha256", *settings.SLID_DIGESTS])
             hashes = Hashes(size=digests.size, hexdigests=digests.hexdigests)
@@ -92,9 +92,16 @@ def _process_claimed(claim: Claim, agent: Agent) -> str:
                 captured_at_tags=captured.tags if captured else "",
                 captured_at_written=captured.written if captured else "",
             )
-        if hashes or identification or description:
+        if CustodyEvent.PROVENANCE_READ not in done and provenance.reads(media_type):
+            provenance_record = provenance.read_provenance(path, media_type, timeout=settings.SLID_TOOL_TIMEOUT_SECONDS)
+        if hashes or identification or description or provenance_record:
             item = evidence_record_examination(
-                claim=claim, agent=agent, hashes=hashes, identification=identification, description=description
+                claim=claim,
+                agent=agent,
+                hashes=hashes,
+                identification=identification,
+                description=description,
+                provenance=provenance_record,
             )
             if item.status == EvidenceStatus.CORRUPT:
                 return item.status  # the intake copy is not what arrived: it is kept, never archived

@@ -70,6 +70,12 @@ class EvidenceSerializer(serializers.ModelSerializer):
         "asked for and not yet had; not_configured: no time-stamping authority is configured; not_archived."
     )
     timestamp_reason = serializers.SerializerMethodField(help_text="Why the item is not timestamped (empty if it is).")
+    provenance = serializers.JSONField(
+        read_only=True,
+        help_text="The file's Content Credentials (C2PA) as read at intake: state (valid, untrusted, invalid, "
+        "none, error), validation_state, claim_generator, signer, actions, ingredients, failures; null if the "
+        "file is not an image, video or audio, or was processed before Slid read them.",
+    )
 
     class Meta:
         model = EvidenceItem
@@ -80,7 +86,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "md5", "size_bytes", "digests", "media_type", "media_type_mismatch", "metadata", "metadata_error",
             "captured_location", "incident_distances_m", "far_from_incidents", "duplicate_of", "near_duplicates",
             "archive_key", "last_verified_at", "fixity_failed_at", "received_at", "received_by", "archived_at",
-            "pseudonyms", "timestamps", "timestamp_state", "timestamp_reason",
+            "pseudonyms", "timestamps", "timestamp_state", "timestamp_reason", "provenance",
         ]  # fmt: skip
         read_only_fields = fields
         list_serializer_class = EvidenceListSerializer

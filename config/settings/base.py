@@ -329,6 +329,9 @@ SLID_UPLOAD_CHUNK_BYTES = env_int("SLID_UPLOAD_CHUNK_BYTES", 8 * 1024**2)
 SLID_DIGESTS = env_list("SLID_DIGESTS", ["sha256", "md5"])
 SLID_TOOL_TIMEOUT_SECONDS = env_int("SLID_TOOL_TIMEOUT_SECONDS", 120)
 SLID_EXIFTOOL = env_str("SLID_EXIFTOOL", "exiftool")
+# Content Credentials (C2PA) read at intake are validated against the trust anchors bundled in
+# evidence/data/c2pa/trust/ and these: PEM files, or folders of .pem files (README, "Provenance").
+SLID_C2PA_TRUST_ANCHORS = env_list("SLID_C2PA_TRUST_ANCHORS", [])
 SLID_NEAR_DUPLICATE_MAX_DISTANCE = env_int("SLID_NEAR_DUPLICATE_MAX_DISTANCE", 10)
 # A worker's claim on an item is a lease it renews while it works; a dead worker's runs out this fast.
 SLID_LEASE_SECONDS = env_int("SLID_LEASE_SECONDS", 60)

@@ -34,6 +34,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / f"test-files{_suffix}" / "tmp")
 SLID_PARTIAL_UPLOADS_DIR = str(VAR_DIR / f"test-files{_suffix}" / "partial")
+# The provenance tests put the root of the certificates they sign with here (the worker reads it).
+SLID_C2PA_TRUST_ANCHORS = [str(VAR_DIR / f"test-files{_suffix}" / "c2pa-trust")]
 
 # The tests' browser must not reach a tile server on the internet: a closed port on this machine stands in
 # for one that cannot be reached, so the maps show what they show offline.

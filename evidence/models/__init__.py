@@ -11,6 +11,7 @@ from evidence.models.items import (
     EvidenceItem,
     EvidenceKind,
     EvidenceStatus,
+    ProvenanceState,
     SourceType,
 )
 from evidence.models.packages import Export, ExportProfile, ExportStatus
@@ -46,6 +47,6 @@ __all__ = [
     "ExportProfile", "ExportStatus", "IDENTITY_FIELDS", "Incident", "IncidentStatus", "MediaBlur", "OutboxTask",
     "Outcome", "UserPreferences",
     "PREMIS_EVENT_TYPES", "PSEUDONYM_PREFIX", "PackageIdentities", "Person", "ProtectedKind", "ProtectedPerson",
-    "ResumableUpload", "Role", "SourceType", "Unit", "UploadState",
+    "ProvenanceState", "ResumableUpload", "Role", "SourceType", "Unit", "UploadState",
     "IncidentDayCount", "IncidentFacetCount", "IncidentMapCell", "TimestampToken",
 ]  # fmt: skip

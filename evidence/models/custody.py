@@ -23,6 +23,7 @@ class CustodyEvent(models.TextChoices):
     CORRUPT = "corrupt", _("Found corrupt")
     RETRIED = "retried", _("Retry requested")
     TIMESTAMPED = "timestamped", _("Timestamped")
+    PROVENANCE_READ = "provenance_read", _("Provenance read")
 
 
 # The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
@@ -43,6 +44,7 @@ PREMIS_EVENT_TYPES = {
     CustodyEvent.RETRIED: "ingestion start",
     # A Time Stamping Authority signed the file's SHA-256 with the time (RFC 3161).
     CustodyEvent.TIMESTAMPED: "digital signature generation",
+    CustodyEvent.PROVENANCE_READ: "validation",
 }
 
 

@@ -63,6 +63,16 @@ class Confidentiality(models.TextChoices):
     IDENTIFIES_WITNESS = "identifies_witness", _("Identifies a witness")
 
 
+class ProvenanceState(models.TextChoices):
+    """What reading a file's Content Credentials (C2PA) found (workers.provenance)."""
+
+    VALID = "valid", _("Valid, from a trusted signer")
+    UNTRUSTED = "untrusted", _("Intact, but the signer is not trusted")
+    INVALID = "invalid", _("Does not validate")
+    NONE = "none", _("None in the file")
+    ERROR = "error", _("Could not be read")
+
+
 class EvidenceItem(models.Model):
     """One file as it was submitted, and everything learnt about it."""
 
@@ -107,6 +117,9 @@ class EvidenceItem(models.Model):
     incident_distances_m = models.JSONField(default=dict, blank=True)
     duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     perceptual_hash = models.CharField(max_length=16, blank=True)
+    # The Content Credentials read at intake, as recorded in the custody entry "provenance_read"; null for a
+    # file Slid does not look into (not an image, video or audio) or one processed before it did.
+    provenance = models.JSONField(null=True, blank=True)
 
     received_at = models.DateTimeField(default=timezone.now, editable=False)
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")

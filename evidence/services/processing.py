@@ -48,6 +48,7 @@ from evidence.models.items import CapturedAtSource, KindSource
 from evidence.services.audit import audit_record
 from evidence.services.custody import NewEntry, custody_append, custody_append_many
 from evidence.services.intake import incident_distances
+from evidence.services.provenance import provenance_entry
 from evidence.services.queue import PROCESS_EVIDENCE, evidence_enqueue_processing
 from evidence.services.timestamps import evidence_timestamp_enqueue
 
@@ -65,7 +66,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.CORRUPT: frozenset(),
 }
 # Steps whose result is recorded once; a re-claimed item skips those already in its custody.
-RESUMABLE_STEPS = (CustodyEvent.HASHED, CustodyEvent.IDENTIFIED, CustodyEvent.DESCRIBED)
+RESUMABLE_STEPS = (CustodyEvent.HASHED, CustodyEvent.IDENTIFIED, CustodyEvent.DESCRIBED, CustodyEvent.PROVENANCE_READ)
 
 
 class ClaimLost(Exception):
@@ -252,13 +253,14 @@ def evidence_record_examination(
     hashes: Hashes | None,
     identification: Identification | None = None,
     description: Description | None = None,
+    provenance: dict | None = None,
 ) -> EvidenceItem:
     """What the worker found in the intake copy, recorded at once with a custody entry per step
-    (``hashed``, ``identified``, ``described``; a step already recorded by an earlier attempt is
-    passed as None). The worker's own hash must equal the digests taken as the bytes arrived; if it
-    does not, the intake copy changed after receipt: the item is ``corrupt``, with both values in its
-    custody, nothing else of the examination is kept, and the intake copy is kept as it is for
-    examination by people."""
+    (``hashed``, ``identified``, ``described``, ``provenance_read`` with workers.provenance's record; a
+    step already recorded by an earlier attempt, or not taken, is passed as None). The worker's own
+    hash must equal the digests taken as the bytes arrived; if it does not, the intake copy changed
+    after receipt: the item is ``corrupt``, with both values in its custody, nothing else of the
+    examination is kept, and the intake copy is kept as it is for examination by people."""
     item = _claimed(claim, with_links=description is not None)
     entries: list[NewEntry] = []
     if hashes is not None:
@@ -285,8 +287,7 @@ def evidence_record_examination(
             changed += ["kind", "kind_source"]
         entries.append(identified)
     if description is not None:
-        # PostgreSQL's JSON cannot hold NUL, which some files' metadata carries.
-        item.metadata = json.loads(json.dumps(description.metadata, default=str).replace("\\u0000", ""))
+        item.metadata = _storable(description.metadata)
         item.metadata_error = "; ".join(description.errors)
         item.captured_location = Point(*description.gps, srid=4326) if description.gps else None
         item.perceptual_hash = description.perceptual_hash or ""
@@ -300,10 +301,19 @@ def evidence_record_examination(
             if described.details["captured_at"]["used"]:
                 changed += ["captured_at", "captured_at_source"]
         entries.append(described)
+    if provenance is not None:
+        item.provenance = _storable(provenance)
+        changed.append("provenance")
+        entries.append(provenance_entry(item.provenance))
     if changed:
         item.save(update_fields=changed)
     custody_append_many(item=item, agent=agent, entries=entries)
     return item
+
+
+def _storable(found: dict) -> dict:
+    # PostgreSQL's JSON cannot hold NUL, which some files' metadata carries.
+    return json.loads(json.dumps(found, default=str).replace("\\u0000", ""))
 
 
 def _capture_time_recorded(item: EvidenceItem, entry: NewEntry, found: Description) -> NewEntry:

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from evidence.errors import NotAllowed
-from evidence.models import Case, Confidentiality, EvidenceItem, EvidenceKind, EvidenceStatus
+from evidence.models import Case, Confidentiality, EvidenceItem, EvidenceKind, EvidenceStatus, ProvenanceState
 from evidence.selectors.access import (
     Action,
     User,
@@ -198,6 +198,7 @@ class EvidenceDetailPage(EvidencePage):
                 "persons": sorted(item.protected_persons.all(), key=lambda person: (person.kind, person.pseudonym)),
                 "may_mark_graphic": user_may_mark_graphic(user=user, item=item, graphic=not item.graphic),
                 "confidentiality_warning": item.confidentiality == Confidentiality.IDENTIFIES_WITNESS,
+                "provenance_state": dict(ProvenanceState.choices).get((item.provenance or {}).get("state")),
             }
         )
 
