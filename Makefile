@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test stop install services lint format lock screenshots bench-incidents bench-map bench-intake bench-exports
+.PHONY: run test stop install services lint format lock screenshots bench-incidents bench-map bench-intake bench-exports bench-checkpoints
 
 run: install services
 	scripts/run.sh
@@ -52,3 +52,6 @@ bench-intake: install services
 
 bench-exports: install services
 	scripts/with-env --owner python bench/exports.py
+
+bench-checkpoints: install services
+	scripts/with-env --owner python bench/checkpoints.py --items 1000000
