@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test stop install services lint format lock screenshots bench-incidents bench-map bench-intake bench-exports bench-provenance
+.PHONY: run test stop install services lint format lock screenshots bench-incidents bench-map bench-intake bench-exports bench-provenance bench-checkpoints
 
 run: install services
 	scripts/run.sh
@@ -55,3 +55,6 @@ bench-exports: install services
 
 bench-provenance: install
 	scripts/with-env python bench/provenance.py
+
+bench-checkpoints: install services
+	scripts/with-env --owner python bench/checkpoints.py --items 1000000

@@ -41,6 +41,8 @@ ACCESS: dict[str, dict[str, object]] = {
     "case-member": {"DELETE": MANAGE_CASE},
     "case-audit": {"GET": MANAGE_CASE},
     "audit-list": {"GET": STAFF},
+    # Roots over every case's chains: staff and members of any case (access.user_may_see_checkpoints).
+    "checkpoint-list": {"GET": AUTHENTICATED},
     # Accounts. Leads add members by username or e-mail on case-members, but never list accounts. Staff
     # manage accounts that are not staff, superusers any but their own (user_may_manage_account).
     "user-list": {"GET": STAFF, "POST": STAFF},
@@ -64,6 +66,7 @@ ACCESS: dict[str, dict[str, object]] = {
     "evidence-list": {"GET": READ, "POST": WRITE},
     "evidence-detail": {"GET": READ},
     "evidence-custody": {"GET": READ},
+    "evidence-custody-proof": {"GET": READ},
     "evidence-download": {"GET": DOWNLOAD},
     "evidence-link": {"POST": WRITE},
     "evidence-retry": {"POST": WRITE},

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from api.auth.views import TokenDetailView, TokenListView, TokenView, TotpConfirmView, TotpView
 from api.cases.views import AuditViewSet, CaseViewSet
+from api.checkpoints.views import CheckpointViewSet
 from api.evidence.views import EvidenceViewSet
 from api.health import HealthView
 from api.packages.views import ExportProfileViewSet, ExportViewSet
@@ -33,6 +34,7 @@ router.register("audit", AuditViewSet, basename="audit")
 router.register("witnesses", WitnessViewSet, basename="witness")
 router.register("victims", VictimViewSet, basename="victim")
 router.register("users", UserViewSet, basename="user")
+router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from evidence.selectors.items import evidence_fixity_batch_size
+from evidence.services.checkpoints import checkpoint_build, checkpoint_stamp
 from evidence.services.intake import intake_remove_orphans
 from evidence.services.packages import export_sweep_stuck
 from evidence.services.processing import evidence_sweep_stuck
@@ -71,3 +72,17 @@ def remove_intake_orphans() -> list[str]:
     if expired:
         logger.info("Removed %d abandoned resumable uploads", len(expired))
     return intake_remove_orphans()
+
+
+@shared_task(acks_late=False)
+def build_checkpoint() -> dict[str, object]:
+    # Building and stamping are separate steps: an authority that is down never holds a checkpoint up.
+    checkpoint = checkpoint_build()
+    if checkpoint is None:
+        return {"checkpoint": None, "reason": "another build is running"}
+    tokens = 0
+    try:
+        tokens = len(checkpoint_stamp(checkpoint=checkpoint))
+    except Exception:  # a TSA's failure is logged and leaves the checkpoint untimestamped, never unbuilt
+        logger.exception("Checkpoint %s could not be timestamped", checkpoint.pk)
+    return {"checkpoint": checkpoint.pk, "leaves": checkpoint.tree_size, "root": checkpoint.root, "tokens": tokens}

@@ -4,9 +4,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from api.checkpoints.serializers import InclusionProofSerializer
 from api.downloads import requested_range
 from api.evidence.filters import EvidenceFilterSet
 from api.evidence.serializers import (
@@ -18,6 +20,7 @@ from api.evidence.serializers import (
 from api.parsers import SafeJSONParser
 from api.permissions import ensure_allowed, ensure_second_factor, required_rule
 from evidence.selectors.access import Action, download_refusal, identified_persons
+from evidence.selectors.checkpoints import ProofUnavailable, inclusion_proof
 from evidence.selectors.custody import custody_entry_list
 from evidence.selectors.items import evidence_list
 from evidence.services.custody import evidence_record_access
@@ -71,6 +74,26 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """The item's chain of custody, first entry first, each with the hash of the one before."""
         entries = custody_entry_list(item=self.get_object())
         return Response(CustodyEntrySerializer(entries, many=True).data)
+
+    @extend_schema(responses=InclusionProofSerializer, filters=False)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="custody/proof",
+        url_name="custody-proof",
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def custody_proof(self, request, pk=None):
+        """The inclusion proof of the item's chain head in the latest checkpoint (RFC 9162 §2.1.3): hash
+        `leaf_hash` up `audit_path` and compare with `root`, which the checkpoint's tokens timestamp. 404 when
+        the item came after the latest checkpoint, or there is none yet."""
+        item = self.get_object()
+        try:
+            proof = inclusion_proof(item=item)
+        except ProofUnavailable as unavailable:
+            raise NotFound(str(unavailable)) from unavailable
+        return Response(InclusionProofSerializer(proof).data)
 
     @extend_schema(
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY},

@@ -361,11 +361,15 @@ SLID_TSA_RETRY_MAX_SECONDS = env_int("SLID_TSA_RETRY_MAX_SECONDS", 6 * 3600)
 SLID_TSA_SWEEP_MINUTES = env_int("SLID_TSA_SWEEP_MINUTES", 10)
 SLID_TSA_SWEEP_BATCH = env_int("SLID_TSA_SWEEP_BATCH", 1000)
 
+# Every chain's head goes into a checkpoint (a Merkle root, timestamped, evidence.services.checkpoints) this often.
+SLID_CHECKPOINT_MINUTES = max(1, env_int("SLID_CHECKPOINT_MINUTES", 60))
+
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-evidence": {"task": "workers.tasks.sweep_stuck_evidence", "schedule": 300.0},
     "fixity-check": {"task": "workers.tasks.fixity_check", "schedule": SLID_FIXITY_RUN_MINUTES * 60.0},
     "remove-intake-orphans": {"task": "workers.tasks.remove_intake_orphans", "schedule": 3600.0},
     "timestamp-sweep": {"task": "workers.tasks.sweep_timestamps", "schedule": SLID_TSA_SWEEP_MINUTES * 60.0},
+    "build-checkpoint": {"task": "workers.tasks.build_checkpoint", "schedule": SLID_CHECKPOINT_MINUTES * 60.0},
 }
 # Named in every package's bag-info.txt as its Source-Organization.
 SLID_SOURCE_ORGANIZATION = env_str("SLID_SOURCE_ORGANIZATION", "Slid war-crimes documentation")

@@ -2,8 +2,9 @@
 (Django loads the models from here), and each class is defined in exactly one module below."""
 
 from evidence.models.accounts import ApiToken, IssuedPassword
-from evidence.models.audit import AuditAction, AuditEntry
+from evidence.models.audit import AuditAction, AuditEntry, AuditLink
 from evidence.models.cases import CASE_REFERENCE_VALIDATOR, DEFAULT_TIME_ZONE, Case, CaseMembership, Role
+from evidence.models.checkpoints import LEAF_RECORD, Checkpoint, CheckpointTimestamp, CheckpointTree
 from evidence.models.custody import PREMIS_EVENT_TYPES, CustodyEntry, CustodyEvent, Outcome
 from evidence.models.items import (
     Confidentiality,
@@ -49,4 +50,5 @@ __all__ = [
     "PREMIS_EVENT_TYPES", "PSEUDONYM_PREFIX", "PackageIdentities", "Person", "ProtectedKind", "ProtectedPerson",
     "ProvenanceState", "ResumableUpload", "Role", "SourceType", "Unit", "UploadState",
     "IncidentDayCount", "IncidentFacetCount", "IncidentMapCell", "TimestampToken",
+    "AuditLink", "Checkpoint", "CheckpointTimestamp", "CheckpointTree", "LEAF_RECORD",
 ]  # fmt: skip

@@ -79,3 +79,21 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target}"
+
+
+class AuditLink(models.Model):
+    """The audit log as a hash chain (evidence.audit_chain): one link per audit entry, appended in the order
+    the entries were linked, never changed; the database refuses to."""
+
+    position = models.PositiveBigIntegerField(unique=True)
+    entry = models.OneToOneField(AuditEntry, on_delete=models.PROTECT, related_name="link")
+    previous_hash = models.CharField(max_length=64)
+    link_hash = models.CharField(max_length=64, unique=True)
+    version = models.PositiveSmallIntegerField(default=1)
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"audit link {self.position} ({self.entry_id})"

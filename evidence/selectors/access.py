@@ -284,3 +284,12 @@ def user_may_mark_graphic(*, user: User, item: EvidenceItem, graphic: bool) -> b
     if user_may(user=user, case=item.case, action=Action.WRITE):
         return True
     return item.received_by_id == user.pk and case_role(user=user, case=item.case) is not None
+
+
+def user_may_see_checkpoints(*, user: User) -> bool:
+    """Checkpoints (roots over every chain's head, and the number of items in Slid) are for staff and for
+    members of any case. A root reveals nothing about a case, and is published outside Slid anyway; the
+    number of items across every case is Slid's own figure, not for an account that belongs to no case."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or user.is_superuser or CaseMembership.objects.filter(user=user.pk).exists()

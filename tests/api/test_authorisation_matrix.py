@@ -17,6 +17,7 @@ from api.access import ACCESS, AUTHENTICATED, BEFORE_PASSWORD_CHANGE, PUBLIC, ST
 from api.permissions import CHOOSE_YOUR_OWN_FIRST
 from evidence.models import ApiToken, IssuedPassword, Role
 from evidence.selectors.access import Action, role_allows
+from evidence.services.checkpoints import checkpoint_build
 from evidence.services.packages import export_request
 from evidence.services.record import allegation_create, person_create, unit_create
 from evidence.services.witnesses import protected_person_create
@@ -95,6 +96,7 @@ def world(case_a, case_b):
     item = archived_item(case_a, lead, b"testimony", name="statement.txt", incidents=[incident])
     export = export_request(actor=lead, case=case_a, evidence=[item])
     exports.build_export(export.pk, agent=common.worker_agent("test"))
+    checkpoint_build()  # so that the item has an inclusion proof
     return World(
         case=case_a, other_case=case_b, users=users, incident=incident, spare_incident=make_incident(case_a),
         person=person, unit=unit, allegation=allegation, item=item, export=export,
@@ -187,6 +189,8 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ("evidence-list", "POST"): ("/api/v1/evidence/", upload, 201),
         ("evidence-detail", "GET"): (f"/api/v1/evidence/{e.pk}/", None, 200),
         ("evidence-custody", "GET"): (f"/api/v1/evidence/{e.pk}/custody/", None, 200),
+        ("evidence-custody-proof", "GET"): (f"/api/v1/evidence/{e.pk}/custody/proof/", None, 200),
+        ("checkpoint-list", "GET"): ("/api/v1/checkpoints/", None, 200),
         ("evidence-download", "GET"): (f"/api/v1/evidence/{e.pk}/download/", None, 200),
         ("evidence-link", "POST"): (f"/api/v1/evidence/{e.pk}/incidents/", {"incident": w.spare_incident.pk}, 200),
         ("evidence-retry", "POST"): (f"/api/v1/evidence/{e.pk}/retry/", None, 400),  # it has not failed

@@ -29,6 +29,7 @@ ALL_HOLD = (
     "All {items} chains of custody hold. Every item's hashes match its custody, and the ERNs of 1 cases run "
     "without a gap."
 )
+NO_CHECKPOINT = "No checkpoint has been built yet: nothing anchors the chains outside the database."
 
 
 def receive(case, count: int = 1) -> list[EvidenceItem]:
@@ -52,7 +53,7 @@ def verify(capsys) -> tuple[list[str], str | None]:
 def test_a_whole_record_verifies(case_a, capsys):
     receive(case_a, count=2)
 
-    assert verify(capsys) == ([ALL_HOLD.format(items=2)], None)
+    assert verify(capsys) == ([ALL_HOLD.format(items=2), NO_CHECKPOINT], None)
 
 
 def test_a_hash_the_owner_changed_with_the_trigger_off_is_reported(case_a, as_owner, capsys):
@@ -70,7 +71,8 @@ def test_a_hash_the_owner_changed_with_the_trigger_off_is_reported(case_a, as_ow
     ]
     assert error == (
         "1 problem(s): 0 of 1 chains of custody are broken; hashes differing from custody: 1; "
-        "ERNs missing or out of series: 0."
+        "ERNs missing or out of series: 0; the audit log's chain broken: no; checkpoints not reproduced by "
+        "today's chains: 0."
     )
 
 
@@ -90,7 +92,7 @@ def test_without_a_hash_at_receipt_the_hashed_entry_is_the_record(case_a, as_own
             agent=worker,
             details={"size_bytes": 14, "digests": {"sha256": EVIDENCE_SHA256, "md5": EVIDENCE_MD5}},
         )
-    assert verify(capsys) == ([ALL_HOLD.format(items=1)], None)
+    assert verify(capsys) == ([ALL_HOLD.format(items=1), NO_CHECKPOINT], None)
     with as_owner() as cursor:
         cursor.execute("ALTER TABLE evidence_evidenceitem DISABLE TRIGGER evidence_set_once")
         cursor.execute("UPDATE evidence_evidenceitem SET md5 = repeat('f', 32), size_bytes = 15")
