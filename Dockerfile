@@ -6,6 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gdal-bin libgdal32 libgeos-c1v5 libproj25 libimage-exiftool-perl ffmpeg libmagic1 curl \
+      postgresql-client-15 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

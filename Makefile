@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test stop install services lint format lock screenshots bench-incidents bench-map bench-intake bench-exports bench-provenance bench-checkpoints
+.PHONY: run test stop install services lint format lock backup backups restore screenshots bench-incidents bench-map bench-intake bench-exports bench-provenance bench-checkpoints
 
 run: install services
 	scripts/run.sh
@@ -18,6 +18,19 @@ install:
 
 services:
 	scripts/services.sh start
+
+# Database backups (README, "Backups and the restore drill"), as the owner role: `make backup` writes one
+# to the backups store, `make backups` lists them, `make restore BACKUP=<name or folder>` restores one into
+# an EMPTY database (DATABASE=<name> for another database of the same server) and proves the restore.
+backup: install services
+	scripts/with-env --owner python manage.py backup_database
+
+backups: install services
+	scripts/with-env --owner python manage.py backup_database --list
+
+restore: install services
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=<name or folder> [DATABASE=<empty database>]; make backups lists them"; exit 2; }
+	scripts/with-env --owner python manage.py restore_database "$(BACKUP)" $(if $(DATABASE),--database "$(DATABASE)")
 
 lint:
 	scripts/with-env ruff check .

@@ -132,7 +132,7 @@ def as_owner():
 def empty_file_stores():
     """Every test starts with empty local file stores (the archive is content-addressed: a file
     left by an earlier test would be "already archived")."""
-    for name in ("default", "intake", "archive", "exports"):
+    for name in ("default", "intake", "archive", "exports", "backups"):
         location = settings.STORAGES[name].get("OPTIONS", {}).get("location")
         if location and Path(location).is_dir():
             shutil.rmtree(location)

@@ -48,8 +48,24 @@ def test_the_stateful_services_have_healthchecks_and_volumes():
     for name in ("db", "redis", "minio"):
         assert "healthcheck" in services[name], name
         assert services[name]["volumes"], name
-    assert services["db"]["image"].startswith("postgis/postgis")
+    db_image = (ROOT / services["db"]["build"] / "Dockerfile").read_text()
+    assert "FROM postgis/postgis:15-" in db_image and "pgbackrest" in db_image
     assert "--with-lock" in services["storage-setup"]["command"][0]
+
+
+def test_the_database_archives_its_wal_and_a_backup_job_writes_encrypted_backups():
+    services = compose()["services"]
+    db_command = services["db"]["command"]
+
+    assert "archive_mode=on" in db_command
+    assert "archive_command=pgbackrest --stanza=slid archive-push %p" in db_command
+    assert (ROOT / services["db"]["build"] / "pgbackrest.conf").is_file()
+    backup = services["backup"]
+    assert backup["command"] == ["python", "manage.py", "backup_database"]
+    assert backup["environment"]["DATABASE_URL"].startswith("postgis://slid_owner:")
+    assert backup["environment"]["SLID_BACKUP_KEY_FILE"] == "/run/secrets/backup_key"
+    assert "backup_key" in backup["secrets"] and "backup_key" not in services["web"]["secrets"]
+    assert "--with-lock slid/slid-backups" in services["storage-setup"]["command"][0]
 
 
 def test_no_secret_is_written_into_the_compose_file():

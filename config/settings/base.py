@@ -136,13 +136,13 @@ WRITE_ONCE_BACKENDS = {
 }
 
 
-def _store(name: str) -> dict:
+def _store(name: str, location: Path | None = None) -> dict:
     backend = env_choice(f"SLID_{name.upper()}_STORAGE", "local", ("local", "s3"))
     write_once = name == "archive"
     if backend == "local":
         return {
             "BACKEND": WRITE_ONCE_BACKENDS["local"] if write_once else "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(FILES_ROOT / name), "base_url": None},
+            "OPTIONS": {"location": str(location or FILES_ROOT / name), "base_url": None},
         }
     return {
         "BACKEND": WRITE_ONCE_BACKENDS["s3"] if write_once else "storages.backends.s3.S3Storage",
@@ -164,8 +164,13 @@ STORAGES = {
     "intake": _store("intake"),
     "archive": _store("archive"),
     "exports": _store("exports"),
+    # Database backups (manage.py backup_database): a store of their own, apart from the files they describe.
+    "backups": _store("backups", Path(env_str("SLID_BACKUPS_DIR", str(VAR_DIR / "backups")))),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+if "location" in STORAGES["backups"]["OPTIONS"]:
+    # A dump holds the whole record: readable by the user who made it alone.
+    STORAGES["backups"]["OPTIONS"] |= {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700}
 STATIC_URL = "static/"
 # The upload page's hash worker is sent with a policy of its own (web/static_headers.py says why).
 WHITENOISE_ADD_HEADERS_FUNCTION = add_static_headers
@@ -373,6 +378,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Named in every package's bag-info.txt as its Source-Organization.
 SLID_SOURCE_ORGANIZATION = env_str("SLID_SOURCE_ORGANIZATION", "Slid war-crimes documentation")
+
+# Database backups (evidence.backups; README, "Backups and the restore drill"): the key they are encrypted
+# with at rest (32 random bytes in base64; empty: not encrypted), and the folder of the PostgreSQL client
+# programs of the server's major version (pg_dump, pg_restore, psql; else they are looked for on PATH).
+SLID_BACKUP_KEY = env_str("SLID_BACKUP_KEY")
+SLID_PG_BIN_DIR = env_str("SLID_PG_BIN_DIR", "/usr/lib/postgresql/15/bin")
 
 # Keys of witness and victim identities (evidence/identity_crypto.py): "id:base64,id:base64". The
 # development key below is public; production refuses it.

@@ -25,9 +25,10 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-for _name in ("default", "intake", "archive", "exports"):
+for _name in ("default", "intake", "archive", "exports", "backups"):
     if "FileSystemStorage" in STORAGES[_name]["BACKEND"]:
-        STORAGES[_name] = {**STORAGES[_name], "OPTIONS": {"location": str(VAR_DIR / f"test-files{_suffix}" / _name)}}
+        _location = str(VAR_DIR / f"test-files{_suffix}" / _name)
+        STORAGES[_name] = {**STORAGES[_name], "OPTIONS": {**STORAGES[_name]["OPTIONS"], "location": _location}}
 
 # Static assets straight from the apps, so the docs page is served without collectstatic.
 WHITENOISE_USE_FINDERS = True

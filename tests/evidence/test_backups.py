@@ -1,0 +1,401 @@
+"""Database backups and the restore drill (issue #15 §2), against the real PostgreSQL, with pg_dump,
+pg_restore and psql, and the real file stores.
+
+The drill runs on a database of its own, a copy of the migrated test database that the test makes,
+drops (the disaster) and makes again empty, as the owner role; the record is written and read as the
+application role, as in production."""
+
+import base64
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.core.files.storage import storages
+from django.core.management import CommandError, call_command
+from django.db import connection
+from psycopg import sql
+
+from evidence.backups import crypto
+from evidence.backups.make import backups_list
+from evidence.models import Role
+from evidence.services.packages import export_request
+from evidence.services.witnesses import protected_person_create
+from tests.conftest import _owner_credentials
+from tests.factories import CaseFactory, MembershipFactory, UserFactory, make_incident
+from tests.workers.helpers import archived_item
+from tests.workers.test_exports import build
+
+PHOTO = b"\xff\xd8\xff\xe0 photo of the courtyard " * 4000
+STATEMENT = b"%PDF-1.4 statement of a witness, signed"
+VIDEO = b"\x00\x00\x00\x18ftypmp42 video of the street " * 2000
+
+
+def a_key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+# --- A database of the test's own ------------------------------------------------------------------
+
+
+def _server(**overrides) -> psycopg.Connection:
+    database, owner = connection.settings_dict, _owner_credentials()
+    return psycopg.connect(
+        host=database["HOST"], port=database["PORT"] or None, dbname="postgres",
+        user=owner["USER"], password=owner["PASSWORD"], autocommit=True,
+    )  # fmt: skip
+
+
+class DrillDatabase:
+    """A database beside the test database, which Django's default connection is pointed at for the
+    duration, as the application role or, with ``as_owner()``, as the owner role."""
+
+    def __init__(self, name: str, test_database: str) -> None:
+        self.name, self.test_database = name, test_database
+
+    def create(self, *, copy_of_test_database: bool) -> None:
+        connection.close()
+        template = sql.SQL(" TEMPLATE {}").format(sql.Identifier(self.test_database))
+        with _server() as server:
+            server.execute(
+                sql.SQL("CREATE DATABASE {}{}").format(
+                    sql.Identifier(self.name), template if copy_of_test_database else sql.SQL("")
+                )
+            )
+
+    def drop(self) -> None:
+        connection.close()
+        with _server() as server:
+            server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
+
+    @contextlib.contextmanager
+    def as_owner(self) -> Iterator[None]:
+        application = {name: connection.settings_dict[name] for name in ("USER", "PASSWORD")}
+        connection.close()
+        connection.settings_dict.update(_owner_credentials())
+        try:
+            yield
+        finally:
+            connection.close()
+            connection.settings_dict.update(application)
+
+
+@pytest.fixture
+def drill_database(django_db_setup, django_db_blocker) -> Iterator[DrillDatabase]:
+    test_database = connection.settings_dict["NAME"]
+    drill = DrillDatabase(f"{test_database}_drill", test_database)
+    with django_db_blocker.unblock():
+        drill.drop()  # one left by a run that was killed
+        connection.settings_dict["NAME"] = drill.name
+        try:
+            yield drill
+        finally:
+            connection.close()
+            connection.settings_dict["NAME"] = test_database
+            drill.drop()
+
+
+@pytest.fixture
+def backup_key(settings) -> str:
+    settings.SLID_BACKUP_KEY = key = a_key()
+    return key
+
+
+def run(command: str, *args: str) -> tuple[str, CommandError | None]:
+    """(what the command printed, the CommandError it ended with, if it did)."""
+    out = StringIO()
+    try:
+        call_command(command, *args, stdout=out, stderr=StringIO())
+    except CommandError as error:
+        return out.getvalue(), error
+    return out.getvalue(), None
+
+
+# --- The restore drill -----------------------------------------------------------------------------
+
+
+def make_the_record(client_for) -> dict:
+    """A case with incidents, archived evidence (one a duplicate), a witness, a victim and a package."""
+    case = CaseFactory(reference="UA-2022-BUCHA", title="Bucha")
+    lead = MembershipFactory(case=case, role=Role.LEAD, user=UserFactory(username="drill-lead")).user
+    yablunska = make_incident(case, actor=lead, title="Killings on Yablunska Street", crimes=["8(2)(a)(i)"])
+    vokzalna = make_incident(case, actor=lead, title="Shelling of Vokzalna Street")
+    photo = archived_item(case, lead, PHOTO, name="IMG_0042.jpg", incidents=[yablunska])
+    statement = archived_item(case, lead, STATEMENT, name="statement.pdf", incidents=[yablunska])
+    video = archived_item(case, lead, VIDEO, name="VID_0007.mp4", incidents=[vokzalna])
+    again = archived_item(case, lead, PHOTO, name="IMG_0042 (copy).jpg")
+    witness = protected_person_create(actor=lead, case=case, kind="witness", identity={"full_name": "Olena Kovalenko"})
+    protected_person_create(actor=lead, case=case, kind="victim", identity={"full_name": "Ivan Petrenko"})
+    export = build(export_request(actor=lead, case=case, incidents=[yablunska], evidence=[video]))
+    assert export.status == "ready", export.status_reason
+    statuses = [item.status for item in (photo, statement, video, again)]
+    assert statuses == ["archived", "archived", "archived", "duplicate"]
+    return {"case": case, "lead": lead, "client": client_for(lead), "items": [photo, statement, video, again],
+            "witness": witness, "export": export}  # fmt: skip
+
+
+def what_the_api_shows(client, case, items) -> dict:
+    """Every answer the drill compares, before the disaster and after the restore."""
+    shown = {}
+    for name, path in {
+        "case": f"/api/v1/cases/{case.pk}/",
+        "evidence": f"/api/v1/evidence/?case={case.pk}&page_size=100",
+        "incidents": f"/api/v1/incidents/?case={case.pk}&page_size=100",
+        "witnesses": f"/api/v1/witnesses/?case={case.pk}",
+        "victims": f"/api/v1/victims/?case={case.pk}",
+        "exports": f"/api/v1/exports/?case={case.pk}",
+        **{f"custody {item.ern}": f"/api/v1/evidence/{item.pk}/custody/?page_size=100" for item in items},
+    }.items():
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.content)
+        shown[name] = response.json()
+    return shown
+
+
+def test_the_restore_drill(drill_database, backup_key, client_for, tmp_path):
+    archive = Path(storages["archive"].location)
+
+    # 1. A record, on a database of its own (a copy of the migrated, empty test database).
+    drill_database.create(copy_of_test_database=True)
+    record = make_the_record(client_for)
+    client, items = record["client"], record["items"]
+    before = what_the_api_shows(client, record["case"], items)
+
+    # 2. The backup, as the owner role (make backup).
+    with drill_database.as_owner():
+        printed, error = run("backup_database")
+    assert error is None, printed
+    (backup,) = backups_list()
+    assert backup["encrypted"] and backup["items"] == 4
+    stored = Path(storages["backups"].location) / backup["name"]
+    assert sorted(path.name for path in stored.iterdir()) == ["database.pgdump.enc", "manifest.json"]
+    manifest = json.loads((stored / "manifest.json").read_text())
+    assert manifest["dump"]["sha256"] == hashlib.sha256((stored / "database.pgdump.enc").read_bytes()).hexdigest()
+    assert manifest["dump"]["encryption"]["key_id"] == crypto.key_id(base64.b64decode(backup_key))
+    assert manifest["row_counts"]["evidence_evidenceitem"] == 4
+    assert manifest["row_counts"]["evidence_incident"] == 2
+    assert manifest["row_counts"]["evidence_protectedperson"] == 2
+    assert ["evidence", "0027_provenance_read_at_intake"] in manifest["migrations"]
+    heads = {head["ern"]: head for head in manifest["chain_heads"].values()}
+    assert sorted(heads) == [f"UA-2022-BUCHA-{n:06d}" for n in (1, 2, 3, 4)]
+    for item in items:
+        last = item.custody.order_by("-sequence").first()
+        assert heads[item.ern] == {"ern": item.ern, "sequence": last.sequence, "entry_hash": last.entry_hash}
+    # The dump is encrypted: nothing of the record is readable in it.
+    assert b"Killings on Yablunska Street" not in (stored / "database.pgdump.enc").read_bytes()
+
+    # REPLICA STEP (a): until the replicated archive (issue #15 §1) lands, a copy of the archive taken
+    # now stands in for the replica store. Replace it with the real replica (SLID_ARCHIVE_REPLICAS).
+    stand_in_replica = tmp_path / "replica"
+    shutil.copytree(archive, stand_in_replica)
+
+    # 3. The disaster: the database and the primary archive store are gone.
+    drill_database.drop()
+    shutil.rmtree(archive)
+    with _server() as server:
+        assert server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [drill_database.name]).fetchone() is None
+
+    # 4. A new, empty database (PostGIS in it, from template1), and the restore into it, as the owner role.
+    drill_database.create(copy_of_test_database=False)
+    with drill_database.as_owner():
+        printed, error = run("restore_database", backup["name"])
+
+    # Everything in the database is proven; the archive's files are named as missing.
+    assert error is not None and "NOT proven: 4 findings" in str(error), printed
+    for line in (
+        "migrations: ok",
+        "row_counts: ok",
+        "custody: ok, 4 checked",
+        "chain_heads: ok, 4 checked",
+        "audit: ok",
+        "fixity: FAILED (4), 4 checked",
+    ):
+        assert line in printed, printed
+    for item in items:  # the fourth is a duplicate, whose copy is the photo's: named too
+        assert f"  {item.ern}: archive store, {item.archive_key}: missing" in printed, printed
+
+    # 5. The API shows everything as before, as the application role: the same items, ERNs, hashes,
+    # incidents, witnesses' pseudonyms, packages and chains of custody.
+    after = what_the_api_shows(client, record["case"], items)
+    assert after == before
+    evidence = {item["ern"]: item for item in after["evidence"]["results"]}
+    assert {ern: item["sha256"] for ern, item in evidence.items()} == {
+        "UA-2022-BUCHA-000001": hashlib.sha256(PHOTO).hexdigest(),
+        "UA-2022-BUCHA-000002": hashlib.sha256(STATEMENT).hexdigest(),
+        "UA-2022-BUCHA-000003": hashlib.sha256(VIDEO).hexdigest(),
+        "UA-2022-BUCHA-000004": hashlib.sha256(PHOTO).hexdigest(),
+    }
+    titles = {feature["properties"]["title"] for feature in after["incidents"]["features"]}
+    assert titles == {"Killings on Yablunska Street", "Shelling of Vokzalna Street"}
+    assert [person["pseudonym"] for person in after["witnesses"]["results"]] == ["W-0001"]
+    assert [person["pseudonym"] for person in after["victims"]["results"]] == ["V-0001"]
+    assert [export["sha256"] for export in after["exports"]["results"]] == [record["export"].sha256]
+    printed, error = run("verify_custody")
+    assert error is None and "All 4 chains of custody hold" in printed, printed
+
+    # REPLICA STEP (b): every file downloads byte-identical from the replica, and the primary is repaired
+    # from it. Until §1 lands, the stand-in copy is put back as the repair would put it.
+    shutil.copytree(stand_in_replica, archive)
+
+    # 6. With the archive whole again, the proof holds in full, and every file downloads as it was received.
+    with drill_database.as_owner():
+        printed, error = run("restore_database", backup["name"], "--check-only")
+    assert error is None, printed
+    assert "fixity: ok, 4 checked" in printed and "is proven" in printed
+    for item, content in zip(items, (PHOTO, STATEMENT, VIDEO, PHOTO), strict=True):
+        response = client.get(f"/api/v1/evidence/{item.pk}/download/")
+        assert response.status_code == 200, response.content
+        assert b"".join(response.streaming_content) == content
+    # The witness's identity is readable: the restored record opens with the service's identity keys.
+    revealed = client.get(f"/api/v1/witnesses/{record['witness'].pk}/identity/")
+    assert revealed.status_code == 200 and revealed.json()["full_name"] == "Olena Kovalenko", revealed.content
+
+
+# --- Refusals: nothing is restored from a backup that is not what its manifest says, or into a database
+# that is not empty ------------------------------------------------------------------------------------
+
+
+def backed_up(drill_database, *, then_empty: bool = True) -> Path:
+    """A backup of a small record on the drill database, which is then dropped and made again empty
+    (unless not ``then_empty``); the backup's folder in the backups store."""
+    drill_database.create(copy_of_test_database=True)
+    case = CaseFactory(reference="UA-2022-IZIUM")
+    make_incident(case, title="Burial site in the forest")
+    with drill_database.as_owner():
+        printed, error = run("backup_database")
+    assert error is None, printed
+    if then_empty:
+        drill_database.drop()
+        drill_database.create(copy_of_test_database=False)
+    (backup,) = backups_list()
+    return Path(storages["backups"].location) / backup["name"]
+
+
+def restored_tables(drill_database) -> list[str]:
+    from evidence.backups.postgres import Database, objects_in
+
+    return objects_in(Database.from_settings())
+
+
+def test_a_dump_changed_after_it_was_written_is_refused(drill_database, backup_key):
+    folder = backed_up(drill_database)
+    dump = folder / "database.pgdump.enc"
+    content = bytearray(dump.read_bytes())
+    content[len(content) // 2] ^= 0x01
+    dump.write_bytes(bytes(content))
+
+    with drill_database.as_owner():
+        printed, error = run("restore_database", folder.name)
+
+    assert error is not None
+    assert f"has SHA-256 {hashlib.sha256(content).hexdigest()}, but its manifest says" in str(error)
+    assert "changed after it was written. Nothing was restored." in str(error)
+    assert restored_tables(drill_database) == []
+
+
+def test_an_encrypted_dump_changed_with_its_manifest_does_not_decrypt(drill_database, backup_key):
+    # Whoever changes the dump and writes its new SHA-256 into the manifest still cannot forge a chunk.
+    folder = backed_up(drill_database)
+    dump = folder / "database.pgdump.enc"
+    content = bytearray(dump.read_bytes())
+    content[-100] ^= 0x01
+    dump.write_bytes(bytes(content))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["dump"]["sha256"] = hashlib.sha256(content).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    with drill_database.as_owner():
+        printed, error = run("restore_database", str(folder))  # a folder, as copied off the store
+
+    assert error is not None
+    assert "Chunk 0 of the encrypted dump does not authenticate" in str(error)
+    assert restored_tables(drill_database) == []
+
+
+def test_a_wrong_key_or_none_is_refused_clearly(drill_database, backup_key, settings):
+    folder = backed_up(drill_database)
+    right = crypto.key_id(base64.b64decode(backup_key))
+    settings.SLID_BACKUP_KEY = wrong_key = a_key()
+
+    with drill_database.as_owner():
+        printed, wrong = run("restore_database", folder.name)
+        settings.SLID_BACKUP_KEY = ""
+        printed, missing = run("restore_database", folder.name)
+
+    wrong_id = crypto.key_id(base64.b64decode(wrong_key))
+    assert wrong is not None and missing is not None
+    assert f"This backup was encrypted with key {right}, and the key given is {wrong_id}" in str(wrong)
+    assert f"The dump is encrypted (key {right}): set SLID_BACKUP_KEY to that key" in str(missing)
+    assert restored_tables(drill_database) == []
+
+
+def test_a_target_database_that_is_not_empty_is_refused(drill_database, backup_key):
+    folder = backed_up(drill_database, then_empty=False)
+    with drill_database.as_owner():
+        printed, error = run("restore_database", folder.name)
+
+    assert error is not None
+    assert f"Database '{drill_database.name}' is not empty: it holds" in str(error)
+    assert "(auth_group, auth_group_permissions, auth_permission, auth_user, auth_user_groups and " in str(error)
+    assert "A backup is restored only into an empty database" in str(error)
+    assert CaseFactory._meta.model.objects.get().reference == "UA-2022-IZIUM"  # untouched
+
+
+def test_a_backup_without_a_key_is_a_plain_custom_format_dump_and_says_so(drill_database, settings):
+    settings.SLID_BACKUP_KEY = ""
+    drill_database.create(copy_of_test_database=True)
+    out, err = StringIO(), StringIO()
+    with drill_database.as_owner():
+        call_command("backup_database", stdout=out, stderr=err)
+
+    assert "this backup is NOT encrypted" in err.getvalue()
+    (backup,) = backups_list()
+    dump = Path(storages["backups"].location) / backup["name"] / "database.pgdump"
+    assert dump.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
+    assert not backup["encrypted"]
+    assert oct(dump.stat().st_mode & 0o777) == "0o600"
+
+
+# --- The encryption itself -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 1, 16, 17, 32, 33, 1000])
+def test_encryption_round_trips_whatever_the_size(size):
+    key, plaintext = os.urandom(32), os.urandom(size)
+    encrypted = b"".join(crypto.encrypt_chunks(iter([plaintext[:5], plaintext[5:]]), key, chunk_bytes=16))
+
+    chunks = max(1, (size + 15) // 16)  # an empty dump still has its one (empty) last chunk
+    assert len(encrypted) == crypto.HEADER.size + size + chunks * crypto.TAG_BYTES
+    assert b"".join(crypto.decrypt_chunks(_bytes_io(encrypted), key)) == plaintext
+
+
+def test_a_dump_cut_short_at_a_chunk_boundary_or_reordered_does_not_decrypt():
+    key = os.urandom(32)
+    encrypted = b"".join(crypto.encrypt_chunks(iter([b"a" * 40]), key, chunk_bytes=16))
+    header, block = crypto.HEADER.size, 16 + crypto.TAG_BYTES
+    cut = encrypted[: header + 2 * block]  # the last chunk dropped: the one before was not flagged last
+    swapped = encrypted[:header] + encrypted[header + block : header + 2 * block] + encrypted[header : header + block]
+    swapped += encrypted[header + 2 * block :]
+
+    with pytest.raises(crypto.DecryptionError, match="Chunk 1 of the encrypted dump does not authenticate"):
+        b"".join(crypto.decrypt_chunks(_bytes_io(cut), key))
+    with pytest.raises(crypto.DecryptionError, match="Chunk 0 of the encrypted dump does not authenticate"):
+        b"".join(crypto.decrypt_chunks(_bytes_io(swapped), key))
+
+
+def test_a_key_that_is_not_32_bytes_of_base64_is_refused_naming_the_variable():
+    with pytest.raises(crypto.BackupKeyError, match="SLID_BACKUP_KEY holds 16 bytes; it must be 32"):
+        crypto.parse_key(base64.b64encode(b"x" * 16).decode())
+    with pytest.raises(crypto.BackupKeyError, match="SLID_BACKUP_KEY is not base64"):
+        crypto.parse_key("not a key!")
+
+
+def _bytes_io(content: bytes) -> io.BytesIO:
+    return io.BytesIO(content)
