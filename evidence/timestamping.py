@@ -119,6 +119,16 @@ def verify_token(
     return token
 
 
+def read_token(der: bytes, *, tsa_url: str = "") -> Token:
+    """A stored token read, not verified: its imprint, serial, time and the certificates it carries.
+    Raises ValueError if it is not an RFC 3161 token."""
+    try:
+        response = rfc3161_client.decode_timestamp_response(_response_wrapping(der))
+        return _token(tsa_url, der, response, "")
+    except Exception as error:  # the parser's own error types are not public
+        raise ValueError(f"not an RFC 3161 token: {error}") from error
+
+
 @functools.cache
 def load_roots(paths: tuple[str, ...]) -> tuple[cryptography.x509.Certificate, ...]:
     """Every certificate in the PEM files ``paths``: the trust anchors tokens must chain to (roots, and

@@ -26,7 +26,7 @@ from evidence.models import (
     ProtectedPerson,
     Unit,
 )
-from evidence.package import register
+from evidence.package import proofs, register
 
 PACKAGE_FILES = Path(__file__).parent  # VERIFY.txt, verify.py and the BagIt profile, shipped in every package
 # What a Slid package is, as a BagIt profile (bagit-profiles spec): in every package as a tag file, and named
@@ -171,7 +171,7 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     claim alive with it)."""
     included, left_out = export_selection(export)
     contents = ExportContents(bag_name=f"slid-export-{export.public_id}", info={}, items=included)
-    register_items, taken_by_folder = [], {}
+    packaged, taken_by_folder = [], {}
     for item in included:
         heartbeat()
         folder = f"evidence/{safe_file_name(item.ern)}"
@@ -180,16 +180,20 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
         contents.files.append(ExportFile(path, archive_key_of(item), item.size_bytes, item.sha256, item.ern))
         chain = list(item.custody.order_by("sequence"))
         contents.documents[f"custody/{safe_file_name(item.ern)}.jsonl"] = _custody_lines(item, chain)
-        register_items.append(
-            (
-                item,
-                {
-                    "package_path": f"data/{path}",
-                    "custody_head_hash": chain[-1].entry_hash,
-                    "integrity": integrity(item),
-                },
-            )
+        packaged.append(proofs.PackagedItem(item, safe_file_name(item.ern), f"data/{path}", chain))
+    tokens = proofs.packaged_tokens(packaged)
+    register_items = [
+        (
+            entry.item,
+            {
+                "package_path": entry.path,
+                "custody_head_hash": entry.chain[-1].entry_hash,
+                "integrity": integrity(entry.item),
+                "timestamps": proofs.timestamps_cell(tokens.get(entry.item.pk, [])),
+            },
         )
+        for entry in packaged
+    ]
 
     profile = register.profile_named(export.profile, case=export.case)
     marked_corrupt = [item for item in included if item.status == EvidenceStatus.CORRUPT]
@@ -207,6 +211,8 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
         contents.identities = _protected_persons_of(export, included)
         contents.documents[IDENTITIES_DOCUMENT] = _identities_json(contents.identities)
         contents.sealed_documents.add(IDENTITIES_DOCUMENT)
+    contents.documents.update(proofs.timestamp_documents(packaged, tokens, heartbeat=heartbeat))
+    contents.documents[proofs.PROVENANCE_DOCUMENT] = proofs.provenance_document(packaged)
     contents.documents["VERIFY.txt"] = (PACKAGE_FILES / "VERIFY.txt").read_bytes()
     contents.documents["verify.py"] = (PACKAGE_FILES / "verify.py").read_bytes()
 

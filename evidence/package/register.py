@@ -48,7 +48,8 @@ def _location(item: EvidenceItem, context: dict) -> str:
     return f"{point.y:.6f}, {point.x:.6f}" if point else ""
 
 
-# Each field: what it is, and how to read it from an item (context: package path, custody head, integrity).
+# Each field: what it is, and how to read it from an item (context: package path, custody head, integrity,
+# timestamps).
 FIELDS: dict[str, tuple[str, Callable[[EvidenceItem, dict], Any]]] = {
     "ern": ("evidence reference number", lambda item, context: item.ern),
     "title": ("title", lambda item, context: item.title),
@@ -71,6 +72,11 @@ FIELDS: dict[str, tuple[str, Callable[[EvidenceItem, dict], Any]]] = {
     "confidentiality": ("public, restricted, confidential, identifies_witness", lambda i, c: i.confidentiality),
     "custody_head_hash": ("hash of the last custody entry", lambda item, context: context["custody_head_hash"]),
     "integrity": ('"intact", or "corrupt: <why>" for an item Slid found corrupt', lambda i, c: c["integrity"]),
+    "timestamps": ("RFC 3161 timestamps: the time and authority of each token", lambda i, c: c["timestamps"]),
+    "provenance": (
+        "Content Credentials (C2PA) read at intake: valid, untrusted, invalid, none or error",
+        lambda item, context: (item.provenance or {}).get("state", ""),
+    ),
 }
 DATE_FIELDS = frozenset({"captured_at", "acquired_at", "received_at"})
 INTEGRITY_COLUMN = "Integrity"
@@ -106,6 +112,8 @@ DEFAULT_PROFILE = Profile(
             ("Confidentiality", "confidentiality"),
             ("Custody chain head", "custody_head_hash"),
             (INTEGRITY_COLUMN, "integrity"),
+            ("Trusted timestamps", "timestamps"),
+            ("Content Credentials", "provenance"),
         ]
     ),
 )

@@ -13,6 +13,14 @@ Manifests can be recomputed by anyone, so it also accounts for every file itself
 safe name (no absolute path, no "..", no link, none twice) and a place in a Slid package's layout;
 each evidence file has its chain of custody and its row in the register, and each chain its file.
 
+It also checks the proofs a package carries beside the evidence. Each RFC 3161 timestamp token
+(data/timestamps/) must stamp its file's SHA-256 (read from the token's DER here) and be one its item's
+chain of custody recorded; where the openssl program is present, each token's signature is verified
+with `openssl ts -verify` against the certificates shipped with it, and the root of that chain is
+printed, to be compared with the one the authority publishes. Each provenance record
+(data/provenance.json) must be the one the item's chain of custody recorded. It prints which checks
+ran and which could not (CHECKED, NOT CHECKED).
+
 It prints each problem and a verdict. It exits 0 when the package is consistent, 1 when it is not
 (it was changed or damaged), and 2 when the package is consistent but carries evidence that Slid
 itself marked corrupt (an item whose file is not what its submitter sent, included only because it
@@ -23,16 +31,21 @@ recompute everything above. So it prints the SHA-256 of the .zip it was given, t
 the SHA-256 Slid recorded for the export (bag-info.txt's External-Identifier names it).
 """
 
+import base64
 import csv
 import hashlib
 import io
 import json
 import os
 import re
+import shutil
 import stat
+import subprocess
 import sys
+import tempfile
 import unicodedata
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 GENESIS = "0" * 64
@@ -41,12 +54,25 @@ CHAIN_FIELDS = (
     "previous_hash", "sequence",
 )  # fmt: skip
 LARGEST_EXACT_INTEGER = 2**53 - 1
+UTC = timezone.utc  # noqa: UP017 - datetime.UTC came with Python 3.11; this script runs on 3.8
 
 # What a Slid package holds, relative to its bag folder, and nothing else.
 TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt", "tagmanifest-sha256.txt")
 PAYLOAD_ALGORITHMS = ("sha256", "sha512")
 DOCUMENTS = ("data/register.csv", "data/incidents.geojson", "data/suspects.json", "data/VERIFY.txt", "data/verify.py")
-OPTIONAL_DOCUMENTS = ("data/identities.json",)
+TIMESTAMP_INDEX = "data/timestamps/index.json"
+PROVENANCE = "data/provenance.json"
+# Packages built before Slid put timestamps and provenance in them do not have these.
+OPTIONAL_DOCUMENTS = ("data/identities.json", TIMESTAMP_INDEX, PROVENANCE)
+# The files of which a package holds one per item, or per certificate (below the bag folder).
+TOKEN_FILE = re.compile(r"data/timestamps/[^/]+/[^/]+\.tst")
+CERTIFICATE_FILE = re.compile(r"data/timestamps/certificates/[^/]+\.pem")
+LAYOUT_PATTERNS = (
+    re.compile(r"data/evidence/[^/]+/[^/]+"),
+    re.compile(r"data/custody/[^/]+\.jsonl"),
+    TOKEN_FILE,
+    CERTIFICATE_FILE,
+)
 # The package's BagIt profile; packages built before Slid shipped one do not have it.
 OPTIONAL_TAG_FILES = ("bagit-profile.json",)
 REGISTER = "data/register.csv"
@@ -192,12 +218,9 @@ def unsafe_because(name: str):
 
 
 def outside_layout(path: str) -> bool:
-    parts = path.split("/")
     if path in (*TAG_FILES, *OPTIONAL_TAG_FILES, *DOCUMENTS, *OPTIONAL_DOCUMENTS):
         return False
-    if len(parts) == 3 and parts[:2] == ["data", "custody"] and parts[2].endswith(".jsonl") and parts[2] != ".jsonl":
-        return False
-    return not (len(parts) == 4 and parts[:2] == ["data", "evidence"])
+    return not any(pattern.fullmatch(path) for pattern in LAYOUT_PATTERNS)
 
 
 def decode_path(path: str) -> str:
@@ -429,12 +452,14 @@ def entry_hash(entry: dict) -> str:
 
 
 def check_custody(package: Package, sha256_of: dict, problems: list) -> tuple:
-    """Checks every chain; returns (how many chains, {ERN: why} of items whose chain marks them corrupt)."""
+    """Checks every chain; returns (how many chains, {ERN: why} of items whose chain marks them corrupt,
+    {ERN: the chain's entries, or None if it does not hold})."""
     chains = [p for p in package.paths if p.startswith("data/custody/") and p.endswith(".jsonl") and p.count("/") == 2]
-    marked_corrupt = {}
+    marked_corrupt, entries = {}, {}
     for path in chains:
         ern = PurePosixPath(path).stem
         previous, received_sha256, whole = GENESIS, None, True
+        entries[ern] = None
         try:
             lines = [line for line in package.read_text(path).splitlines() if line.strip()]
         except Unreadable as error:
@@ -443,6 +468,7 @@ def check_custody(package: Package, sha256_of: dict, problems: list) -> tuple:
         if not lines:
             problems.append(f"{path}: no entries.")
             continue
+        chain = []
         for number, line in enumerate(lines, start=1):
             try:
                 entry = json.loads(line)
@@ -468,6 +494,9 @@ def check_custody(package: Package, sha256_of: dict, problems: list) -> tuple:
             if entry["event_type"] == "corrupt":
                 marked_corrupt[ern] = entry["detail"]
             previous = recorded
+            chain.append(entry)
+        if whole:
+            entries[ern] = chain
         if whole and received_sha256 is None:
             problems.append(
                 f"{ern}: its chain of custody records no SHA-256 of the file as Slid received it, so the file "
@@ -477,7 +506,7 @@ def check_custody(package: Package, sha256_of: dict, problems: list) -> tuple:
         for file_path in files:
             if received_sha256 and sha256_of[file_path] != received_sha256:
                 problems.append(f"{file_path}: not the file Slid received (SHA-256 {received_sha256}).")
-    return len(chains), marked_corrupt
+    return len(chains), marked_corrupt, entries
 
 
 def sha256_at_receipt(entry: dict):
@@ -492,14 +521,515 @@ def sha256_at_receipt(entry: dict):
     return None
 
 
-def check(package: Package, problems: list) -> tuple:
+# --- The proofs beside the evidence: timestamps, provenance (and, to come, checkpoints) -------------
+# Each check below takes what the checks above found (Evidence) and adds what it finds wrong to
+# ``problems`` and which checks ran or could not to ``findings``. A new kind of proof is one more
+# function in PROOF_CHECKS.
+
+
+class Evidence:
+    """What the checks of the package itself found: {ERN: its files}, {path: the SHA-256 the manifest
+    gives}, and {ERN: its chain of custody's entries, or None if the chain does not hold}."""
+
+    def __init__(self, files: dict, sha256_of: dict, chains: dict) -> None:
+        self.files, self.sha256_of, self.chains = files, sha256_of, chains
+
+    def file_of(self, ern: str):
+        paths = sorted(self.files.get(ern, []))
+        return paths[0] if paths else None
+
+    def recorded(self, ern: str, event_type: str) -> list:
+        """The details of the entries of this type in the item's chain (none if the chain does not hold)."""
+        chain = self.chains.get(ern) or []
+        return [
+            entry["details"] if isinstance(entry["details"], dict) else {}
+            for entry in chain
+            if entry["event_type"] == event_type
+        ]
+
+
+class Findings:
+    """Which checks ran (CHECKED), which could not (NOT CHECKED), and what the reader should compare
+    with something outside the package (the roots of the timestamp tokens)."""
+
+    def __init__(self) -> None:
+        self.checked, self.not_checked, self.roots = [], [], []
+
+
+class DerError(ValueError):
+    """Bytes that are not the DER this script reads."""
+
+
+SEQUENCE, SET, INTEGER, OCTET_STRING, OID, GENERALIZED_TIME, EXPLICIT_0 = 0x30, 0x31, 0x02, 0x04, 0x06, 0x18, 0xA0
+SIGNED_DATA_OID = "1.2.840.113549.1.7.2"
+TST_INFO_OID = "1.2.840.113549.1.9.16.1.4"
+SHA256_OID = "2.16.840.1.101.3.4.2.1"
+NAME_LABELS = {
+    "2.5.4.3": "CN", "2.5.4.5": "serialNumber", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O",
+    "2.5.4.11": "OU", "2.5.4.97": "organizationIdentifier", "1.2.840.113549.1.9.1": "emailAddress",
+}  # fmt: skip
+
+
+def der_element(data: bytes, offset: int, limit: int) -> tuple:
+    """(tag, start, end of the content) of the DER element at ``offset``, which must end by ``limit``."""
+    if offset + 2 > limit:
+        raise DerError("it ends inside an element")
+    tag, first, start = data[offset], data[offset + 1], offset + 2
+    if tag & 0x1F == 0x1F:
+        raise DerError("a tag of more than one byte")
+    length = first
+    if first & 0x80:
+        count = first & 0x7F
+        if not 1 <= count <= 4 or start + count > limit:
+            raise DerError("an indefinite or impossible length (not DER)")
+        length, start = int.from_bytes(data[start : start + count], "big"), start + count
+    if start + length > limit:
+        raise DerError("it ends inside an element")
+    return tag, start, start + length
+
+
+def der_inside(data: bytes, element: tuple, tag: int, what: str) -> list:
+    """The elements inside ``element``, which must have ``tag``."""
+    if element[0] != tag:
+        raise DerError(f"{what} is not where it should be")
+    children, offset = [], element[1]
+    while offset < element[2]:
+        child = der_element(data, offset, element[2])
+        children.append(child)
+        offset = child[2]
+    return children
+
+
+def der_oid(data: bytes, element: tuple) -> str:
+    if element[0] != OID or element[1] == element[2]:
+        raise DerError("an object identifier was expected")
+    numbers, value = [], 0
+    for byte in data[element[1] : element[2]]:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            numbers.append(value)
+            value = 0
+    first = min(numbers[0] // 40, 2)
+    return ".".join(str(number) for number in [first, numbers[0] - 40 * first, *numbers[1:]])
+
+
+def der_whole(data: bytes) -> tuple:
+    element = der_element(data, 0, len(data))
+    if element[0] != SEQUENCE or element[2] != len(data):
+        raise DerError("it is not one DER SEQUENCE")
+    return element
+
+
+def read_token(der: bytes) -> dict:
+    """What verify.py needs of an RFC 3161 TimeStampToken (RFC 3161 §2.4.2, RFC 5652): ContentInfo →
+    SignedData → encapContentInfo → eContent (an OCTET STRING holding the TSTInfo) → messageImprint
+    {hashAlgorithm, hashedMessage}, serialNumber and genTime."""
+    try:
+        content_info = der_inside(der, der_whole(der), SEQUENCE, "the ContentInfo")
+        if der_oid(der, content_info[0]) != SIGNED_DATA_OID:
+            raise DerError("it is not CMS SignedData")
+        signed_data = der_inside(der, der_inside(der, content_info[1], EXPLICIT_0, "the content")[0], SEQUENCE, "it")
+        encapsulated = der_inside(der, signed_data[2], SEQUENCE, "the encapContentInfo")
+        if der_oid(der, encapsulated[0]) != TST_INFO_OID:
+            raise DerError("what it signs is not a TSTInfo")
+        octets = der_inside(der, encapsulated[1], EXPLICIT_0, "the eContent")[0]
+        if octets[0] != OCTET_STRING:
+            raise DerError("the eContent is not an OCTET STRING")
+        tst = der[octets[1] : octets[2]]
+        info = der_inside(tst, der_whole(tst), SEQUENCE, "the TSTInfo")
+        imprint = der_inside(tst, info[2], SEQUENCE, "the messageImprint")
+        algorithm = der_oid(tst, der_inside(tst, imprint[0], SEQUENCE, "the hashAlgorithm")[0])
+        if imprint[1][0] != OCTET_STRING or info[3][0] != INTEGER or info[4][0] != GENERALIZED_TIME:
+            raise DerError("its messageImprint, serialNumber or genTime is not where RFC 3161 puts it")
+        serial = int.from_bytes(tst[info[3][1] : info[3][2]], "big", signed=True)
+        written = tst[info[4][1] : info[4][2]].decode("ascii")
+    except (IndexError, UnicodeDecodeError) as error:
+        raise DerError(f"an element is missing or unreadable ({error})") from None
+    parsed = re.fullmatch(r"(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(?:\.(\d{1,6})\d*)?Z", written)
+    if not parsed:
+        raise DerError(f"its genTime {written!r} is not a GeneralizedTime in UTC")
+    *parts, fraction = parsed.groups()
+    time = datetime(*map(int, parts), int((fraction or "0").ljust(6, "0")), tzinfo=UTC)
+    hashed = tst[imprint[1][1] : imprint[1][2]].hex()
+    return {"algorithm": algorithm, "imprint": hashed, "serial": serial, "time": time}
+
+
+def certificate_names(der: bytes) -> tuple:
+    """(the subject as text, whether the certificate names itself as its issuer) of an X.509 certificate."""
+    try:
+        certificate = der_inside(der, der_whole(der), SEQUENCE, "the certificate")
+        fields = der_inside(der, certificate[0], SEQUENCE, "the tbsCertificate")
+        if fields[0][0] == EXPLICIT_0:  # the version
+            fields = fields[1:]
+        issuer, subject = fields[2], fields[4]
+        parts = []
+        for relative in der_inside(der, subject, SEQUENCE, "the subject"):
+            for attribute in der_inside(der, relative, SET, "a name"):
+                kind, value = der_inside(der, attribute, SEQUENCE, "a name attribute")[:2]
+                raw = der[value[1] : value[2]]
+                encoding = {0x0C: "utf-8", 0x1E: "utf-16-be"}.get(value[0], "latin-1")
+                label = NAME_LABELS.get(der_oid(der, kind), der_oid(der, kind))
+                parts.append(f"{label}={raw.decode(encoding, 'replace')}")
+    except (IndexError, ValueError) as error:
+        raise DerError(f"not an X.509 certificate we can read ({error})") from None
+    return ", ".join(parts), der[issuer[1] : issuer[2]] == der[subject[1] : subject[2]]
+
+
+def pem_certificates(text: str) -> list:
+    blocks = re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.DOTALL)
+    return [base64.b64decode("".join(block.split()), validate=True) for block in blocks]
+
+
+def fingerprint(der: bytes) -> str:
+    """A SHA-256 fingerprint as openssl and most authorities print it (AB:CD:…)."""
+    return ":".join(f"{byte:02X}" for byte in hashlib.sha256(der).digest())
+
+
+def read_json(package: Package, path: str, problems: list):
+    try:
+        return json.loads(package.read_text(path))
+    except (Unreadable, ValueError) as error:
+        problems.append(str(error) if isinstance(error, Unreadable) else f"{path}: not readable as JSON ({error}).")
+        return None
+
+
+def read_bytes(package: Package, path: str) -> bytes:
+    with package.open(path) as handle:
+        return handle.read()
+
+
+def canonical_moment(text) -> datetime:
+    """A time as Slid writes it (2026-03-01T09:30:00.000000Z)."""
+    return datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def check_timestamps(package: Package, evidence: Evidence, problems: list, findings: Findings) -> None:
+    """Each token in data/timestamps/ stamps its file's SHA-256, is the token its item's chain of custody
+    recorded ("timestamped" entries name the SHA-256 of the token's bytes), agrees with the index; each
+    token the chains record is there; and, where openssl is present, each signature holds."""
+    tokens_in_package = [path for path in package.paths if TOKEN_FILE.fullmatch(path)]
+    certificates_in_package = [path for path in package.paths if CERTIFICATE_FILE.fullmatch(path)]
+    recorded = {ern: evidence.recorded(ern, "timestamped") for ern in evidence.chains}
+    index = read_json(package, TIMESTAMP_INDEX, problems) if TIMESTAMP_INDEX in package.paths else None
+    if index is None and TIMESTAMP_INDEX not in package.paths:
+        if tokens_in_package or certificates_in_package or any(recorded.values()):
+            problems.append(f"{TIMESTAMP_INDEX} is missing.")
+    entries = index.get("tokens") if isinstance(index, dict) else []
+    if not isinstance(entries, list):
+        problems.append(f'{TIMESTAMP_INDEX}: its "tokens" is not a list.')
+        entries = []
+    checked, found, listed, named_certificates = [], {}, set(), set()
+    for number, entry in enumerate(entries, start=1):
+        if isinstance(entry, dict):
+            if isinstance(entry.get("token"), str) and entry["token"] in listed:
+                problems.append(f"{TIMESTAMP_INDEX} lists {entry.get('token')} more than once.")
+                continue
+            listed.add(entry.get("token"))
+            certificates, root = listed_certificates(entry)
+            named_certificates.update([*certificates, root])
+        token = _checked_token(package, evidence, entry, number, problems)
+        if token is not None:
+            found.setdefault(token["ern"], set()).add(token["token_sha256"])
+            checked.append(token)
+    for path in tokens_in_package:
+        if path not in listed:
+            problems.append(f"{path}: a timestamp token that {TIMESTAMP_INDEX} does not list.")
+    for path in certificates_in_package:
+        if path not in named_certificates:
+            problems.append(f"{path}: a certificate no timestamp token in {TIMESTAMP_INDEX} names.")
+    for ern, details in sorted(recorded.items()):
+        for stamped in details:
+            if stamped.get("token_sha256") not in found.get(ern, set()):
+                problems.append(
+                    f"{ern}: its chain of custody records a timestamp token (by {stamped.get('tsa')}, serial "
+                    f"{stamped.get('serial')}, {stamped.get('time')}) that is not in the package."
+                )
+    if not checked:
+        findings.not_checked.append(
+            "timestamps: no item in this package carries an RFC 3161 timestamp token"
+            + (f" ({TIMESTAMP_INDEX} says why, item by item)." if TIMESTAMP_INDEX in package.paths else ".")
+        )
+        return
+    held = sum(1 for token in checked if token["holds"])
+    findings.checked.append(
+        f"{len(checked)} RFC 3161 timestamp token(s) (data/timestamps/): that the message imprint of each, read "
+        "from the token itself, is the SHA-256 of its evidence file, and that each is a token its item's chain of "
+        f"custody recorded: {_held(held, len(checked))}."
+    )
+    _check_token_signatures(package, checked, problems, findings)
+
+
+def listed_certificates(entry: dict) -> tuple:
+    """(the certificates an index entry names, signer first; its root, or None)."""
+    certificates = entry.get("certificates") if isinstance(entry.get("certificates"), list) else []
+    root = entry.get("root") if isinstance(entry.get("root"), str) else None
+    return [c for c in certificates if isinstance(c, str)], root
+
+
+def _checked_token(package: Package, evidence: Evidence, entry, number: int, problems: list):
+    """One token of the index, checked without openssl; None if it cannot be read at all."""
+    where = f"{TIMESTAMP_INDEX}, token {number}"
+    if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
+        problems.append(f'{where}: not an entry with a "token".')
+        return None
+    path = entry["token"]
+    if not TOKEN_FILE.fullmatch(path):
+        problems.append(f"{where}: {path!r} is not where a package keeps a token (data/timestamps/<ERN>/<name>.tst).")
+        return None
+    ern = path.split("/")[2]  # the item is the token's folder, as its file's and its chain's
+    certificates, root = listed_certificates(entry)
+    if path not in package.paths:
+        problems.append(f"{path} is listed in {TIMESTAMP_INDEX} but missing.")
+        return None
+    der = read_bytes(package, path)
+    token_sha256 = hashlib.sha256(der).hexdigest()
+    file_path = evidence.file_of(ern)
+    if file_path is None:
+        problems.append(f"{path}: a timestamp token for {ern}, which has no file in the package.")
+        return None
+    file_sha256 = evidence.sha256_of.get(file_path) or package.digest(file_path, "sha256")
+    chain = evidence.chains.get(ern)
+    recorded = chain is None or token_sha256 in {d.get("token_sha256") for d in evidence.recorded(ern, "timestamped")}
+    if not recorded:
+        problems.append(
+            f'{path}: not a timestamp token {ern}\'s chain of custody records (no "timestamped" entry names its '
+            f"SHA-256 {token_sha256}): it was changed, or put here from elsewhere."
+        )
+    try:
+        token = read_token(der)
+    except DerError as error:
+        problems.append(f"{path}: not an RFC 3161 timestamp token this script can read: {error}.")
+        return None
+    imprint_holds = token["algorithm"] == SHA256_OID and token["imprint"] == file_sha256
+    if token["algorithm"] != SHA256_OID:
+        problems.append(f"{path}: its message imprint is not a SHA-256 (algorithm {token['algorithm']}).")
+    elif not imprint_holds:
+        problems.append(
+            f"{path}: it stamps SHA-256 {token['imprint']}, not {file_path} (SHA-256 {file_sha256}): a token "
+            "for another file."
+        )
+    try:
+        listed_time = canonical_moment(entry.get("time"))
+    except ValueError:
+        listed_time = None
+    as_listed = entry.get("serial") == str(token["serial"]) and listed_time == token["time"]
+    if not as_listed:
+        problems.append(
+            f"{path}: {TIMESTAMP_INDEX} gives serial {entry.get('serial')}, time {entry.get('time')}; the token "
+            f"itself says serial {token['serial']}, time {token['time'].isoformat()}."
+        )
+    for certificate in [*certificates, root]:
+        if certificate is not None and certificate not in package.paths:
+            problems.append(f"{certificate} is named by {TIMESTAMP_INDEX} (for {path}) but missing.")
+    return {
+        **token,
+        "path": path,
+        "ern": ern,
+        "der": der,
+        "token_sha256": token_sha256,
+        "file_sha256": file_sha256,
+        "imprint_holds": imprint_holds,
+        "holds": imprint_holds and recorded and as_listed,
+        "tsa": entry.get("tsa") if isinstance(entry.get("tsa"), str) else "an unnamed authority",
+        "certificates": [c for c in certificates if c in package.paths],
+        "root": root if root in package.paths else None,
+    }
+
+
+def _check_token_signatures(package: Package, tokens: list, problems: list, findings: Findings) -> None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        findings.not_checked.append(
+            f"the signatures of {len(tokens)} timestamp token(s): openssl not found: token signatures NOT checked. "
+            "Install OpenSSL (the openssl program) and run this again, or check them by hand (VERIFY.txt)."
+        )
+        _note_roots(package, tokens, problems, findings)
+        return
+    version, at_token_time = _openssl_abilities(openssl)
+    verified, failed, without_root = 0, 0, []
+    with tempfile.TemporaryDirectory() as scratch:
+        for number, token in enumerate(tokens, start=1):
+            if not token["imprint_holds"]:
+                continue  # reported: a token for another file proves nothing of this one
+            if token["root"] is None:
+                without_root.append(token["path"])
+                continue
+            said = _openssl_verify(openssl, package, token, Path(scratch) / str(number), at_token_time)
+            if said is None:
+                verified += 1
+            else:
+                failed += 1
+                problems.append(
+                    f"{token['path']}: its signature does not verify against the certificates shipped with it "
+                    f"(openssl ts -verify said: {said})."
+                )
+    if without_root:
+        findings.not_checked.append(
+            f"the signatures of {len(without_root)} timestamp token(s) ({', '.join(without_root)}): the package "
+            "ships no root certificate for them."
+        )
+    if verified or failed:
+        when = (
+            "each certificate judged as at the token's time"
+            if at_token_time
+            else "certificates judged as of today, since this openssl cannot judge them at the token's time"
+        )
+        findings.checked.append(
+            f"the signatures of {verified + failed} timestamp token(s), with openssl ts -verify ({version}; {when}): "
+            f"{_held(verified, verified + failed, 'verified')}. A signature that verifies proves the token was "
+            "signed by the certificate chain shipped with it (data/timestamps/certificates/). Whether to trust that "
+            "chain's root is your decision: compare each TSA ROOT below with the root its authority publishes."
+        )
+    _note_roots(package, tokens, problems, findings)
+
+
+def _held(held: int, of: int, verb: str = "held") -> str:
+    return f"all {of} {verb}" if held == of else f"{held} of {of} {verb}, the others are PROBLEMs above"
+
+
+def _openssl_abilities(openssl: str) -> tuple:
+    """(openssl's version, whether its ts -verify takes -attime)."""
+    try:
+        # The openssl found on PATH, with arguments written here (S603).
+        version = subprocess.run([openssl, "version"], capture_output=True, text=True, timeout=60)  # noqa: S603
+        usage = subprocess.run([openssl, "ts", "-help"], capture_output=True, text=True, timeout=60)  # noqa: S603
+    except (OSError, subprocess.SubprocessError):
+        return "openssl", False
+    said = version.stdout.strip().split(" (Library")[0]
+    return said or "openssl", "-attime" in usage.stdout + usage.stderr
+
+
+def _openssl_verify(openssl: str, package: Package, token: dict, folder: Path, at_token_time: bool):
+    """None if `openssl ts -verify` accepts the token for its file's SHA-256; else what it said."""
+    folder.mkdir()
+    (folder / "token.tst").write_bytes(token["der"])
+    root = read_bytes(package, token["root"])
+    (folder / "root.pem").write_bytes(root)
+    # The signer's certificate is in the token; any certificate between it and the root goes in as untrusted.
+    between = token["certificates"][1:]
+    others = b"".join(read_bytes(package, path) for path in between if path != token["root"])
+    command = [openssl, "ts", "-verify", "-digest", token["file_sha256"], "-in", str(folder / "token.tst")]
+    command += ["-token_in", "-CAfile", str(folder / "root.pem")]
+    if others:
+        (folder / "chain.pem").write_bytes(others)
+        command += ["-untrusted", str(folder / "chain.pem")]
+    if at_token_time:
+        command += ["-attime", str(int(token["time"].timestamp()))]
+        try:
+            (root_der,) = pem_certificates(root.decode("ascii", "replace"))
+            if not certificate_names(root_der)[1]:
+                command.append("-partial_chain")  # the root Slid trusted is an intermediate authority
+        except ValueError:
+            pass  # openssl says what is wrong with it
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)  # noqa: S603 - openssl, our arguments
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"it could not be run: {error}"
+    if done.returncode == 0 and "Verification: OK" in done.stdout:
+        return None
+    lines = [line.strip() for line in (done.stdout + "\n" + done.stderr).splitlines() if line.strip()]
+    return " / ".join(line for line in lines if "Using configuration" not in line)[:600] or "nothing"
+
+
+def _note_roots(package: Package, tokens: list, problems: list, findings: Findings) -> None:
+    """The root of each token's chain: its subject and SHA-256 fingerprint, once each."""
+    by_root = {}
+    for token in tokens:
+        if token["root"] is not None:
+            by_root.setdefault(token["root"], []).append(token)
+    for path, anchored in sorted(by_root.items()):
+        try:
+            (der,) = pem_certificates(read_bytes(package, path).decode("ascii"))
+            subject, self_signed = certificate_names(der)
+        except ValueError as error:
+            problems.append(f"{path}: not one PEM certificate this script can read ({error}).")
+            continue
+        authorities = ", ".join(sorted({token["tsa"] for token in anchored}))
+        kind = "" if self_signed else " (an intermediate authority Slid was configured to trust, not a root)"
+        findings.roots.append(
+            f"{subject}{kind}; SHA-256 fingerprint {fingerprint(der)}; in {path}; the root of {len(anchored)} "
+            f"token(s) from {authorities}."
+        )
+
+
+def check_provenance(package: Package, evidence: Evidence, problems: list, findings: Findings) -> None:
+    """data/provenance.json holds, for each item, the record its chain of custody's "provenance_read"
+    entry holds. The Content Credentials themselves are not validated here (that needs C2PA software)."""
+    recorded = {ern: evidence.recorded(ern, "provenance_read") for ern in evidence.chains}
+    if PROVENANCE not in package.paths:
+        if any(recorded.values()):
+            problems.append(f"{PROVENANCE} is missing, but chains of custody in the package record provenance.")
+        else:
+            findings.not_checked.append(f"provenance: this package has no {PROVENANCE} (built before Slid added it).")
+        return
+    document = read_json(package, PROVENANCE, problems)
+    items = document.get("items") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        if document is not None:
+            problems.append(f'{PROVENANCE}: its "items" is not a list.')
+        return
+    seen, states = set(), {}
+    for number, entry in enumerate(items, start=1):
+        ern = entry.get("ern") if isinstance(entry, dict) else None
+        if not isinstance(ern, str):
+            problems.append(f'{PROVENANCE}, item {number}: not an entry with an "ern".')
+            continue
+        if ern in seen:
+            problems.append(f"{PROVENANCE} names {ern} more than once.")
+        seen.add(ern)
+        if evidence.file_of(ern) is None:
+            problems.append(f"{PROVENANCE}: names {ern}, which has no file in the package.")
+            continue
+        record = entry.get("provenance")
+        state = record.get("state") if isinstance(record, dict) else None
+        states[state or "not read"] = states.get(state or "not read", 0) + 1
+        if evidence.chains.get(ern) is not None and record != (recorded[ern][-1] if recorded[ern] else None):
+            problems.append(
+                f"{PROVENANCE}: the record of {ern} is not the one its chain of custody recorded when Slid read "
+                "the file."
+            )
+    for ern in sorted(set(evidence.files) - seen):
+        problems.append(f"{PROVENANCE} has no record of {ern}.")
+    said = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+    findings.checked.append(
+        f"the provenance records of {len(seen)} item(s) in {PROVENANCE} are those their chains of custody "
+        f"recorded ({said or 'none'})."
+    )
+    if any(state not in ("none", "not read") for state in states):
+        findings.not_checked.append(
+            "the Content Credentials (C2PA) in the files themselves: validating them again needs C2PA software "
+            f"(VERIFY.txt says which); {PROVENANCE} says what Slid found when it received each file."
+        )
+
+
+def check_checkpoints(package: Package, evidence: Evidence, problems: list, findings: Findings) -> None:
+    """The place of the checkpoints of custody (data/checkpoints/: the latest checkpoint with its tokens,
+    and each item's inclusion proof), which Slid does not put in packages yet."""
+    findings.not_checked.append(
+        "that each chain of custody is included in a timestamped checkpoint: this package carries no "
+        "checkpoint (data/checkpoints/)."
+    )
+
+
+PROOF_CHECKS = (check_timestamps, check_provenance, check_checkpoints)
+
+
+def check(package: Package, problems: list, findings: Findings) -> tuple:
     """Runs every check; returns (evidence files, chains, {ERN: why} of items marked corrupt)."""
     check_layout(package, problems)
     sha256_of = check_bag(package, problems)
     files = evidence_files(package)
     check_accounting(package, files, problems)
     check_register(package, files, problems)
-    chains, marked_corrupt = check_custody(package, sha256_of, problems)
+    chains, marked_corrupt, entries = check_custody(package, sha256_of, problems)
+    evidence = Evidence(files, sha256_of, entries)
+    findings.checked.append(
+        "the manifests (SHA-256, SHA-512), the Payload-Oxum, the tag manifest and the place of every file; "
+        f"{chains} chain(s) of custody, entry by entry; each evidence file against the SHA-256 its chain "
+        "recorded at receipt, and against the register."
+    )
+    for proof_check in PROOF_CHECKS:
+        proof_check(package, evidence, problems, findings)
     try:
         info = read_bag_info(package) if "bag-info.txt" in package.paths else []
     except Unreadable:
@@ -538,17 +1068,24 @@ def main() -> int:
     here = Path(__file__).resolve().parent
     location = Path(sys.argv[1]) if len(sys.argv) > 1 else here.parent
     problems: list = []
+    findings = Findings()
     package = Package(location, problems)
     evidence, chains, marked_corrupt = 0, 0, {}
     if package.root is not None:
         try:
-            evidence, chains, marked_corrupt = check(package, problems)
+            evidence, chains, marked_corrupt = check(package, problems, findings)
         except (Unreadable, zipfile.BadZipFile, OSError) as error:
             problems.append(f"The package could not be read to the end: {error}")
     for problem in problems:
         print(f"PROBLEM: {problem}")
     for ern, why in sorted(marked_corrupt.items()):
         print(f"MARKED CORRUPT BY SLID: {ern}: {why}")
+    for checked in findings.checked:
+        print(f"CHECKED: {checked}")
+    for not_checked in findings.not_checked:
+        print(f"NOT CHECKED: {not_checked}")
+    for root in findings.roots:
+        print(f"TSA ROOT: {root}")
     print(f"PACKAGE SHA-256: {package_sha256(location)}")
     if problems:
         print(f"VERDICT: NOT INTACT — {len(problems)} problem(s) found in {location}.")
