@@ -14,7 +14,7 @@ from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.utils import html
 from rest_framework_gis.fields import GeometryField
 
-from evidence.dates import Moment, parse_moment
+from evidence.dates import Moment, as_given, parse_moment
 from evidence.models import (
     Case,
 )
@@ -106,6 +106,21 @@ class DateOrDateTimeField(serializers.DateTimeField):
             return parse_moment(value)
         except ValueError as error:
             raise serializers.ValidationError(str(error)) from None
+
+
+class DateTimeAsGivenField(serializers.DateTimeField):
+    """A stored moment shown in the UTC offset it was given in, which the model keeps beside it in
+    ``<field>_offset`` (minutes; PostgreSQL keeps the moment alone). Without one, in UTC."""
+
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)
+        return as_given(value, getattr(instance, f"{self.source}_offset", None))
+
+    def to_representation(self, value) -> str | None:
+        if value is None:
+            return None
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class ValidatedGeometryField(GeometryField):

@@ -8,7 +8,9 @@ the last moment before 2022-03-05T00:00+02:00, and 2022-03-04T10:15 is 10:15 in 
 
 import re
 import zoneinfo
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -61,3 +63,44 @@ def day_start(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
     """The first moment of ``day`` in ``zone``, in UTC. Where the clocks jump forward at midnight the
     day begins at 01:00, which is where 00:00 by the old offset falls (zoneinfo's fold=0)."""
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class GivenMoment:
+    """A moment placed in time, with how it was given: PostgreSQL keeps the moment, not its offset."""
+
+    at: datetime  # in UTC
+    offset_minutes: int  # east of UTC, as written, or as the time zone had it then
+    time_zone: str  # the time zone a date or a time without an offset was read in; "" when it had an offset
+
+
+def place_moment(moment: Moment, *, time_zone: str, end_of_day: bool = False) -> GivenMoment:
+    """``resolve_moment``, keeping the offset the moment was written with (or the one ``time_zone`` had then)."""
+    at = resolve_moment(moment, time_zone=time_zone, end_of_day=end_of_day)
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        return GivenMoment(at, offset_minutes(moment), "")
+    return GivenMoment(at, offset_minutes(at.astimezone(zoneinfo.ZoneInfo(time_zone))), time_zone)
+
+
+def offset_minutes(moment: datetime) -> int:
+    offset = moment.utcoffset() or timedelta(0)
+    return int(offset.total_seconds() // 60)
+
+
+def as_given(at: datetime | None, offset: int | None) -> datetime | None:
+    """The moment shown in the offset it was given in (in UTC when that is not known)."""
+    if at is None:
+        return None
+    return at.astimezone(dt_timezone(timedelta(minutes=offset or 0)))
+
+
+def latest_of_day_given(at: datetime, time_zone: str) -> datetime:
+    """The last moment a moment can stand for: for a bare date (read in ``time_zone`` at its first moment),
+    the end of that day; anything else is itself. A time of exactly midnight given without an offset reads
+    as the whole day, which only ever makes a date check more lenient."""
+    if not time_zone:
+        return at
+    local = at.astimezone(zoneinfo.ZoneInfo(time_zone))
+    if local.time() != time.min:
+        return at
+    return resolve_moment(local.date(), time_zone=time_zone, end_of_day=True)

@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from evidence.dates import parse_moment, resolve_moment
+from evidence.dates import as_given, parse_moment, place_moment
 from evidence.models import Case, Confidentiality, EvidenceKind, SourceType
 from evidence.selectors.record import incident_list
 from evidence.selectors.witnesses import protected_person_visible
@@ -105,7 +105,9 @@ class IntakeFieldsForm(forms.Form):
         data = super().clean()
         for name in ("captured_at", "acquired_at"):
             if data.get(name) is not None:
-                data[name] = resolve_moment(data[name], time_zone=self.case.time_zone)
+                # In the offset it has in the case's zone, which the item keeps (evidence.dates.place_moment).
+                given = place_moment(data[name], time_zone=self.case.time_zone)
+                data[name] = as_given(given.at, given.offset_minutes)
         return data
 
     def intake_fields(self) -> dict[str, Any]:

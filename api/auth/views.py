@@ -21,6 +21,7 @@ from api.auth.serializers import (
     TotpCurrentCodeSerializer,
     TotpSetupSerializer,
 )
+from api.filters import KnownParametersOnly
 from evidence.models import ApiToken
 from evidence.request_context import client_address
 from evidence.selectors.accounts import token_list
@@ -94,7 +95,7 @@ class TokenListView(generics.ListAPIView):
     this one included, and every session (the admin's, the workspace's)."""
 
     serializer_class = DeviceTokenSerializer
-    filter_backends: list = []
+    filter_backends = [KnownParametersOnly]
 
     def get_queryset(self):
         return token_list(user=self.request.user)

@@ -5,9 +5,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
-from api.fields import DateOrDateTimeField, StrictSerializerMixin, UserCaseField, VisibleRelatedField
-from evidence.dates import resolve_moment
+from api.fields import (
+    DateOrDateTimeField,
+    DateTimeAsGivenField,
+    StrictSerializerMixin,
+    UserCaseField,
+    VisibleRelatedField,
+)
 from evidence.models import (
+    EVIDENCE_CORRECTABLE_FIELDS,
     PREMIS_EVENT_TYPES,
     Confidentiality,
     CustodyEntry,
@@ -18,13 +24,21 @@ from evidence.models import (
     SourceType,
     TimestampToken,
 )
-from evidence.selectors.items import evidence_near_duplicates, evidence_near_duplicates_of_many
+from evidence.selectors.items import (
+    captured_at_differs_from_file,
+    evidence_near_duplicates,
+    evidence_near_duplicates_of_many,
+)
 from evidence.selectors.record import incident_list
 from evidence.selectors.timestamps import TimestampState, evidence_timestamp_state
 from evidence.selectors.witnesses import protected_person_visible
 from geo.safeguards import far_from_incidents
 
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+MOMENT_HELP = (
+    "A date-time, kept with its UTC offset; without one, or a date (that day's start), it is read in the case's "
+    "time zone, named in <field>_time_zone. Not in the future; acquired_at not before captured_at."
+)
 
 
 class EvidenceListSerializer(serializers.ListSerializer):
@@ -51,6 +65,12 @@ class TimestampSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CapturedAtDifferenceSerializer(serializers.Serializer):
+    given = serializers.DateTimeField()
+    file = serializers.DateTimeField()
+    difference_hours = serializers.FloatField()
+
+
 class EvidenceSerializer(serializers.ModelSerializer):
     """An evidence item as Slid knows it: what was submitted, and what the workers found."""
 
@@ -63,6 +83,15 @@ class EvidenceSerializer(serializers.ModelSerializer):
     far_from_incidents = serializers.SerializerMethodField(
         help_text="Linked incidents (ids) the file says it was captured farther from than "
         "SLID_EVIDENCE_FAR_FROM_INCIDENT_M (1 km unless set); the distances are in incident_distances_m."
+    )
+    captured_at = DateTimeAsGivenField(read_only=True, help_text="In the UTC offset it was given in.")
+    acquired_at = DateTimeAsGivenField(read_only=True, help_text="In the UTC offset it was given in.")
+    file_captured_at = DateTimeAsGivenField(
+        read_only=True, help_text="When the file's own metadata (EXIF, QuickTime, the container) says it was captured."
+    )
+    captured_at_differs_from_file = serializers.SerializerMethodField(
+        help_text="{given, file, difference_hours} when captured_at and the file's own date differ by more than a "
+        "day; null otherwise."
     )
     timestamps = TimestampSerializer(many=True, read_only=True)
     timestamp_state = serializers.SerializerMethodField(
@@ -81,7 +110,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
         model = EvidenceItem
         fields = [
             "id", "public_id", "ern", "case", "incidents", "title", "description", "kind", "kind_source",
-            "source_type", "source", "source_url", "captured_at", "captured_at_source", "acquired_at",
+            "source_type", "source", "source_url", "captured_at", "captured_at_source", "captured_at_time_zone",
+            "file_captured_at", "captured_at_differs_from_file", "acquired_at", "acquired_at_time_zone",
             "confidentiality", "graphic", "original_filename", "submitted_sha256", "status", "status_reason", "sha256",
             "md5", "size_bytes", "digests", "media_type", "media_type_mismatch", "metadata", "metadata_error",
             "captured_location", "incident_distances_m", "far_from_incidents", "duplicate_of", "near_duplicates",
@@ -100,6 +130,10 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
     def get_timestamp_reason(self, item: EvidenceItem) -> str:
         return evidence_timestamp_state(item=item)[1]
+
+    @extend_schema_field(CapturedAtDifferenceSerializer(allow_null=True))
+    def get_captured_at_differs_from_file(self, item: EvidenceItem) -> dict | None:
+        return captured_at_differs_from_file(item)
 
     def get_far_from_incidents(self, item: EvidenceItem) -> list[int]:
         return far_from_incidents(item.incident_distances_m)
@@ -124,12 +158,8 @@ class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
     source_type = serializers.ChoiceField(choices=SourceType.choices, required=False)
     source = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     source_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
-    captured_at = DateOrDateTimeField(
-        required=False, allow_null=True, help_text="A date-time, or a date: that day's start in the case's time zone."
-    )
-    acquired_at = DateOrDateTimeField(
-        required=False, allow_null=True, help_text="A date-time, or a date: that day's start in the case's time zone."
-    )
+    captured_at = DateOrDateTimeField(required=False, allow_null=True, help_text=MOMENT_HELP)
+    acquired_at = DateOrDateTimeField(required=False, allow_null=True, help_text=MOMENT_HELP)
     confidentiality = serializers.ChoiceField(choices=Confidentiality.choices, required=False)
     graphic = serializers.BooleanField(
         required=False, help_text="Violent or distressing content: shown blurred in the workspace until chosen."
@@ -148,10 +178,8 @@ class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
             if incident.case_id != attrs["case"].pk:
                 message = gettext("Incident %(id)s belongs to another case.") % {"id": incident.pk}
                 raise serializers.ValidationError({"incidents": [message]})
-        # A bare date is the start of that day in the case's time zone, and a time without an offset is its time.
-        for name in ("captured_at", "acquired_at"):
-            if attrs.get(name) is not None:
-                attrs[name] = resolve_moment(attrs[name], time_zone=attrs["case"].time_zone)
+        # A bare date or a time without an offset is read in the case's time zone by the service, which keeps
+        # the offset each was given with (evidence.services.corrections.evidence_moments).
         return attrs
 
 
@@ -171,3 +199,37 @@ class CustodyEntrySerializer(serializers.ModelSerializer):
 
 class EvidenceLinkSerializer(StrictSerializerMixin, serializers.Serializer):
     incident = VisibleRelatedField(selector=incident_list, model=Incident)
+
+
+class EvidenceUnlinkSerializer(StrictSerializerMixin, serializers.Serializer):
+    incident = VisibleRelatedField(selector=incident_list, model=Incident)
+    reason = serializers.CharField(max_length=2000, help_text="Why the item no longer belongs to the incident.")
+
+
+class EvidenceCorrectionSerializer(StrictSerializerMixin, serializers.Serializer):
+    """What a person may correct after intake (evidence.models.items.EVIDENCE_CORRECTABLE_FIELDS); anything Slid
+    observed (the bytes, hashes, status, ERN, storage keys) is refused by name."""
+
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices, required=False)
+    source_type = serializers.ChoiceField(choices=SourceType.choices, required=False)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    source_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
+    captured_at = DateOrDateTimeField(required=False, allow_null=True, help_text=MOMENT_HELP)
+    acquired_at = DateOrDateTimeField(required=False, allow_null=True, help_text=MOMENT_HELP)
+    confidentiality = serializers.ChoiceField(choices=Confidentiality.choices, required=False)
+    graphic = serializers.BooleanField(required=False)
+    reason = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, help_text="Why: kept in the chain of custody."
+    )
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            fixed = sorted(set(data.keys()) & (set(EvidenceSerializer.Meta.fields) - set(EVIDENCE_CORRECTABLE_FIELDS)))
+            if fixed:
+                message = gettext("Cannot be corrected: only %(fields)s can.") % {
+                    "fields": ", ".join(EVIDENCE_CORRECTABLE_FIELDS)
+                }
+                raise serializers.ValidationError({name: [message] for name in fixed})
+        return super().to_internal_value(data)

@@ -13,22 +13,27 @@ from api.downloads import requested_range
 from api.evidence.filters import EvidenceFilterSet
 from api.evidence.serializers import (
     CustodyEntrySerializer,
+    EvidenceCorrectionSerializer,
     EvidenceLinkSerializer,
     EvidenceSerializer,
+    EvidenceUnlinkSerializer,
     EvidenceUploadSerializer,
 )
 from api.parsers import SafeJSONParser
 from api.permissions import ensure_allowed, ensure_second_factor, required_rule
+from api.record.serializers import RevisionSerializer
 from evidence.selectors.access import Action, download_refusal, identified_persons
 from evidence.selectors.checkpoints import ProofUnavailable, inclusion_proof
 from evidence.selectors.custody import custody_entry_list
 from evidence.selectors.items import evidence_list
+from evidence.selectors.record import revision_list
+from evidence.services.corrections import evidence_correct, evidence_unlink_incident
 from evidence.services.custody import evidence_record_access
 from evidence.services.downloads import evidence_file_response, evidence_serving_refusal
 from evidence.services.intake import evidence_link_incident, evidence_receive
 from evidence.services.processing import evidence_retry
 
-SHOWS_ITEMS = {"list", "retrieve", "create", "retry", "link"}
+SHOWS_ITEMS = {"list", "retrieve", "create", "retry", "link", "unlink", "partial_update"}
 
 
 class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -41,8 +46,12 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     ordering_fields = ["received_at", "ern"]
 
     def get_serializer_class(self):
-        # What a POST reads (the browsable API builds its forms from it); everything else shows items.
-        return {"create": EvidenceUploadSerializer, "link": EvidenceLinkSerializer}.get(self.action, EvidenceSerializer)
+        # What a POST or PATCH reads (the browsable API builds its forms from it); everything else shows items.
+        reads = {
+            "create": EvidenceUploadSerializer, "link": EvidenceLinkSerializer, "unlink": EvidenceUnlinkSerializer,
+            "partial_update": EvidenceCorrectionSerializer,
+        }  # fmt: skip
+        return reads.get(self.action, EvidenceSerializer)
 
     def get_queryset(self):
         items = evidence_list(user=self.request.user)
@@ -67,6 +76,35 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             **data,
         )
         return Response(EvidenceSerializer(item, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(request=EvidenceCorrectionSerializer, responses=EvidenceSerializer)
+    def partial_update(self, request, pk=None):
+        """Corrects what the item is said to be (title, description, kind, source_type, source, source_url,
+        captured_at, acquired_at, confidentiality, graphic), with an optional `reason`. Each change is a
+        revision (`revisions/`), a `corrected` entry in the chain of custody and an audit entry; the bytes,
+        hashes, status, ERN and storage keys are never changed (naming one is a 400)."""
+        item = self.get_object()
+        correction = EvidenceCorrectionSerializer(data=request.data, context=self.get_serializer_context())
+        correction.is_valid(raise_exception=True)
+        evidence_correct(actor=request.user, item=item, **correction.validated_data)
+        return Response(EvidenceSerializer(self.get_object(), context=self.get_serializer_context()).data)
+
+    @extend_schema(responses=RevisionSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def revisions(self, request, pk=None):
+        """Every revision of what the item is said to be: when, by whom, which fields changed from what to
+        what. Changes the workers make (a capture time or kind read from the file) have no user."""
+        return Response(RevisionSerializer(revision_list(self.get_object().events.all()), many=True).data)
+
+    @extend_schema(request=EvidenceUnlinkSerializer, responses=EvidenceSerializer)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def unlink(self, request, pk=None):
+        """Takes the item off an incident, with the reason (written in its chain of custody as `unlinked`)."""
+        item = self.get_object()
+        unlink = EvidenceUnlinkSerializer(data=request.data, context=self.get_serializer_context())
+        unlink.is_valid(raise_exception=True)
+        evidence_unlink_incident(actor=request.user, item=item, **unlink.validated_data)
+        return Response(EvidenceSerializer(self.get_object(), context=self.get_serializer_context()).data)
 
     @extend_schema(responses=CustodyEntrySerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)

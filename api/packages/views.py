@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.downloads import requested_range
+from api.filters import ALWAYS_KNOWN, refuse_unknown_parameters
 from api.packages.filters import ExportFilterSet
 from api.packages.serializers import ExportProfileSerializer, ExportRequestSerializer, ExportSerializer
 from evidence.errors import NotAllowed
@@ -70,6 +71,7 @@ class ExportProfileViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=ExportProfileSerializer(many=True))
     def list(self, request):
+        refuse_unknown_parameters(request, set(ALWAYS_KNOWN))
         profiles = [register.DEFAULT_PROFILE, *map(register.profile_from_model, export_profile_list(user=request.user))]
         return Response(ExportProfileSerializer(profiles, many=True).data)
 

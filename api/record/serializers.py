@@ -18,6 +18,7 @@ from evidence.models import (
     Allegation,
     Incident,
     Person,
+    PersonAssignment,
     ProtectedPerson,
     Unit,
 )
@@ -108,12 +109,33 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
         return round(distance.m, 1) if distance is not None else None
 
 
-class IncidentRevisionSerializer(serializers.Serializer):
+class RevisionSerializer(serializers.Serializer):
+    """One revision of a record (an incident, an evidence item's description, a person, a unit, an allegation,
+    a dated assignment): "created", "changed", or "snapshot" (the row as it stood when revisions began)."""
+
     revision = serializers.IntegerField()
     at = serializers.DateTimeField()
     user = serializers.CharField(allow_null=True)
     event = serializers.CharField()
     changes = serializers.DictField(help_text='{"field": {"from": …, "to": …}}')
+
+
+IncidentRevisionSerializer = RevisionSerializer
+
+
+class PersonAssignmentSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """What the person was from valid_from to valid_to (days, inclusive; no end: still holds)."""
+
+    unit = VisibleRelatedField(selector=unit_list, model=Unit, required=False, allow_null=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = PersonAssignment
+        fields = [
+            "id", "public_id", "person", "unit", "rank", "position", "valid_from", "valid_to", "basis",
+            "created_by", "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["public_id", "person", "created_at"]
 
 
 class UnitSerializer(CaseScopedSerializerMixin, serializers.ModelSerializer):

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from api.case_scoped import CaseScopedViewSet
-from api.filters import FilterBackend
+from api.filters import ALWAYS_KNOWN, FilterBackend, KnownParametersOnly, known_parameters, refuse_unknown_parameters
 from api.pagination import MAX_PAGE_SIZE, PAGE_SIZE
 from api.record.filters import (
     AdminAreaFilterSet,
@@ -26,17 +26,29 @@ from api.record.serializers import (
     CrimeSerializer,
     IncidentRevisionSerializer,
     IncidentSerializer,
+    PersonAssignmentSerializer,
     PersonSerializer,
+    RevisionSerializer,
     UnitDetailSerializer,
     UnitSerializer,
 )
 from evidence.crimes import crimes
-from evidence.selectors.record import allegation_list, incident_list, incident_revision_list, person_list, unit_list
+from evidence.selectors.record import (
+    allegation_list,
+    incident_list,
+    incident_revision_list,
+    person_assignment_list,
+    person_list,
+    revision_list,
+    unit_list,
+)
 from evidence.services.record import (
     allegation_create,
     allegation_update,
     incident_create,
     incident_update,
+    person_assignment_create,
+    person_assignment_update,
     person_create,
     person_update,
     unit_create,
@@ -70,7 +82,7 @@ class IncidentViewSet(CaseScopedViewSet):
 
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilterSet
-    filter_backends = [FilterBackend]  # the FilterSet orders too (by distance needs `near`)
+    filter_backends = [KnownParametersOnly, FilterBackend]  # the FilterSet orders too (by distance needs `near`)
     pagination_class = IncidentPagination
     selector = staticmethod(incident_list)
     create_service = staticmethod(incident_create)
@@ -93,7 +105,17 @@ class IncidentViewSet(CaseScopedViewSet):
         return Response(IncidentRevisionSerializer(revisions, many=True).data)
 
 
-class UnitViewSet(CaseScopedViewSet):
+class RevisionsMixin:
+    """``revisions/``: every revision of the object, as incidents have (pghistory events, evidence.selectors.record)."""
+
+    @extend_schema(responses=RevisionSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def revisions(self, request, pk=None):
+        """Every revision: when, by whom, and which fields changed from what to what."""
+        return Response(RevisionSerializer(revision_list(self.get_object().events.all()), many=True).data)
+
+
+class UnitViewSet(RevisionsMixin, CaseScopedViewSet):
     """Units and their command hierarchy; a unit's page shows its chain up and its subordinates down."""
 
     serializer_class = UnitSerializer
@@ -108,8 +130,9 @@ class UnitViewSet(CaseScopedViewSet):
         return UnitDetailSerializer if self.action == "retrieve" else UnitSerializer
 
 
-class PersonViewSet(CaseScopedViewSet):
-    """Suspects. `q` finds a name in any script ("Omurbekov" finds "Омурбеков") despite small misspellings."""
+class PersonViewSet(RevisionsMixin, CaseScopedViewSet):
+    """Suspects. `q` finds a name in any script ("Omurbekov" finds "Омурбеков") despite small misspellings.
+    `assignments/`: what the person was (rank, position, unit) from one day to another."""
 
     serializer_class = PersonSerializer
     filterset_class = PersonFilterSet
@@ -119,8 +142,55 @@ class PersonViewSet(CaseScopedViewSet):
     update_target = "person"
     ordering_fields = ["full_name"]
 
+    def get_serializer_class(self):
+        return PersonAssignmentSerializer if self.action in ("assignments", "assignment") else PersonSerializer
 
-class AllegationViewSet(CaseScopedViewSet):
+    @extend_schema(methods=["GET"], responses=PersonAssignmentSerializer(many=True), filters=False, request=None)
+    @extend_schema(methods=["POST"], request=PersonAssignmentSerializer, responses={201: PersonAssignmentSerializer})
+    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
+    def assignments(self, request, pk=None):
+        """The person's dated assignments, earliest first; POST records one (rank, position, unit, valid_from,
+        valid_to, basis). Packages state the one that held on each incident's day."""
+        person = self.get_object()
+        if request.method == "GET":
+            return Response(PersonAssignmentSerializer(person_assignment_list(person=person), many=True).data)
+        given = PersonAssignmentSerializer(data=request.data, context=self.get_serializer_context())
+        given.is_valid(raise_exception=True)
+        assignment = person_assignment_create(actor=request.user, person=person, **given.validated_data)
+        return Response(PersonAssignmentSerializer(assignment).data, status=201)
+
+    @extend_schema(request=PersonAssignmentSerializer, responses=PersonAssignmentSerializer, filters=False)
+    @action(
+        detail=True, methods=["patch"], url_path=r"assignments/(?P<assignment_id>\d+)", url_name="assignment",
+        filterset_class=None, pagination_class=None,
+    )  # fmt: skip
+    def assignment(self, request, pk=None, assignment_id=None):
+        """Corrects one dated assignment (revisioned: `assignments/{id}/revisions/`)."""
+        person = self.get_object()
+        assignment = person_assignment_list(person=person).filter(pk=assignment_id).first()
+        if assignment is None:
+            raise NotFound(gettext("No assignment %(id)s of this person.") % {"id": assignment_id})
+        given = PersonAssignmentSerializer(
+            assignment, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        given.is_valid(raise_exception=True)
+        assignment = person_assignment_update(actor=request.user, assignment=assignment, **given.validated_data)
+        return Response(PersonAssignmentSerializer(assignment).data)
+
+    @extend_schema(responses=RevisionSerializer(many=True), filters=False)
+    @action(
+        detail=True, methods=["get"], url_path=r"assignments/(?P<assignment_id>\d+)/revisions",
+        url_name="assignment-revisions", filterset_class=None, pagination_class=None,
+    )  # fmt: skip
+    def assignment_revisions(self, request, pk=None, assignment_id=None):
+        """Every revision of one dated assignment."""
+        assignment = person_assignment_list(person=self.get_object()).filter(pk=assignment_id).first()
+        if assignment is None:
+            raise NotFound(gettext("No assignment %(id)s of this person.") % {"id": assignment_id})
+        return Response(RevisionSerializer(revision_list(assignment.events.all()), many=True).data)
+
+
+class AllegationViewSet(RevisionsMixin, CaseScopedViewSet):
     """Who is alleged to have done what in which incident. The case is the incident's."""
 
     serializer_class = AllegationSerializer
@@ -155,10 +225,18 @@ class CrimeViewSet(viewsets.GenericViewSet):
     serializer_class = CrimeSerializer
     filter_backends: list = []
 
-    @extend_schema(parameters=[OpenApiParameter("article", str, enum=["6", "7", "8"])])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("article", str, enum=["6", "7", "8"]),
+            OpenApiParameter("q", str, description="words in the code or the title, in English or as translated"),
+        ]
+    )
     def list(self, request):
+        refuse_unknown_parameters(request, {*ALWAYS_KNOWN, "article", "q", *known_parameters(self)})
         article = request.query_params.get("article")
         rows = [crime for crime in crimes().values() if article is None or crime.article == article]
+        if words := request.query_params.get("q", "").casefold().split():
+            rows = [crime for crime in rows if _crime_matches(crime, words)]
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(CrimeSerializer(page, many=True).data)
 
@@ -168,3 +246,9 @@ class CrimeViewSet(viewsets.GenericViewSet):
         if crime is None:
             raise NotFound(gettext("No crime with code %(code)s.") % {"code": repr(pk)})
         return Response(CrimeSerializer(crime).data)
+
+
+def _crime_matches(crime, words: list[str]) -> bool:
+    """Every word is in the code or in the title, in English or in the language asked for."""
+    text = f"{crime.code} {crime.title} {gettext(crime.title)}".casefold()
+    return all(word in text for word in words)

@@ -208,6 +208,8 @@ REST_FRAMEWORK = {
     # Every route's rule is in api.access.ACCESS; a route missing there is refused.
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TablePermission"],
     "DEFAULT_FILTER_BACKENDS": [
+        # A list refuses query parameters it does not take (400 naming them) instead of ignoring them.
+        "api.filters.KnownParametersOnly",
         "api.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],

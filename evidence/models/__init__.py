@@ -7,6 +7,7 @@ from evidence.models.cases import CASE_REFERENCE_VALIDATOR, DEFAULT_TIME_ZONE, C
 from evidence.models.checkpoints import LEAF_RECORD, Checkpoint, CheckpointTimestamp, CheckpointTree
 from evidence.models.custody import PREMIS_EVENT_TYPES, CustodyEntry, CustodyEvent, Outcome
 from evidence.models.items import (
+    EVIDENCE_CORRECTABLE_FIELDS,
     Confidentiality,
     EvidenceIncidentLink,
     EvidenceItem,
@@ -27,6 +28,7 @@ from evidence.models.record import (
     Incident,
     IncidentStatus,
     Person,
+    PersonAssignment,
     Unit,
 )
 from evidence.models.summaries import IncidentDayCount, IncidentFacetCount, IncidentMapCell
@@ -41,13 +43,14 @@ from evidence.models.witnesses import (
 )
 
 __all__ = [
-    "ApiToken", "IssuedPassword",
+    "ApiToken", "IssuedPassword", "EVIDENCE_CORRECTABLE_FIELDS",
     "Allegation", "AllegationRole", "AllegationStatus", "AuditAction", "AuditEntry", "CASE_REFERENCE_VALIDATOR",
     "Case", "CaseMembership", "Confidence", "Confidentiality", "CustodyEntry", "CustodyEvent", "DEFAULT_TIME_ZONE",
     "DatePrecision", "EvidenceIncidentLink", "EvidenceItem", "EvidenceKind", "EvidenceStatus", "Export",
     "ExportProfile", "ExportStatus", "IDENTITY_FIELDS", "Incident", "IncidentStatus", "MediaBlur", "OutboxTask",
     "Outcome", "UserPreferences",
-    "PREMIS_EVENT_TYPES", "PSEUDONYM_PREFIX", "PackageIdentities", "Person", "ProtectedKind", "ProtectedPerson",
+    "PREMIS_EVENT_TYPES", "PSEUDONYM_PREFIX", "PackageIdentities", "Person", "PersonAssignment", "ProtectedKind",
+    "ProtectedPerson",
     "ProvenanceState", "ResumableUpload", "Role", "SourceType", "Unit", "UploadState",
     "IncidentDayCount", "IncidentFacetCount", "IncidentMapCell", "TimestampToken",
     "AuditLink", "Checkpoint", "CheckpointTimestamp", "CheckpointTree", "LEAF_RECORD",

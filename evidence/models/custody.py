@@ -24,6 +24,8 @@ class CustodyEvent(models.TextChoices):
     RETRIED = "retried", _("Retry requested")
     TIMESTAMPED = "timestamped", _("Timestamped")
     PROVENANCE_READ = "provenance_read", _("Provenance read")
+    UNLINKED = "unlinked", _("Unlinked from an incident")
+    CORRECTED = "corrected", _("Description corrected")
 
 
 # The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
@@ -45,6 +47,9 @@ PREMIS_EVENT_TYPES = {
     # A Time Stamping Authority signed the file's SHA-256 with the time (RFC 3161).
     CustodyEvent.TIMESTAMPED: "digital signature generation",
     CustodyEvent.PROVENANCE_READ: "validation",
+    # A person changed what the item is linked to or said to be; the bytes are untouched.
+    CustodyEvent.UNLINKED: "metadata modification",
+    CustodyEvent.CORRECTED: "metadata modification",
 }
 
 

@@ -2,9 +2,13 @@
 
 import uuid
 
+import pghistory
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.db.models import F, Q
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Cast, Left
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +77,25 @@ class ProvenanceState(models.TextChoices):
     ERROR = "error", _("Could not be read")
 
 
+# What a person may correct after intake (PATCH /api/v1/evidence/{id}/, evidence.services.corrections): what the
+# item is said to be, never what Slid observed (bytes, hashes, status, ERN, storage keys).
+EVIDENCE_CORRECTABLE_FIELDS = (
+    "title", "description", "kind", "source_type", "source", "source_url", "captured_at", "acquired_at",
+    "confidentiality", "graphic",
+)  # fmt: skip
+# How each moment was given: its UTC offset in minutes, and the case's time zone when it had none.
+EVIDENCE_MOMENT_FIELDS = (
+    "captured_at_offset", "captured_at_time_zone", "acquired_at_offset", "acquired_at_time_zone",
+)  # fmt: skip
+
+
+@pghistory.track(
+    pghistory.UpdateEvent("changed"),
+    fields=[*EVIDENCE_CORRECTABLE_FIELDS, *EVIDENCE_MOMENT_FIELDS, "kind_source", "captured_at_source"],
+    model_name="EvidenceRevision",
+    obj_field=pghistory.ObjForeignKey(related_name="events"),
+    append_only=True,
+)
 class EvidenceItem(models.Model):
     """One file as it was submitted, and everything learnt about it."""
 
@@ -90,6 +113,16 @@ class EvidenceItem(models.Model):
     captured_at = models.DateTimeField(null=True, blank=True)
     captured_at_source = models.CharField(max_length=20, choices=CapturedAtSource.choices, blank=True)
     acquired_at = models.DateTimeField(null=True, blank=True)
+    # PostgreSQL keeps a moment, not the offset it was written with: the offset is kept here (minutes east of
+    # UTC), and, for a date or a time given without one, the case's time zone it was read in.
+    captured_at_offset = models.SmallIntegerField(null=True, blank=True)
+    captured_at_time_zone = models.CharField(max_length=64, blank=True)
+    acquired_at_offset = models.SmallIntegerField(null=True, blank=True)
+    acquired_at_time_zone = models.CharField(max_length=64, blank=True)
+    # When the file's own metadata says it was captured (workers.capture_time), whether or not it became
+    # captured_at: a person's date far from it is flagged (evidence.selectors.items.captured_at_differs_from_file).
+    file_captured_at = models.DateTimeField(null=True, blank=True, editable=False)
+    file_captured_at_offset = models.SmallIntegerField(null=True, blank=True, editable=False)
     confidentiality = models.CharField(
         max_length=20, choices=Confidentiality.choices, default=Confidentiality.RESTRICTED
     )
@@ -120,6 +153,25 @@ class EvidenceItem(models.Model):
     # The Content Credentials read at intake, as recorded in the custody entry "provenance_read"; null for a
     # file Slid does not look into (not an image, video or audio) or one processed before it did.
     provenance = models.JSONField(null=True, blank=True)
+    # The text ?q= searches (api.evidence.filters): what people wrote, the file's name (also split at dots,
+    # dashes and underscores) and the string values of the extracted metadata, cut at a length a tsvector holds.
+    search = models.GeneratedField(
+        expression=SearchVector(
+            "title", "description", "source", "original_filename",
+            Func(F("original_filename"), Value("._-"), Value("   "), function="translate"),
+            Left(
+                Cast(
+                    Func(F("metadata"), Value('strict $.** ? (@.type() == "string")'),
+                         function="jsonb_path_query_array", output_field=models.JSONField()),
+                    models.TextField(),
+                ),
+                100_000,
+            ),
+            config="simple",
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )  # fmt: skip
 
     received_at = models.DateTimeField(default=timezone.now, editable=False)
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
@@ -153,6 +205,7 @@ class EvidenceItem(models.Model):
                 name="evidence_timestamp_queue",
                 condition=Q(timestamped_at__isnull=True) & ~Q(archive_key=""),
             ),
+            GinIndex(fields=["search"], name="evidence_search"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=EvidenceStatus.values), name="evidence_status_valid"),

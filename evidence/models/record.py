@@ -126,6 +126,13 @@ class Incident(models.Model):
         return self.title
 
 
+@pghistory.track(
+    pghistory.InsertEvent("created"),
+    pghistory.UpdateEvent("changed"),
+    exclude=["search_names"],
+    model_name="UnitRevision",
+    append_only=True,
+)
 class Unit(models.Model):
     """A military or other unit; units form a command hierarchy within a case."""
 
@@ -147,6 +154,13 @@ class Unit(models.Model):
         return self.name
 
 
+@pghistory.track(
+    pghistory.InsertEvent("created"),
+    pghistory.UpdateEvent("changed"),
+    exclude=["search_names"],
+    model_name="PersonRevision",
+    append_only=True,
+)
 class Person(models.Model):
     """A suspect: someone an allegation may name."""
 
@@ -173,6 +187,47 @@ class Person(models.Model):
         return self.full_name
 
 
+@pghistory.track(
+    pghistory.InsertEvent("created"),
+    pghistory.UpdateEvent("changed"),
+    model_name="PersonAssignmentRevision",
+    append_only=True,
+)
+class PersonAssignment(models.Model):
+    """What a person was, from one day to another: rank, position and unit (a colonel today may have been a
+    lieutenant colonel in March 2022). Packages state the one that held on each incident's day
+    (evidence.selectors.record.person_assignment_on)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="assignments")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments")
+    rank = models.CharField(max_length=100, blank=True)
+    position = models.CharField(max_length=300, blank=True)
+    # Days, inclusive; no end: still holds, or not known to have ended.
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    basis = models.TextField(blank=True, help_text="Where this is known from.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["person", "valid_from", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="person_assignment_in_order",
+                violation_error_message="The end (valid_to) is before the start (valid_from).",
+            ),
+        ]
+
+    @property
+    def case(self) -> Case:
+        return self.person.case
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.rank} {self.position} from {self.valid_from}"
+
+
 class AllegationRole(models.TextChoices):
     DIRECT_PERPETRATOR = "direct_perpetrator", _("Direct perpetrator")
     COMMANDER = "commander", _("Commander")
@@ -194,6 +249,12 @@ class AllegationStatus(models.TextChoices):
     DISPUTED = "disputed", _("Disputed")
 
 
+@pghistory.track(
+    pghistory.InsertEvent("created"),
+    pghistory.UpdateEvent("changed"),
+    model_name="AllegationRevision",
+    append_only=True,
+)
 class Allegation(models.Model):
     """Links a person or a unit to an incident, with the role it is alleged to have played."""
 

@@ -4,6 +4,7 @@ and the documents beside them. Packaging itself (the bag, the zip) is evidence.p
 import json
 import secrets
 import unicodedata
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from evidence.models import (
     Unit,
 )
 from evidence.package import proofs, register
+from evidence.selectors.record import person_assignment_on
 
 PACKAGE_FILES = Path(__file__).parent  # VERIFY.txt, verify.py and the BagIt profile, shipped in every package
 # What a Slid package is, as a BagIt profile (bagit-profiles spec): in every package as a tag file, and named
@@ -319,10 +321,22 @@ def _incidents_geojson(incidents) -> bytes:
 
 
 def _suspects_json(incidents) -> bytes:
+    """The persons and units alleged in the package's incidents. Each person's rank, position and unit are
+    today's; ``at_the_time`` states, for each of their incidents, the dated assignment that held on its day
+    in the case's time zone (null when none is recorded for that day)."""
     allegations = Allegation.objects.filter(incident__in=incidents)
-    persons = Person.objects.filter(pk__in=allegations.values("person")).select_related("unit")
+    persons = (
+        Person.objects.filter(pk__in=allegations.values("person"))
+        .select_related("unit")
+        .prefetch_related("assignments__unit")
+    )
+    person_incidents: dict[int, list] = {}
+    for allegation in allegations.filter(person__isnull=False).select_related("incident__case").order_by("incident"):
+        person_incidents.setdefault(allegation.person_id, []).append(allegation.incident)
+    at_the_time = {person.pk: _held_at_the_time(person, person_incidents.get(person.pk, [])) for person in persons}
+    held_units = {row["unit"] for rows in at_the_time.values() for row in rows if row["unit"]}
     unit_ids = {*allegations.values_list("unit", flat=True), *persons.values_list("unit", flat=True)}
-    units = Unit.objects.filter(pk__in=unit_ids - {None})
+    units = Unit.objects.filter(Q(pk__in=unit_ids - {None}) | Q(public_id__in=held_units))
     document = {
         "persons": [
             {
@@ -335,6 +349,7 @@ def _suspects_json(incidents) -> bytes:
                 "nationality": person.nationality,
                 "identifiers": person.identifiers,
                 "unit": str(person.unit.public_id) if person.unit else None,
+                "at_the_time": at_the_time[person.pk],
             }
             for person in persons
         ],
@@ -349,3 +364,22 @@ def _suspects_json(incidents) -> bytes:
         ],
     }
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _held_at_the_time(person: Person, incidents: list) -> list[dict]:
+    """For each incident: its day, and the rank, position and unit of the assignment that held then."""
+    rows = []
+    for incident in dict.fromkeys(incidents):
+        day = incident.occurred_from.astimezone(zoneinfo.ZoneInfo(incident.case.time_zone)).date()
+        held = person_assignment_on(person.assignments.all(), day)
+        rows.append(
+            {
+                "incident": str(incident.public_id),
+                "date": day.isoformat(),
+                "rank": held.rank if held else None,
+                "position": held.position if held else None,
+                "unit": str(held.unit.public_id) if held and held.unit else None,
+                "assignment": str(held.public_id) if held else None,
+            }
+        )
+    return rows

@@ -1,11 +1,14 @@
 """Reads of evidence items: lists, near duplicates and what fixity checks next."""
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import F, Prefetch, QuerySet
 
+from evidence.dates import as_given
 from evidence.models import (
     EvidenceItem,
     Incident,
@@ -18,12 +21,42 @@ def evidence_list(*, user: User) -> QuerySet[EvidenceItem]:
     """The user's evidence, with what a page shows fetched for the whole page: the case and receiver
     joined, the linked incidents' ids, the witnesses and the timestamp tokens in one query each (near duplicates: see
     ``evidence_near_duplicates_of_many``)."""
-    items = EvidenceItem.objects.select_related("case", "received_by").prefetch_related(
-        Prefetch("incidents", queryset=Incident.objects.only("id")),
-        "protected_persons",
-        Prefetch("timestamps", queryset=timestamp_tokens_shown()),
+    items = (
+        EvidenceItem.objects.select_related("case", "received_by")
+        .prefetch_related(
+            Prefetch("incidents", queryset=Incident.objects.only("id")),
+            "protected_persons",
+            Prefetch("timestamps", queryset=timestamp_tokens_shown()),
+        )
+        .defer("search")
     )
     return restrict_to_user_cases(items, user=user)
+
+
+def evidence_search(items: QuerySet[EvidenceItem], *, text: str) -> QuerySet[EvidenceItem]:
+    """Items whose title, description, source, file name or extracted metadata hold the words of ``text``
+    (web search syntax: "quoted phrases", or, -excluded), in any script; words are matched whole, without
+    stemming, so that Ukrainian and English are searched alike."""
+    return items.filter(search=SearchQuery(text, config="simple", search_type="websearch"))
+
+
+# A person's date and the file's own that differ by more than this are flagged, as a far GPS position is.
+CAPTURE_TIME_TOLERANCE = timedelta(days=1)
+
+
+def captured_at_differs_from_file(item: EvidenceItem) -> dict | None:
+    """When the capture time on record differs from the one the file states by more than a day: both, in
+    the offsets they were given in, and the difference in hours; else None."""
+    if item.captured_at is None or item.file_captured_at is None:
+        return None
+    difference = abs(item.captured_at - item.file_captured_at)
+    if difference <= CAPTURE_TIME_TOLERANCE:
+        return None
+    return {
+        "given": as_given(item.captured_at, item.captured_at_offset),
+        "file": as_given(item.file_captured_at, item.file_captured_at_offset),
+        "difference_hours": round(difference.total_seconds() / 3600, 1),
+    }
 
 
 def evidence_near_duplicates(*, item: EvidenceItem) -> list[dict]:

@@ -1,5 +1,8 @@
 """Reads of the record: incidents with their revisions, units, persons and allegations."""
 
+from collections.abc import Iterable
+from datetime import date
+
 from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.postgres.search import TrigramWordSimilarity
@@ -8,8 +11,8 @@ from django.db.models import QuerySet
 from evidence.models import (
     Allegation,
     Incident,
-    IncidentRevision,
     Person,
+    PersonAssignment,
     Unit,
 )
 from evidence.names import latin_form
@@ -32,14 +35,18 @@ def incident_list(*, user: User) -> QuerySet[Incident]:
 
 def incident_revision_list(*, incident: Incident) -> list[dict]:
     """Every revision of the incident, oldest first: when, by whom, and which fields changed."""
-    revisions = list(
-        IncidentRevision.objects.filter(pgh_obj=incident).select_related("pgh_context").order_by("pgh_created_at", "pk")
-    )
+    return revision_list(incident.events.all(), skip={"updated_at", "updated_by_id"})
+
+
+def revision_list(revisions: QuerySet, *, skip: Iterable[str] = ()) -> list[dict]:
+    """The revisions (pghistory events) given, oldest first: when, by whom, which fields changed from what
+    to what. A "snapshot" is the row as it stood when its revisions began to be kept (migration 0031)."""
+    revisions = list(revisions.select_related("pgh_context").order_by("pgh_created_at", "pk"))
     user_ids = {revision.pgh_context.metadata.get("user") for revision in revisions if revision.pgh_context}
     user_ids.discard(None)
     users = dict(UserModel.objects.filter(pk__in=user_ids).values_list("pk", "username")) if user_ids else {}
     result, previous = [], {}
-    skip = {"pgh_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "pgh_context_id", "updated_at", "updated_by_id"}
+    skip = {"pgh_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "pgh_context_id", *skip}
     for number, revision in enumerate(revisions, start=1):
         snapshot = {
             field.attname: getattr(revision, field.attname)
@@ -140,3 +147,14 @@ def unit_search(queryset: QuerySet[Unit], *, text: str) -> QuerySet[Unit]:
 def allegation_list(*, user: User) -> QuerySet[Allegation]:
     allegations = Allegation.objects.select_related("incident", "person", "unit", "created_by")
     return restrict_to_user_cases(allegations, user=user)
+
+
+def person_assignment_list(*, person: Person) -> QuerySet[PersonAssignment]:
+    return person.assignments.select_related("unit").order_by("valid_from", "id")
+
+
+def person_assignment_on(assignments: Iterable[PersonAssignment], day: date) -> PersonAssignment | None:
+    """The assignment that held on ``day`` (both ends inclusive; no end: still holds); of several, the
+    one that began last."""
+    holding = [a for a in assignments if a.valid_from <= day and (a.valid_to is None or day <= a.valid_to)]
+    return max(holding, key=lambda a: (a.valid_from, a.pk), default=None)

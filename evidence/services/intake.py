@@ -30,6 +30,7 @@ from evidence.models import (
 from evidence.models.items import CapturedAtSource, KindSource
 from evidence.services.audit import audit_record
 from evidence.services.common import check_same_case, set_protected_persons
+from evidence.services.corrections import check_evidence_dates, evidence_moments
 from evidence.services.custody import custody_append
 from evidence.services.queue import evidence_enqueue_processing
 from geo.selectors import as_geography
@@ -52,7 +53,9 @@ def evidence_receive(
     **fields: Any,
 ) -> EvidenceItem:
     """Accepts an uploaded file: stores it in the intake store, numbers it, records its digests as
-    received and the first custody entry, and once committed asks a worker to process it.
+    received and the first custody entry, and once committed asks a worker to process it. ``captured_at``
+    and ``acquired_at`` may be dates or times without an offset: they are read in the case's time zone, and
+    the offset each was given with is kept (evidence.services.corrections.evidence_moments).
 
     ``receipt`` holds the digests taken while the bytes arrived (api.uploads does this); without it
     they are taken here, before the file is stored. The worker's own hash must then equal them."""
@@ -64,6 +67,12 @@ def evidence_receive(
         message = gettext("The file name contains a NUL character; rename the file and send it again.")
         raise DomainError(message, field="file")
     fields.update(_sources(fields, original_filename))
+    fields.update(evidence_moments(fields, time_zone=case.time_zone))
+    check_evidence_dates(
+        captured_at=fields.get("captured_at"),
+        acquired_at=fields.get("acquired_at"),
+        acquired_at_time_zone=fields.get("acquired_at_time_zone", ""),
+    )
     incidents = list(dict.fromkeys(incidents))  # the same incident named twice is linked once
     for incident in incidents:
         check_same_case(case, incidents=incident)

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evidence.agents import Agent
-from evidence.dates import resolve_moment
+from evidence.dates import place_moment
 from evidence.errors import DomainError
 from evidence.media_kinds import kind_for_media_type
 from evidence.models import (
@@ -298,8 +298,9 @@ def evidence_record_examination(
         described = _described_entry(description)
         if description.captured_at is not None:
             described = _capture_time_recorded(item, described, description)
+            changed += ["file_captured_at", "file_captured_at_offset"]
             if described.details["captured_at"]["used"]:
-                changed += ["captured_at", "captured_at_source"]
+                changed += ["captured_at", "captured_at_source", "captured_at_offset", "captured_at_time_zone"]
         entries.append(described)
     if provenance is not None:
         item.provenance = _storable(provenance)
@@ -324,7 +325,10 @@ def _capture_time_recorded(item: EvidenceItem, entry: NewEntry, found: Descripti
     if moment.tzinfo is None:
         zone = item.case.time_zone
         wall_clock = _wall_clock_ambiguity(moment, zone)
-        moment, source = resolve_moment(moment, time_zone=zone), str(CapturedAtSource.EXIF_CASE_TIME_ZONE)
+        source = str(CapturedAtSource.EXIF_CASE_TIME_ZONE)
+    given = place_moment(moment, time_zone=zone or item.case.time_zone)
+    moment = given.at if zone else moment  # as the custody entry has always written it
+    item.file_captured_at, item.file_captured_at_offset = given.at, given.offset_minutes
     written = f"{found.captured_at_tags} {found.captured_at_written!r}"
     said = f"the file says it was captured at {moment.isoformat()} ({written}"
     said += f", without an offset: read in the case's time zone {zone})" if zone else ")"
@@ -341,7 +345,8 @@ def _capture_time_recorded(item: EvidenceItem, entry: NewEntry, found: Descripti
     elif moment > item.received_at + timedelta(days=1):
         outcome = "not used, as that is after the file was received"
     else:
-        item.captured_at, item.captured_at_source, used = moment, source, True
+        item.captured_at, item.captured_at_source, used = given.at, source, True
+        item.captured_at_offset, item.captured_at_time_zone = given.offset_minutes, given.time_zone
         outcome = "recorded as captured_at"
     details = {
         "at": moment.isoformat(), "source": source, "tags": found.captured_at_tags,

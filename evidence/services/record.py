@@ -1,6 +1,7 @@
 """Writes to the record: incidents, units, persons and allegations. Nothing is ever deleted;
 each change is audited (and incidents keep every revision)."""
 
+import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,9 +15,11 @@ from evidence.dates import resolve_moment
 from evidence.errors import DomainError
 from evidence.models import (
     Allegation,
+    AuditAction,
     Case,
     Incident,
     Person,
+    PersonAssignment,
     Unit,
 )
 from evidence.names import latin_form
@@ -170,7 +173,8 @@ def _record_create(obj: models.Model, *, actor, fields: dict, allowed: set[str],
     """The shape of every simple create: set the allowed fields, check, save, audit."""
     apply_changes(obj, fields, allowed)
     check(obj)
-    obj.save()
+    with history_context(actor, action):
+        obj.save()
     audit_record(actor=actor, case=obj.case, action=action, target=obj.public_id)
     return obj
 
@@ -178,7 +182,8 @@ def _record_create(obj: models.Model, *, actor, fields: dict, allowed: set[str],
 def _record_update(obj: models.Model, *, actor, changes: dict, allowed: set[str], check, action: str):
     changed = apply_changes(obj, changes, allowed)
     check(obj)
-    obj.save()
+    with history_context(actor, action):
+        obj.save()
     audit_record(actor=actor, case=obj.case, action=action, target=obj.public_id, details=changed)
     return obj
 
@@ -199,6 +204,10 @@ def unit_update(*, actor: AbstractBaseUser, unit: Unit, **changes: Any) -> Unit:
 
 def _prepare_person(person: Person) -> None:
     check_same_case(person.case, unit=person.unit)
+    if person.pk is not None and person.date_of_birth is not None:
+        first = person.allegations.select_related("incident").order_by("incident__occurred_from").first()
+        if first is not None:
+            _check_born_before(person, first.incident, field="date_of_birth")
     names = [person.full_name, *person.other_names]
     person.search_names = " | ".join(dict.fromkeys(latin_form(name) for name in names if name.strip()))
 
@@ -223,6 +232,18 @@ def _check_allegation(allegation: Allegation) -> None:
         message = gettext("An allegation names either a person or a unit, not both and not neither.")
         raise DomainError(message, field="person")
     check_same_case(allegation.case, incident=allegation.incident, person=allegation.person, unit=allegation.unit)
+    if allegation.person is not None and allegation.person.date_of_birth is not None:
+        _check_born_before(allegation.person, allegation.incident, field="person")
+
+
+def _check_born_before(person: Person, incident: Incident, *, field: str) -> None:
+    """Refuses a person born after an incident alleged against them (its day in the case's time zone)."""
+    day = incident.occurred_from.astimezone(zoneinfo.ZoneInfo(incident.case.time_zone)).date()
+    if person.date_of_birth > day:
+        message = gettext("%(name)s was born on %(born)s, after incident %(id)s of %(day)s.") % {
+            "name": person.full_name, "born": person.date_of_birth, "id": incident.pk, "day": day,
+        }  # fmt: skip
+        raise DomainError(message, field=field)
 
 
 @transaction.atomic
@@ -239,3 +260,51 @@ def allegation_update(*, actor: AbstractBaseUser, allegation: Allegation, **chan
         allegation, actor=actor, changes=changes, allowed=ALLEGATION_FIELDS, check=_check_allegation,
         action="allegation.update",
     )  # fmt: skip
+
+
+ASSIGNMENT_FIELDS = {"unit", "rank", "position", "valid_from", "valid_to", "basis"}
+
+
+def _check_assignment(assignment: PersonAssignment) -> None:
+    check_same_case(assignment.person.case, unit=assignment.unit)
+    if assignment.valid_to is not None and assignment.valid_to < assignment.valid_from:
+        raise DomainError(gettext("The end is before the start (valid_from)."), field="valid_to")
+    born = assignment.person.date_of_birth
+    if born is not None and assignment.valid_from < born:
+        message = gettext("%(name)s was born on %(born)s, after valid_from.") % {
+            "name": assignment.person.full_name, "born": born,
+        }  # fmt: skip
+        raise DomainError(message, field="valid_from")
+
+
+@transaction.atomic
+def person_assignment_create(*, actor: AbstractBaseUser | None, person: Person, **fields: Any) -> PersonAssignment:
+    """Records what the person was from one day to another (rank, position, unit); revisioned and audited."""
+    assignment = PersonAssignment(person=person, created_by=actor)
+    apply_changes(assignment, fields, ASSIGNMENT_FIELDS)
+    _check_assignment(assignment)
+    with history_context(actor, "person_assignment.create"):
+        assignment.save()
+    audit_record(
+        actor=actor, case=person.case, action=AuditAction.PERSON_ASSIGNMENT_CREATE, target=assignment.public_id,
+        details={"person": str(person.public_id)},
+    )  # fmt: skip
+    return assignment
+
+
+@transaction.atomic
+def person_assignment_update(
+    *, actor: AbstractBaseUser, assignment: PersonAssignment, **changes: Any
+) -> PersonAssignment:
+    assignment = PersonAssignment.objects.select_for_update().select_related("person__case").get(pk=assignment.pk)
+    changed = apply_changes(assignment, changes, ASSIGNMENT_FIELDS)
+    if not changed:
+        return assignment
+    _check_assignment(assignment)
+    with history_context(actor, "person_assignment.update"):
+        assignment.save()
+    audit_record(
+        actor=actor, case=assignment.person.case, action=AuditAction.PERSON_ASSIGNMENT_UPDATE,
+        target=assignment.public_id, details=changed,
+    )  # fmt: skip
+    return assignment

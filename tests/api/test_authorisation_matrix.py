@@ -5,7 +5,7 @@ here until the table has a rule for it. Each row is then called by anyone (no to
 staff user who is in no case, by a lead of another case, and by each role of the case."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,7 +19,7 @@ from evidence.models import ApiToken, IssuedPassword, Role
 from evidence.selectors.access import Action, role_allows
 from evidence.services.checkpoints import checkpoint_build
 from evidence.services.packages import export_request
-from evidence.services.record import allegation_create, person_create, unit_create
+from evidence.services.record import allegation_create, person_assignment_create, person_create, unit_create
 from evidence.services.witnesses import protected_person_create
 from tests.factories import UserFactory, make_area, make_incident
 from tests.tokens import token_for
@@ -76,6 +76,7 @@ class World:
     area: object
     witness: object
     victim: object
+    assignment: object
 
 
 @pytest.fixture
@@ -103,6 +104,7 @@ def world(case_a, case_b):
         area=make_area("Kyivska", (29.0, 49.0, 32.0, 51.5)),
         witness=protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "W"}),
         victim=protected_person_create(actor=lead, case=case_a, kind="victim", identity={"full_name": "V"}),
+        assignment=person_assignment_create(actor=lead, person=person, rank="Major", valid_from=date(2022, 1, 1)),
     )  # fmt: skip
 
 
@@ -167,11 +169,23 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ("person-detail", "GET"): (f"/api/v1/persons/{p.pk}/", None, 200),
         ("person-detail", "PUT"): (f"/api/v1/persons/{p.pk}/", {"case": c.pk, "full_name": "P"}, 200),
         ("person-detail", "PATCH"): (f"/api/v1/persons/{p.pk}/", {"rank": "Major"}, 200),
+        ("person-revisions", "GET"): (f"/api/v1/persons/{p.pk}/revisions/", None, 200),
+        ("person-assignments", "GET"): (f"/api/v1/persons/{p.pk}/assignments/", None, 200),
+        ("person-assignments", "POST"): (
+            f"/api/v1/persons/{p.pk}/assignments/", {"rank": "Colonel", "valid_from": "2023-06-01"}, 201,
+        ),
+        ("person-assignment", "PATCH"): (
+            f"/api/v1/persons/{p.pk}/assignments/{w.assignment.pk}/", {"position": "Commander"}, 200,
+        ),
+        ("person-assignment-revisions", "GET"): (
+            f"/api/v1/persons/{p.pk}/assignments/{w.assignment.pk}/revisions/", None, 200,
+        ),
         ("unit-list", "GET"): ("/api/v1/units/", None, 200),
         ("unit-list", "POST"): ("/api/v1/units/", {"case": c.pk, "name": "U"}, 201),
         ("unit-detail", "GET"): (f"/api/v1/units/{u.pk}/", None, 200),
         ("unit-detail", "PUT"): (f"/api/v1/units/{u.pk}/", {"case": c.pk, "name": "U"}, 200),
         ("unit-detail", "PATCH"): (f"/api/v1/units/{u.pk}/", {"notes": "n"}, 200),
+        ("unit-revisions", "GET"): (f"/api/v1/units/{u.pk}/revisions/", None, 200),
         ("allegation-list", "GET"): ("/api/v1/allegations/", None, 200),
         ("allegation-list", "POST"): (
             "/api/v1/allegations/", {"incident": i.pk, "unit": u.pk, "role": "unit_in_control"}, 201,
@@ -181,6 +195,7 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
             f"/api/v1/allegations/{a.pk}/", {"incident": i.pk, "person": p.pk, "role": "commander"}, 200,
         ),
         ("allegation-detail", "PATCH"): (f"/api/v1/allegations/{a.pk}/", {"basis": "b"}, 200),
+        ("allegation-revisions", "GET"): (f"/api/v1/allegations/{a.pk}/revisions/", None, 200),
         ("admin-area-list", "GET"): ("/api/v1/admin-areas/", None, 200),
         ("admin-area-detail", "GET"): (f"/api/v1/admin-areas/{w.area.pk}/", None, 200),
         ("crime-list", "GET"): ("/api/v1/crimes/", None, 200),
@@ -188,6 +203,11 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ("evidence-list", "GET"): ("/api/v1/evidence/", None, 200),
         ("evidence-list", "POST"): ("/api/v1/evidence/", upload, 201),
         ("evidence-detail", "GET"): (f"/api/v1/evidence/{e.pk}/", None, 200),
+        ("evidence-detail", "PATCH"): (f"/api/v1/evidence/{e.pk}/", {"title": "Corrected"}, 200),
+        ("evidence-revisions", "GET"): (f"/api/v1/evidence/{e.pk}/revisions/", None, 200),
+        ("evidence-unlink", "POST"): (
+            f"/api/v1/evidence/{e.pk}/unlink/", {"incident": i.pk, "reason": "linked by mistake"}, 200,
+        ),
         ("evidence-custody", "GET"): (f"/api/v1/evidence/{e.pk}/custody/", None, 200),
         ("evidence-custody-proof", "GET"): (f"/api/v1/evidence/{e.pk}/custody/proof/", None, 200),
         ("checkpoint-list", "GET"): ("/api/v1/checkpoints/", None, 200),

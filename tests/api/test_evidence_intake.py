@@ -28,7 +28,7 @@ def test_an_upload_is_received_numbered_and_written_in_custody(upload, case_a, m
     assert body["status"] == "received"
     assert body["ern"] == "UA-2022-BUCHA-000001"
     assert body["incidents"] == [incident.pk]
-    assert body["captured_at"] == "2022-03-04T08:15:00Z"
+    assert body["captured_at"] == "2022-03-04T10:15:00+02:00"  # as given (issue 16): 08:15 UTC
     item = EvidenceItem.objects.get()
     assert storages["intake"].exists(item.intake_key)
     assert [e.event_type for e in item.custody.all()] == ["received", "linked"]

@@ -132,8 +132,10 @@ def test_evidence_dates_are_read_in_the_cases_zone(upload, member_of):
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["captured_at"] == "2022-03-04T05:00:00Z"
-    assert body["acquired_at"] == "2022-03-20T13:30:00Z"  # New York is UTC-4 after 2022-03-13
+    # Shown in the offset New York had then (issue 16), which says the same moments: 05:00 and 13:30 UTC.
+    assert body["captured_at"] == "2022-03-04T00:00:00-05:00"
+    assert body["acquired_at"] == "2022-03-20T09:30:00-04:00"  # New York is UTC-4 after 2022-03-13
+    assert body["captured_at_time_zone"] == body["acquired_at_time_zone"] == "America/New_York"
     item = EvidenceItem.objects.get()
     assert item.captured_at == datetime(2022, 3, 4, 5, 0, tzinfo=UTC)
 
