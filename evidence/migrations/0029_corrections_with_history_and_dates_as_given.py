@@ -12,7 +12,6 @@ import datetime
 
 import django.contrib.postgres.fields
 import django.contrib.postgres.indexes
-import django.contrib.postgres.search
 import django.db.models.deletion
 import django.db.models.functions.comparison
 import django.db.models.functions.text
@@ -221,11 +220,6 @@ class Migration(migrations.Migration):
             name='file_captured_at_offset',
             field=models.SmallIntegerField(blank=True, editable=False, null=True),
         ),
-        migrations.AddField(
-            model_name='evidenceitem',
-            name='search',
-            field=models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.SearchVector('title', 'description', 'source', 'original_filename', models.Func(models.F('original_filename'), models.Value('._-'), models.Value('   '), function='translate'), django.db.models.functions.text.Left(django.db.models.functions.comparison.Cast(models.Func(models.F('metadata'), models.Value('strict $.** ? (@.type() == "string")'), function='jsonb_path_query_array', output_field=models.JSONField()), models.TextField()), 100000), config='simple'), output_field=django.contrib.postgres.search.SearchVectorField()),
-        ),
         migrations.AlterField(
             model_name='auditentry',
             name='action',
@@ -235,10 +229,6 @@ class Migration(migrations.Migration):
             model_name='custodyentry',
             name='event_type',
             field=models.CharField(choices=[('received', 'Received'), ('hashed', 'Hashed'), ('identified', 'Identified'), ('described', 'Described'), ('duplicate_found', 'Duplicate found'), ('archived', 'Archived'), ('verified', 'Verified'), ('accessed', 'Accessed'), ('linked', 'Linked to an incident'), ('exported', 'Exported'), ('fixity_check', 'Fixity check'), ('failed', 'Processing failed'), ('corrupt', 'Found corrupt'), ('retried', 'Retry requested'), ('timestamped', 'Timestamped'), ('provenance_read', 'Provenance read'), ('unlinked', 'Unlinked from an incident'), ('corrected', 'Description corrected')], max_length=20),
-        ),
-        migrations.AddIndex(
-            model_name='evidenceitem',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search'], name='evidence_search'),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='allegation',

@@ -6,9 +6,8 @@ import pghistory
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.db.models import F, Func, Q, Value
-from django.db.models.functions import Cast, Left
+from django.contrib.postgres.search import SearchVectorField
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -153,25 +152,6 @@ class EvidenceItem(models.Model):
     # The Content Credentials read at intake, as recorded in the custody entry "provenance_read"; null for a
     # file Slid does not look into (not an image, video or audio) or one processed before it did.
     provenance = models.JSONField(null=True, blank=True)
-    # The text ?q= searches (api.evidence.filters): what people wrote, the file's name (also split at dots,
-    # dashes and underscores) and the string values of the extracted metadata, cut at a length a tsvector holds.
-    search = models.GeneratedField(
-        expression=SearchVector(
-            "title", "description", "source", "original_filename",
-            Func(F("original_filename"), Value("._-"), Value("   "), function="translate"),
-            Left(
-                Cast(
-                    Func(F("metadata"), Value('strict $.** ? (@.type() == "string")'),
-                         function="jsonb_path_query_array", output_field=models.JSONField()),
-                    models.TextField(),
-                ),
-                100_000,
-            ),
-            config="simple",
-        ),
-        output_field=SearchVectorField(),
-        db_persist=True,
-    )  # fmt: skip
 
     received_at = models.DateTimeField(default=timezone.now, editable=False)
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
@@ -205,7 +185,6 @@ class EvidenceItem(models.Model):
                 name="evidence_timestamp_queue",
                 condition=Q(timestamped_at__isnull=True) & ~Q(archive_key=""),
             ),
-            GinIndex(fields=["search"], name="evidence_search"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=EvidenceStatus.values), name="evidence_status_valid"),
@@ -235,3 +214,19 @@ class EvidenceIncidentLink(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["evidence", "incident"], name="evidence_link_once")]
+
+
+class EvidenceSearchDocument(models.Model):
+    """The words ?q= finds an item by (evidence.selectors.items.evidence_search): its title, description,
+    source, file name (also split at dots, dashes and underscores) and the string values of its extracted
+    metadata. A database trigger keeps it (migration 0030) whenever one of those changes. It is a table of
+    its own because intake updates an item's row at every step, and a full-text index on that row would
+    be rewritten each time (eight times the cost of the update)."""
+
+    item = models.OneToOneField(
+        EvidenceItem, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
+    )
+    document = SearchVectorField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["document"], name="evidence_search")]

@@ -21,14 +21,10 @@ def evidence_list(*, user: User) -> QuerySet[EvidenceItem]:
     """The user's evidence, with what a page shows fetched for the whole page: the case and receiver
     joined, the linked incidents' ids, the witnesses and the timestamp tokens in one query each (near duplicates: see
     ``evidence_near_duplicates_of_many``)."""
-    items = (
-        EvidenceItem.objects.select_related("case", "received_by")
-        .prefetch_related(
-            Prefetch("incidents", queryset=Incident.objects.only("id")),
-            "protected_persons",
-            Prefetch("timestamps", queryset=timestamp_tokens_shown()),
-        )
-        .defer("search")
+    items = EvidenceItem.objects.select_related("case", "received_by").prefetch_related(
+        Prefetch("incidents", queryset=Incident.objects.only("id")),
+        "protected_persons",
+        Prefetch("timestamps", queryset=timestamp_tokens_shown()),
     )
     return restrict_to_user_cases(items, user=user)
 
@@ -37,7 +33,7 @@ def evidence_search(items: QuerySet[EvidenceItem], *, text: str) -> QuerySet[Evi
     """Items whose title, description, source, file name or extracted metadata hold the words of ``text``
     (web search syntax: "quoted phrases", or, -excluded), in any script; words are matched whole, without
     stemming, so that Ukrainian and English are searched alike."""
-    return items.filter(search=SearchQuery(text, config="simple", search_type="websearch"))
+    return items.filter(search_document__document=SearchQuery(text, config="simple", search_type="websearch"))
 
 
 # A person's date and the file's own that differ by more than this are flagged, as a far GPS position is.
