@@ -158,7 +158,9 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if not_served:
             return Response({"detail": not_served}, status=409)
         range_header = request.headers.get("Range")
-        requested_range(range_header, item.size_bytes)  # a range refused with 416 records no access
+        # A range refused with 416 records no access; one not served is ignored (the whole file, recorded as such).
+        if requested_range(range_header, item.size_bytes) is None:
+            range_header = None
         head = request.method == "HEAD"  # the same headers, no bytes: not a download, so not recorded
         if not head:
             evidence_record_access(actor=request.user, item=item, byte_range=range_header)

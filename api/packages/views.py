@@ -58,7 +58,9 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             detail = gettext("The package is %(status)s, not ready.") % {"status": export.status}
             return Response({"detail": detail}, status=409)
         range_header = request.headers.get("Range")
-        requested_range(range_header, export.size_bytes)  # a range refused with 416 records nothing
+        # A range refused with 416 records nothing; one not served is ignored (the whole package, recorded as such).
+        if requested_range(range_header, export.size_bytes) is None:
+            range_header = None
         return export_file_response(
             actor=request.user, export=export, range_header=range_header, head=request.method == "HEAD"
         )

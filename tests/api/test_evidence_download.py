@@ -55,6 +55,19 @@ def test_range_requests_get_partial_content(client_for, member_of, item, header,
     assert b"".join(response.streaming_content) == body
 
 
+@pytest.mark.parametrize("header", ["bytes=\x00", "bytes=0-1,5-9", "bytes=abc"])
+def test_a_range_that_is_not_one_served_gets_the_whole_file_recorded_without_a_range(
+    client_for, member_of, item, header
+):
+    response = client_for(member_of(item.case, Role.LEAD)).get(
+        f"/api/v1/evidence/{item.pk}/download/", HTTP_RANGE=header
+    )
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == CONTENT
+    assert item.custody.get(event_type="accessed").details["range"] is None
+
+
 def test_an_unsatisfiable_range_is_a_416(client_for, member_of, item):
     response = client_for(member_of(item.case, Role.LEAD)).get(
         f"/api/v1/evidence/{item.pk}/download/", HTTP_RANGE="bytes=5000-6000"

@@ -141,3 +141,18 @@ def test_the_browser_refuses_inline_script_and_other_origins(new_page, live_serv
 
     assert page.evaluate("[window.inlineRan, window.handlerRan]") == [None, None]
     assert sum("Content Security Policy" in error for error in errors) == 2, errors
+
+
+def test_the_case_menu_shows_every_page_of_a_lead_on_a_laptop_in_either_language(page_as, live_server, web_case):
+    """Ukrainian names are longer: on a 1280-pixel screen the menu must still show each of a lead's pages
+    (the current one too), not hide the last ones past the edge."""
+    lead = web_case.memberships.get(role=Role.LEAD).user
+    for locale in ("en-GB", "uk-UA"):
+        page = page_as(user=lead, locale=locale, viewport={"width": 1280, "height": 800})
+        page.goto(f"{live_server.url}/cases/UA-2022-BUCHA/audit/")
+
+        links = page.locator(".case-navigation a")
+        assert links.count() == 9
+        for index in range(links.count()):
+            box = links.nth(index).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, (locale, links.nth(index).inner_text(), box)

@@ -359,6 +359,25 @@ def test_the_case_home_shows_the_counts_the_timeline_and_the_list(case_a, bucha)
 
 
 @pytest.mark.django_db
+def test_the_crimes_counted_and_offered_are_named_in_the_page_s_language(case_a, bucha):
+    client = signed_in(lead_of(case_a))
+    client.cookies["django_language"] = "uk"
+
+    response = client.get(home(case_a), headers={"Accept-Language": "uk"})
+
+    assert response.context["crime_counts"] == [
+        ("8(2)(a)(i)", "Воєнний злочин: умисне вбивство", 2),
+        ("", "Злочин ще не визначено", 1),
+        ("7(1)(a)", "Злочин проти людяності: вбивство", 1),
+    ]
+    assert response.context["choices"]["crimes"] == [
+        ("7(1)(a)", "Злочин проти людяності: вбивство"),
+        ("8(2)(a)(i)", "Воєнний злочин: умисне вбивство"),
+    ]
+    assert "War crime of wilful killing" not in response.content.decode()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("query", "titles"),
     [
@@ -416,6 +435,9 @@ def test_the_list_filters_by_suspect_and_by_unit_with_its_subordinates(case_a, b
         ({"q": "x" * 10_000}, None),
         ({"page": "99999999999999"}, None),
         ({"page": "-3"}, None),
+        ({"bbox": " "}, None),  # blank: no filter, and no extent for the map
+        ({"bbox": ["nonsense", "30,50,31,51"]}, None),  # the filter reads the last; so does the map
+        ({"bbox": ["30,50,31,51", "nonsense"]}, "bbox"),
     ],
 )
 def test_a_filter_that_cannot_be_applied_is_named_next_to_the_list_never_a_500(case_a, bucha, query, field):
@@ -424,6 +446,29 @@ def test_a_filter_that_cannot_be_applied_is_named_next_to_the_list_never_a_500(c
     assert response.status_code == 200
     errors = response.context["list"].errors
     assert list(errors) == ([field] if field else [])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "extent"),
+    [
+        ({"bbox": " 30,50,31,51 "}, [30.0, 50.0, 31.0, 51.0]),
+        ({"bbox": ["nonsense", "30,50,31,51"]}, [30.0, 50.0, 31.0, 51.0]),
+        ({"bbox": " "}, None),
+        ({"bbox": "30,50,29,51"}, None),
+    ],
+)
+def test_the_map_opens_on_the_extent_the_list_was_filtered_by(case_a, bucha, query, extent):
+    """The map shows what the list shows: the bbox the filter applied, else the case's incidents."""
+    response = signed_in(lead_of(case_a)).get(home(case_a), query)
+
+    options = response.context["map"]
+    if extent is None:  # where the case's incidents are: around Bucha (30.2208, 50.5445) to Izium (37.2556, 49.2122)
+        west, south, east, north = options["extent"]
+        assert west <= 30.2208 and east >= 37.2556 and south <= 49.2122 and north >= 50.5445
+        assert east - west < 8 and north - south < 2
+    else:
+        assert options["extent"] == extent
 
 
 @pytest.mark.django_db

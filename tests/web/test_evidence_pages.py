@@ -293,6 +293,21 @@ def test_the_media_route_answers_ranges_and_records_one_access_per_view(item, in
     assert list(downloads.values_list("details", flat=True)) == [{"view": entry.details["view"]}]
 
 
+@pytest.mark.parametrize("header", ["bytes=\x00", "bytes=0-1,5-9", "pages=1-2", "bytes=abc"])
+def test_a_range_that_is_not_one_served_gets_the_whole_file_and_is_not_recorded_as_a_range(item, investigator, header):
+    """Such a Range is ignored (RFC 9110): the whole file goes out, so the record says no range was served,
+    rather than keeping the header (which PostgreSQL refuses to store when it holds NUL)."""
+    client = signed_in(investigator)
+    token = media_view_token(item)
+
+    viewed = client.get(media_url(item, token), headers={"Range": header})
+    saved = client.get(media_url(item, token) + "&download=1", headers={"Range": header})
+
+    assert (viewed.status_code, body(viewed)) == (200, CONTENT)
+    assert (saved.status_code, body(saved)) == (200, CONTENT)
+    assert [entry.details["range"] for entry in accessed(item)] == [None, None]
+
+
 def test_each_view_of_the_page_records_its_own_access(item, investigator):
     client = signed_in(investigator)
 

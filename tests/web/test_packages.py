@@ -245,6 +245,21 @@ def test_a_range_of_the_package_answers_206_and_an_impossible_one_416_recording_
     ]
 
 
+@pytest.mark.parametrize("header", ["bytes=\x00", "bytes=0-1,5-9", "bytes=abc"])
+def test_a_range_that_is_not_one_served_downloads_the_whole_package_recorded_without_a_range(legal, record, header):
+    client = signed_in(legal)
+    client.post(PACKAGES, {"incidents": [record["yablunska"].pk], "profile": "default"})
+    export = build(Export.objects.get())
+
+    response = client.get(package_url(export, "download/"), headers={"Range": header})
+
+    assert response.status_code == 200
+    assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == export.sha256
+    assert list(AuditEntry.objects.filter(action="export.download").values_list("details", flat=True)) == [
+        {"range": None}
+    ]
+
+
 def test_a_link_from_another_site_downloads_nothing_and_records_nothing(lead, legal, record):
     signed_in(legal).post(PACKAGES, {"incidents": [record["yablunska"].pk], "profile": "default"})
     export = build(Export.objects.get())

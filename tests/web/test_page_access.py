@@ -408,3 +408,40 @@ def test_hostile_searches_of_the_case_list_are_answered(world, query):
         world.case.reference
         in client.get(reverse("web:case-list"), {"q": "bucha"}, headers={"HX-Request": "true"}).content.decode()
     )
+
+
+UNSAFE_ROWS = [(name, method) for name, method in ROWS if method != "GET"]
+
+
+@pytest.mark.parametrize(("name", "method"), UNSAFE_ROWS, ids=[f"{m} {n}" for n, m in UNSAFE_ROWS])
+def test_every_write_is_refused_without_its_csrf_token(name, method, world):
+    """Every POST, PATCH and DELETE of the workspace, by someone its rule admits (a superuser), with the CSRF
+    cookie but without the token: 403, whatever the page would have answered with it."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users["superuser"])
+    client.get(reverse("web:case-list"))  # the page sets the CSRF cookie
+    body, _, _ = request_for(world, name, method)
+
+    response = call(client, method, url_for(world, name), body)
+
+    assert response.status_code == 403, (name, method, response.status_code)
+    assert b"CSRF" in response.content or b"form" in response.content.lower(), response.content[:300]
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [row for row in ROWS if row[1] == "GET"],
+    ids=[f"HEAD {n}" for n, m in ROWS if m == "GET"],
+)
+def test_head_follows_the_rule_of_get(name, method, world):
+    """HEAD is answered as GET would be (web.access.rule_for): the same refusals, to the same visitors."""
+    rule = PAGES[name]["GET"]
+    url = url_for(world, name)
+    body, _, _ = request_for(world, name, "GET")
+    for who in ("outsider", *Role.values):
+        user = world.users[who]
+        get = call(signed_in_as(user), "GET", url, body)
+        head = call(signed_in_as(user), "HEAD", url, body)
+        assert head.status_code == get.status_code, (name, who, head.status_code, get.status_code)
+        if isinstance(rule, Action) and who == "outsider":
+            assert head.status_code == 404, (name, who)

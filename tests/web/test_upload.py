@@ -562,6 +562,19 @@ def test_the_receipt_lists_what_was_received_and_downloads_as_text(client, case_
     assert outsider.get("/cases/UA-2022-BUCHA/upload/receipt/", {"ern": item.ern}).status_code == 404
 
 
+@pytest.mark.parametrize("ern", ["UA-2022-BUCHA-\x00000001", "x" * 100_000, "' OR 1=1 --", "UA-2022-BUCHA-%"])
+def test_a_receipt_asked_for_with_hostile_erns_lists_only_what_they_name_exactly(client, location, ern):
+    patch(client, location, 0, CONTENT)
+    item = EvidenceItem.objects.get()
+
+    page = client.get("/cases/UA-2022-BUCHA/upload/receipt/", {"ern": [ern, item.ern]})
+    text = client.get("/cases/UA-2022-BUCHA/upload/receipt/", {"ern": ern, "format": "text"})
+
+    assert page.status_code == 200 and text.status_code == 200
+    assert [listed.ern for listed in page.context["items"]] == ["UA-2022-BUCHA-000001"]
+    assert "UA-2022-BUCHA-000001" not in text.content.decode()
+
+
 def test_the_page_the_script_s_words_and_the_receipt_are_in_ukrainian(case_a, location, investigator):
     import json
     import re

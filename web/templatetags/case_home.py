@@ -1,14 +1,9 @@
 """Template tags of the case home (web/templates/web/case_home.html and its list)."""
 
-import zoneinfo
-
 from django import template
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-
-from evidence.models import DatePrecision
 
 register = template.Library()
 
@@ -42,19 +37,6 @@ def incident_link(case, incident_or_id, title: str = "") -> str:
     except NoReverseMatch:
         return format_html("<span>{}</span>", title)
     return format_html('<a href="{}">{}</a>', url, title)
-
-
-@register.filter
-def incident_began(incident, case) -> str:
-    """When the incident began, in the case's time zone: the time only when it is known exactly."""
-    local = timezone.localtime(incident.occurred_from, zoneinfo.ZoneInfo(case.time_zone))
-    if incident.date_precision == DatePrecision.EXACT:
-        return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
-    if incident.date_precision == DatePrecision.MONTH:
-        return formats.date_format(local, "YEAR_MONTH_FORMAT")
-    if incident.date_precision == DatePrecision.YEAR:
-        return str(local.year)
-    return formats.date_format(local, "DATE_FORMAT")
 
 
 @register.filter

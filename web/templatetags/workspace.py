@@ -1,5 +1,5 @@
 """Template tags of the workspace: ``{% vendor %}`` names a vendored file, ``|in_case_zone`` shows a
-moment in the case's time zone."""
+moment in the case's time zone, ``|incident_began`` when an incident began, as precisely as it is known."""
 
 import json
 import zoneinfo
@@ -10,6 +10,8 @@ from pathlib import Path
 from django import template
 from django.templatetags.static import static
 from django.utils import formats, timezone
+
+from evidence.models import DatePrecision
 
 register = template.Library()
 
@@ -45,3 +47,16 @@ def in_case_zone(moment: datetime | None, case) -> str:
     zone = zoneinfo.ZoneInfo(case.time_zone)
     local = timezone.localtime(moment, zone)
     return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+
+
+@register.filter
+def incident_began(incident, case) -> str:
+    """When the incident began, in the case's time zone: the time only when it is known exactly."""
+    local = timezone.localtime(incident.occurred_from, zoneinfo.ZoneInfo(case.time_zone))
+    if incident.date_precision == DatePrecision.EXACT:
+        return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+    if incident.date_precision == DatePrecision.MONTH:
+        return formats.date_format(local, "YEAR_MONTH_FORMAT")
+    if incident.date_precision == DatePrecision.YEAR:
+        return str(local.year)
+    return formats.date_format(local, "DATE_FORMAT")

@@ -1,5 +1,6 @@
 """The user's cases, and a case's home page."""
 
+import contextlib
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from evidence.selectors.activity import case_activity
 from evidence.selectors.cases import case_list
 from evidence.selectors.maps import incident_counts, incident_mapped_extent, incident_timeline
 from evidence.selectors.record import incident_list, person_list, unit_list
+from geo.validation import GeometryError, parse_bbox
 from web.pages import Page, is_htmx
 
 # The case list is a handful of cases for most people; a superuser sees every case, a page at a time.
@@ -130,12 +132,19 @@ class IncidentListPage:
         return (self.page - 1) * INCIDENTS_PER_PAGE + 1
 
 
+def list_filters(request: HttpRequest) -> dict[str, list[str]]:
+    """The list's filters in the address, without blank values (the filter set strips them to nothing, and
+    they filter nothing) and without NUL (PostgreSQL refuses it in text)."""
+    filters = {}
+    for name in LIST_FILTERS:
+        values = [value.replace("\x00", "").strip()[:VALUE_MAX_LENGTH] for value in request.GET.getlist(name)]
+        if any(values):
+            filters[name] = [value for value in values if value]
+    return filters
+
+
 def incident_list_page(request: HttpRequest, case) -> IncidentListPage:
-    filters = {
-        name: [value.replace("\x00", "")[:VALUE_MAX_LENGTH] for value in request.GET.getlist(name)]
-        for name in LIST_FILTERS
-        if any(request.GET.getlist(name))
-    }
+    filters = list_filters(request)
     page = _page_number(request.GET.get("page"))
     data = QueryDict(mutable=True)
     for name, values in filters.items():
@@ -182,17 +191,18 @@ def crime_counts(counts: dict, *, shown: int = 12) -> list[tuple[str, str, int]]
     """(code, title, how many) for the most frequent crimes; "" is "no crime named yet"."""
     titles = crimes()
     return [
-        (code, titles[code].title if code in titles else (_("No crime named yet") if code == "" else code), n)
+        (code, _(titles[code].title) if code in titles else (_("No crime named yet") if code == "" else code), n)
         for code, n in list(counts["crime"].items())[:shown]
     ]
 
 
 def map_options(case, incidents: IncidentListPage) -> dict:
     """What the case home's map script needs (web/static/web/js/case-home.js)."""
-    bbox = incidents.filters.get("bbox", [""])[0]
     extent = None
-    if bbox and "bbox" not in incidents.errors:
-        extent = [float(n) for n in bbox.split(",")]
+    if "bbox" in incidents.filters:
+        # The value the list is filtered by (the filter set reads the last one given), if it is one.
+        with contextlib.suppress(GeometryError):
+            extent = list(parse_bbox(incidents.filters["bbox"][-1]))
     if extent is None:
         extent = incident_mapped_extent(case=case)
     try:
@@ -217,6 +227,6 @@ def filter_choices(request: HttpRequest, case, incidents: IncidentListPage, coun
     return {
         "persons": list(persons.values_list("pk", "full_name")[:CHOICES_SHOWN]),
         "units": list(units.values_list("pk", "name")[:CHOICES_SHOWN]),
-        "crimes": sorted((code, titles[code].title) for code in codes if code in titles),
+        "crimes": sorted((code, _(titles[code].title)) for code in codes if code in titles),
         "statuses": IncidentStatus.choices,
     }

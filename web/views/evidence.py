@@ -271,11 +271,13 @@ class EvidenceMediaPage(EvidencePage):
             )
         range_header = request.headers.get("Range")
         try:
-            requested_range(range_header, item.size_bytes)
+            served = requested_range(range_header, item.size_bytes)
         except RangeNotSatisfiable as refused:  # before anything is recorded
             response = _plain(f"Range: {refused.message}", status=416)
             response["Content-Range"] = f"bytes */{item.size_bytes}"
             return response
+        if served is None:  # a Range not served is ignored: the whole file goes out, and is recorded as such
+            range_header = None
         head = request.method == "HEAD"
         viewer = evidence_viewer(item=item)
         download = request.GET.get("download") == "1"

@@ -289,5 +289,6 @@ def package_download(*, actor, export: Export, range_header: str | None, head: b
         raise NotAllowed(gettext(IDENTITIES_FOR_LEADS))
     if export.status != ExportStatus.READY:
         raise DomainError(_("The package is %(status)s, not ready.") % {"status": export.get_status_display()})
-    requested_range(range_header, export.size_bytes)
+    if requested_range(range_header, export.size_bytes) is None:
+        range_header = None  # a Range not served is ignored: the whole package goes out, and is recorded as such
     return export_file_response(actor=actor, export=export, range_header=range_header, head=head)

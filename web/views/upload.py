@@ -334,7 +334,8 @@ class ReceiptPage(Page):
     template_name = "web/upload_receipt.html"
 
     def get(self, request: HttpRequest, reference: str) -> HttpResponse:
-        erns = request.GET.getlist("ern")[:RECEIPT_ITEMS_MAX]
+        # An ERN with NUL names nothing (and PostgreSQL refuses NUL in text).
+        erns = [ern for ern in request.GET.getlist("ern")[:RECEIPT_ITEMS_MAX] if "\x00" not in ern]
         items = list(
             evidence_list(user=request.user).filter(case=self.case, ern__in=erns).order_by("ern").prefetch_related(None)
         )
