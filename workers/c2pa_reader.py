@@ -2,11 +2,39 @@
 of its own, so that a hostile file which hangs or crashes the C2PA library (native code) takes only
 this process with it. Standard library and c2pa only: it starts in a fraction of a second.
 
-stdin: {"path": …, "media_type": …, "trust_anchors": PEM text or ""}
+Before it opens the file it limits itself: CPU time and address space (a file that makes the library
+spin or allocate without end is stopped by the kernel), and it asks the kernel to kill it when the
+worker that started it dies (so a SIGKILLed worker leaves no reader behind). It does this itself
+rather than in a preexec_fn: the worker has threads (its lease heartbeat), and running Python
+between fork and exec in a threaded process can deadlock.
+
+stdin: {"path": …, "media_type": …, "trust_anchors": PEM text or "",
+        "cpu_seconds": n, "memory_bytes": n, "parent_pid": the worker's pid}
 stdout: {"reader": version, "store": the manifest store} | {"reader": …, "none": true} | {"reader": …, "error": …}"""
 
+import ctypes
 import json
+import os
+import resource
+import signal
 import sys
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_PARENT_GONE = 3  # the exit status when the worker died before the reader could ask to follow it
+
+
+def limit_self(request: dict) -> None:
+    """Applies the limits the request names; exits if the worker that sent it is already gone."""
+    if memory := request.get("memory_bytes"):
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    if cpu := request.get("cpu_seconds"):
+        # SIGXCPU at the soft limit, SIGKILL a second later if that is caught.
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    if parent := request.get("parent_pid"):
+        if sys.platform.startswith("linux"):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # it died before the line above: nobody would ever kill us
+            sys.exit(_PARENT_GONE)
 
 
 def read(request: dict) -> dict:
@@ -38,7 +66,9 @@ def read(request: dict) -> dict:
 
 
 def main() -> None:
-    answer = read(json.load(sys.stdin))
+    request = json.load(sys.stdin)
+    limit_self(request)
+    answer = read(request)
     json.dump(answer, sys.stdout)
 
 

@@ -93,7 +93,9 @@ def _process_claimed(claim: Claim, agent: Agent) -> str:
                 captured_at_written=captured.written if captured else "",
             )
         if CustodyEvent.PROVENANCE_READ not in done and provenance.reads(media_type):
-            provenance_record = provenance.read_provenance(path, media_type, timeout=settings.SLID_TOOL_TIMEOUT_SECONDS)
+            provenance_record = provenance.read_provenance(
+                path, media_type, timeout=settings.SLID_TOOL_TIMEOUT_SECONDS, final=claim.is_last_attempt
+            )
         if hashes or identification or description or provenance_record:
             item = evidence_record_examination(
                 claim=claim,

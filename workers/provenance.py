@@ -3,12 +3,17 @@ against Slid's trust anchors, and what it says (claim generator, signer, actions
 
 A cheap look at the bytes comes first: a file without the C2PA marker is recorded as carrying none
 without starting anything, so ordinary photos cost almost nothing. A file with the marker is read
-by the C2PA library (native code) in a process of its own (workers/c2pa_reader.py) with a timeout,
-like exiftool, so a hostile file can neither hang nor crash the worker: what goes wrong is recorded
-as the state ``error``, never raised. Nothing is fetched from the network."""
+by the C2PA library (native code) in a process of its own (workers/c2pa_reader.py), with a timeout
+that grows with the file's size and limits on its CPU time and memory, so a hostile file can neither
+hang, exhaust nor crash the worker. A reader that is too slow or dies raises ReaderFailed, so the
+worker tries the item again later; only on the item's last attempt is that recorded as the state
+``error``. A configuration that cannot be used (trust anchors that do not exist) raises
+TrustAnchorsMissing: it is the operator's to fix, not a property of the file. Nothing is fetched from
+the network."""
 
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -16,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from evidence.models import ProvenanceState
 
@@ -28,10 +34,30 @@ MARKER = b"c2pa"
 _SCAN_CHUNK_BYTES = 1024 * 1024
 BUNDLED_TRUST_ANCHORS = Path(__file__).resolve().parents[1] / "evidence" / "data" / "c2pa" / "trust"
 _READER = Path(__file__).with_name("c2pa_reader.py")
+_SLID_ROOT = Path(__file__).resolve().parents[1]
 # C2PA's validation states (c2pa-rs): Trusted, Valid (well formed and signed, by a signer not trusted here),
-# Invalid (a signature or a hash does not match).
+# Invalid (some check failed: which one decides between INVALID and CERTIFICATE_INVALID, see summarise).
 _STATES = {"Trusted": ProvenanceState.VALID, "Valid": ProvenanceState.UNTRUSTED, "Invalid": ProvenanceState.INVALID}
+# Failures about a certificate (the signer's, or the timestamp authority's, which c2pa also reports as
+# signingCredential.*), not about the bytes: expired, revoked, a profile C2PA does not allow, a timestamp
+# that does not verify. A file that fails only these still holds every hash and the claim signature.
+_CERTIFICATE_FAILURES = ("signingCredential.", "timeStamp.")
 _ERROR_CHARS = 1000
+# The reader's time: SLID_TOOL_TIMEOUT_SECONDS plus a second for every _READ_BYTES_PER_SECOND of the file
+# (it hashes the whole file; 20 MiB/s is a slow disk on a busy worker), so a large video is not cut off.
+_READ_BYTES_PER_SECOND = 20 * 1024 * 1024
+# The reader's address space: the Python interpreter and the C2PA library take about 0.3 GiB; the library
+# streams the file, so a large one needs little more. A hostile file that makes it allocate without end
+# is stopped here, not by the machine's out-of-memory killer taking the worker.
+READER_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
+
+
+class ReaderFailed(Exception):
+    """The C2PA reader gave no answer this time (too slow, killed, an answer that cannot be read)."""
+
+
+class TrustAnchorsMissing(ImproperlyConfigured):
+    """SLID_C2PA_TRUST_ANCHORS names a path that does not exist (or cannot be read)."""
 
 
 def reads(media_type: str) -> bool:
@@ -75,46 +101,86 @@ def trust_anchor_files() -> list[Path]:
 
 
 def trust_anchors_pem() -> str:
-    return "\n".join(path.read_text(encoding="ascii", errors="replace").strip() for path in trust_anchor_files())
+    """Every trust anchor's PEM text; TrustAnchorsMissing if a configured one cannot be read."""
+    try:
+        return "\n".join(path.read_text(encoding="ascii", errors="replace").strip() for path in trust_anchor_files())
+    except OSError as error:
+        raise TrustAnchorsMissing(f"The C2PA trust anchors could not be read: {error}") from error
 
 
-def read_provenance(path: str, media_type: str, *, timeout: float) -> dict:
-    """The provenance record of a file (see summarise): its state, and what its manifest says."""
+def reader_timeout(size_bytes: int, base_seconds: float) -> float:
+    """How long the reader may take for a file of this size."""
+    return base_seconds + size_bytes / _READ_BYTES_PER_SECOND
+
+
+def read_provenance(path: str, media_type: str, *, timeout: float, final: bool = True) -> dict:
+    """The provenance record of a file (see summarise): its state, and what its manifest says.
+
+    ``timeout`` is the reader's time for a small file (see reader_timeout). A reader that fails raises
+    ReaderFailed unless ``final`` (the item's last attempt), when the failure is recorded as ``error``.
+    Raises TrustAnchorsMissing whatever ``final`` says."""
     if not has_marker(path):
         return {"state": ProvenanceState.NONE.value}
-    try:
-        anchors = trust_anchors_pem()
-    except OSError as error:
-        return _error(f"The trust anchors could not be read: {error}")
-    request = json.dumps({"path": os.path.abspath(path), "media_type": media_type, "trust_anchors": anchors})
+    anchors = trust_anchors_pem()
+    limit = reader_timeout(os.path.getsize(path), timeout)
+    request = {
+        "path": os.path.abspath(path),
+        "media_type": media_type,
+        "trust_anchors": anchors,
+        "cpu_seconds": math.ceil(limit) + 1,
+        "memory_bytes": READER_MEMORY_BYTES,
+        "parent_pid": os.getpid(),
+    }
     try:
         finished = subprocess.run(  # noqa: S603 - our own script, with this interpreter
-            [sys.executable, "-I", str(_READER)], input=request.encode(), capture_output=True, timeout=timeout
+            [sys.executable, "-I", str(_READER)], input=json.dumps(request).encode(), capture_output=True, timeout=limit
         )
     except subprocess.TimeoutExpired:
-        return _error(f"The C2PA reader took longer than {timeout} s and was stopped")
+        return _failed(f"The C2PA reader took longer than {limit:g} s and was stopped", path, final=final)
     if finished.returncode != 0:
         how = f"signal {-finished.returncode}" if finished.returncode < 0 else f"exit status {finished.returncode}"
         stderr = finished.stderr.decode(errors="replace").strip().splitlines()
-        return _error(f"The C2PA reader failed ({how}){': ' + stderr[-1] if stderr else ''}", path=path)
+        return _failed(f"The C2PA reader failed ({how}){': ' + stderr[-1] if stderr else ''}", path, final=final)
     try:
         answer = json.loads(finished.stdout)
+        if isinstance(answer, dict) and "error" in answer:
+            # The library's own refusal of this file (damaged, not what it claims to be): the same every time.
+            answer["error"] = scrub(str(answer["error"]), path)
         return summarise(answer)
     except (ValueError, TypeError, AttributeError, KeyError) as error:
         logger.warning("Could not make sense of the C2PA reader's answer for %s", path, exc_info=True)
-        return _error(f"The C2PA reader's answer could not be read ({type(error).__name__}: {error})", path=path)
+        message = f"The C2PA reader's answer could not be read ({type(error).__name__}: {error})"
+        return _failed(message, path, final=final)
 
 
-def _error(message: str, *, path: str = "") -> dict:
-    if path:
-        message = message.replace(os.path.abspath(path), "the file")
+def scrub(message: str, path: str) -> str:
+    """The message without the server's paths: the file's (as "the file"), and its folder's and Slid's own
+    (what is under them is named relative to them)."""
+    file_paths = {os.path.abspath(path), os.path.realpath(path)}
+    folders = {os.path.dirname(file_path) for file_path in file_paths} | {str(_SLID_ROOT)}
+    for file_path in sorted(file_paths, key=len, reverse=True):
+        message = message.replace(file_path, "the file")
+    for folder in sorted(folders, key=len, reverse=True):
+        message = message.replace(folder + os.sep, "").replace(folder, "…")
+    return message
+
+
+def _failed(message: str, path: str, *, final: bool) -> dict:
+    message = scrub(message, path)
+    if not final:
+        raise ReaderFailed(message)
+    return _error(message)
+
+
+def _error(message: str) -> dict:
     return {"state": ProvenanceState.ERROR.value, "error": message[:_ERROR_CHARS]}
 
 
 def summarise(answer: dict) -> dict:
-    """What the record keeps of the reader's answer: the state (valid, untrusted, invalid, none, error),
-    the C2PA validation state as the library said it, the active manifest's label, claim generator and
-    signer, its actions and ingredients, and each validation failure (code and explanation)."""
+    """What the record keeps of the reader's answer: the state (valid, untrusted, invalid,
+    certificate_invalid, none, error), the C2PA validation state as the library said it, the active
+    manifest's label, claim generator and signer, the timestamp's standing, its actions and ingredients,
+    and each validation failure (code and explanation)."""
     reader = str(answer.get("reader", ""))
     if answer.get("none"):
         return {"state": ProvenanceState.NONE.value, "reader": reader}
@@ -132,12 +198,20 @@ def summarise(answer: dict) -> dict:
         for found in _list(_dict(results.get("activeManifest")).get("failure"))
         if isinstance(found, dict)
     ]
+    state = _STATES.get(validation_state, ProvenanceState.INVALID)
+    if (
+        state == ProvenanceState.INVALID
+        and failures
+        and all(failure["code"].startswith(_CERTIFICATE_FAILURES) for failure in failures)
+    ):
+        state = ProvenanceState.CERTIFICATE_INVALID
     return {
-        "state": _STATES.get(validation_state, ProvenanceState.INVALID).value,
+        "state": state.value,
         "validation_state": validation_state,
         "manifest": label,
         "claim_generator": _claim_generator(manifest),
         "signer": _signer(_dict(manifest.get("signature_info"))),
+        "timestamp": _timestamp(_dict(results.get("activeManifest"))),
         "actions": _actions(manifest),
         "ingredients": _ingredients(manifest),
         "failures": failures,
@@ -158,6 +232,24 @@ def _signer(signature: dict) -> dict:
     signer = {ours: str(signature[theirs]) for ours, theirs in fields.items() if signature.get(theirs)}
     signer |= {"algorithm": str(signature.get("alg", "")), "signed_at": signature.get("time")}
     return signer
+
+
+def _timestamp(results: dict) -> str:
+    """The standing of the time-stamp authority's token over the claim signature: ``trusted`` (its
+    certificate leads to a trust anchor: the signer's certificate is judged at that time), ``untrusted``
+    (it verifies, but its authority is not one Slid trusts: the signer's certificate is judged now),
+    ``invalid`` (it does not verify), or ``none`` (the manifest has none)."""
+    found = {
+        section: {str(status.get("code", "")) for status in _list(results.get(section)) if isinstance(status, dict)}
+        for section in ("success", "informational", "failure")
+    }
+    if any(code.startswith("timeStamp.") and code != "timeStamp.untrusted" for code in found["failure"]):
+        return "invalid"
+    if "timeStamp.untrusted" in found["informational"] | found["failure"]:
+        return "untrusted"
+    if "timeStamp.trusted" in found["success"]:
+        return "trusted"
+    return "none"
 
 
 def _actions(manifest: dict) -> list[dict]:

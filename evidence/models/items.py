@@ -72,6 +72,7 @@ class ProvenanceState(models.TextChoices):
     VALID = "valid", _("Valid, from a trusted signer")
     UNTRUSTED = "untrusted", _("Intact, but the signer is not trusted")
     INVALID = "invalid", _("Does not validate")
+    CERTIFICATE_INVALID = "certificate_invalid", _("Intact, but a certificate does not pass")
     NONE = "none", _("None in the file")
     ERROR = "error", _("Could not be read")
 

@@ -5,7 +5,17 @@ is flagged (outcome ``warning``), never refused: the bytes are evidence whatever
 from evidence.models import CustodyEvent, Outcome, ProvenanceState
 from evidence.services.custody import NewEntry
 
-FLAGGED = {ProvenanceState.INVALID, ProvenanceState.UNTRUSTED, ProvenanceState.ERROR}
+FLAGGED = {
+    ProvenanceState.INVALID,
+    ProvenanceState.CERTIFICATE_INVALID,
+    ProvenanceState.UNTRUSTED,
+    ProvenanceState.ERROR,
+}
+TIMESTAMP_SAID = {
+    "trusted": "timestamp by a trusted authority",
+    "untrusted": "timestamp by an authority not trusted here",
+    "invalid": "timestamp does not verify",
+}
 
 
 def provenance_entry(record: dict) -> NewEntry:
@@ -32,7 +42,12 @@ def _said(state: ProvenanceState, record: dict) -> str:
         ProvenanceState.VALID: f"Content Credentials valid, signed by {signed_by}, trusted",
         ProvenanceState.UNTRUSTED: f"Content Credentials intact, but signed by {signed_by}, not trusted here",
         ProvenanceState.INVALID: f"Content Credentials do not validate (signed by {signed_by})",
+        ProvenanceState.CERTIFICATE_INVALID: (
+            f"Content Credentials intact, but a certificate does not pass (signed by {signed_by})"
+        ),
     }[state]
+    if timestamp := TIMESTAMP_SAID.get(record.get("timestamp", "")):
+        said += f"; {timestamp}"
     said += f"; claim generator {record.get('claim_generator') or 'not named'}"
     if actions := record.get("actions"):
         said += "; actions " + ", ".join(action.get("action", "?") for action in actions)

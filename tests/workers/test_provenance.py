@@ -82,6 +82,7 @@ def test_a_photo_signed_by_a_trusted_signer_is_recorded_valid(upload, client_for
     assert entry.details["actions"] == ACTIONS
     assert entry.details["ingredients"] == []
     assert entry.details["failures"] == []
+    assert entry.details["timestamp"] == "none"
     assert entry.details["signer"]["common_name"] == "Trusted signer"
     assert entry.details["signer"]["organization"] == "Trusted newsroom"
     assert entry.details["signer"]["algorithm"].lower() == "es256"
@@ -141,6 +142,30 @@ def test_a_photo_signed_by_a_root_not_trusted_is_flagged_untrusted(upload, clien
     assert entry.details["signer"]["common_name"] == "Unknown signer"
     assert entry.details["actions"] == ACTIONS
     assert shown(client_for, investigator, item)["state"] == "untrusted"
+
+
+def test_a_photo_timestamped_by_an_authority_whose_certificate_c2pa_refuses_is_not_called_changed(
+    upload, client_for, case_a, investigator, trusted, local_tsa
+):
+    # tests.tsa's authority: a real RFC 3161 token, from a certificate without the key identifiers the
+    # C2PA certificate profile asks for. Every hash and the signature hold: the bytes are as signed.
+    photo = signed(photo_bytes(seed=27), "image/jpeg", trusted, tsa_url=local_tsa.url)
+    assert local_tsa.requests == 1
+
+    item = processed(upload, investigator, case_a, photo, "stamped.jpg")
+
+    assert item.status == "archived", item.status_reason
+    entry = provenance_entry(item)
+    assert entry.outcome == "warning"
+    assert (entry.details["state"], entry.details["validation_state"]) == ("certificate_invalid", "Invalid")
+    assert [failure["code"] for failure in entry.details["failures"]] == ["signingCredential.invalid"]
+    assert entry.details["timestamp"] == "untrusted"
+    assert entry.details["actions"] == ACTIONS
+    assert entry.detail.startswith(
+        "Content Credentials intact, but a certificate does not pass (signed by Trusted signer (Trusted newsroom))"
+        "; timestamp by an authority not trusted here"
+    )
+    assert shown(client_for, investigator, item)["state"] == "certificate_invalid"
 
 
 def test_a_photo_without_content_credentials_is_recorded_as_having_none(upload, client_for, case_a, investigator):
