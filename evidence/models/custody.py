@@ -24,6 +24,8 @@ class CustodyEvent(models.TextChoices):
     RETRIED = "retried", _("Retry requested")
     TIMESTAMPED = "timestamped", _("Timestamped")
     PROVENANCE_READ = "provenance_read", _("Provenance read")
+    REPLICATED = "replicated", _("Replicated")
+    REPAIRED = "repaired", _("Copy repaired")
 
 
 # The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
@@ -45,6 +47,10 @@ PREMIS_EVENT_TYPES = {
     # A Time Stamping Authority signed the file's SHA-256 with the time (RFC 3161).
     CustodyEvent.TIMESTAMPED: "digital signature generation",
     CustodyEvent.PROVENANCE_READ: "validation",
+    # A copy written to a replica store and read back.
+    CustodyEvent.REPLICATED: "replication",
+    # A missing or damaged copy made good again from a good one.
+    CustodyEvent.REPAIRED: "recovery",
 }
 
 
