@@ -3,9 +3,10 @@
 Anyone may ask whether the service is alive: the answer names each part "ok" or "error" and nothing
 else, and asking writes nothing (not even a token's last use). Staff (signed in) also get the reasons,
 the PostGIS version, and the details: archived copies that failed their fixity check, work waiting,
-work stuck, and archived files waiting for an RFC 3161 timestamp (how many, how many failing, the last
-reason). The ERNs in those details are only those of cases the staff user is a member of (all of them
-for superusers).
+work stuck, archived files waiting for an RFC 3161 timestamp (how many, how many failing, the last
+reason), archived files with fewer good copies than SLID_ARCHIVE_MIN_COPIES, and whether each replica
+store answers. The ERNs in those details are only those of cases the staff user is a member of (all of
+them for superusers).
 
 Asking must not tie up the web threads: the broker is given half a second to connect and half a second
 to answer, and the public answer is kept PUBLIC_ANSWER_SECONDS, checked by one request at a time."""
@@ -29,7 +30,14 @@ from rest_framework.views import APIView
 import config
 from api.auth.authentication import ApiTokenAuthentication, SecondFactorSessionAuthentication
 from config.celery import app as celery_app
-from evidence.selectors.health import health_fixity_failures, health_queue, health_stuck, health_timestamps
+from evidence.selectors.copies import replica_stores
+from evidence.selectors.health import (
+    health_copies,
+    health_fixity_failures,
+    health_queue,
+    health_stuck,
+    health_timestamps,
+)
 
 # To connect to the broker, and again for each answer from it: a broker that takes the connection and
 # then says nothing (hung, or its answers lost) holds a request about a second, never longer.
@@ -87,6 +95,19 @@ def _look_at(store: Storage, *, writable: bool) -> None:
         raise OSError(f"{folder} is not a folder this process may {'write' if writable else 'read'}")
 
 
+def replicas_reachable() -> dict[str, str]:
+    """Each replica store: "ok" if it answers, else why not. A replica that is down does not stop the service
+    (its copies wait and are retried), so it is a staff detail, not part of the liveness answer."""
+    reachable = {}
+    for name in replica_stores():
+        try:
+            _look_at(storages[name], writable=False)
+            reachable[name] = "ok"
+        except Exception as error:  # noqa: BLE001 - any failure of a store is reported, not raised
+            reachable[name] = f"error: {type(error).__name__}: {error}"[:300]
+    return reachable
+
+
 LIVENESS = {"database": check_database, "broker": check_broker, "storage": check_storage}
 
 
@@ -114,6 +135,9 @@ def staff_details(user) -> tuple[dict, bool]:
         "stuck": health_stuck(user=user),
         # Not a fault of the service: archiving goes on, and the sweep asks again.
         "timestamps": health_timestamps(user=user),
+        # Not a fault either while the replication task and the sweep work on it; a copy that failed fixity
+        # and could not be repaired is one (fixity_failures).
+        "copies": {**health_copies(user=user), "reachable": replicas_reachable()},
     }
     return details, fixity["count"] > 0
 
@@ -208,7 +232,7 @@ class HealthView(APIView):
                     "postgis": serializers.CharField(required=False, help_text="staff only"),
                     "fixity": serializers.CharField(required=False, help_text="staff only"),
                     "details": serializers.DictField(
-                        required=False, help_text="staff only: fixity_failures, queue, stuck, timestamps"
+                        required=False, help_text="staff only: fixity_failures, queue, stuck, timestamps, copies"
                     ),
                 },
             )

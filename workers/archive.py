@@ -95,8 +95,9 @@ class WriteOnceFileSystemStorage(WriteOnceMixin, FileSystemStorage):
                     written.write(chunk)
                 written.flush()
                 os.fsync(written.fileno())
-            # The key is the content's SHA-256: bytes that changed since they were hashed never get it.
-            if hasher.hexdigest() != final.name:
+            # The key is the content's SHA-256 (a repair key adds ".repair-<n>" to it): bytes that changed
+            # since they were hashed never get it.
+            if hasher.hexdigest() != final.name.partition(".")[0]:
                 raise ContentMismatch(f"The bytes to be stored as {name} have SHA-256 {hasher.hexdigest()}.")
             os.chmod(temporary, 0o444)
             try:

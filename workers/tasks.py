@@ -8,6 +8,7 @@ from django.db import InterfaceError, OperationalError
 
 from evidence.selectors.items import evidence_fixity_batch_size
 from evidence.services.checkpoints import checkpoint_build, checkpoint_stamp
+from evidence.services.copies import copies_sweep
 from evidence.services.intake import intake_remove_orphans
 from evidence.services.packages import export_sweep_stuck
 from evidence.services.processing import evidence_sweep_stuck
@@ -15,7 +16,7 @@ from evidence.services.resumable import uploads_expire
 from evidence.services.timestamps import timestamps_sweep
 
 # outbox starts the relay; connections checks the kept database connection before each task
-from workers import common, connections, exports, fixity, outbox, processing, timestamps  # noqa: F401
+from workers import common, connections, exports, fixity, outbox, processing, replication, timestamps  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,21 @@ def timestamp_evidence(self, item_id: int) -> str:
 @shared_task(acks_late=False)
 def sweep_timestamps() -> list[int]:
     return timestamps_sweep()
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def replicate_evidence(self, item_id: int) -> str:
+    # A store that fails is recorded on the copy and tried again through the outbox after a backoff (and by
+    # sweep_copies); only a database that cannot be reached is retried here, as for processing.
+    try:
+        return replication.replicate_item(item_id, agent=common.worker_agent(self.request.hostname or "worker"))
+    except (OperationalError, InterfaceError) as error:
+        raise self.retry(exc=error, countdown=min(2 * 2**self.request.retries, 30)) from error
+
+
+@shared_task(acks_late=False)
+def sweep_copies() -> list[int]:
+    return copies_sweep()
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)

@@ -15,6 +15,7 @@ from api.fields import (
 from evidence.models import (
     EVIDENCE_CORRECTABLE_FIELDS,
     PREMIS_EVENT_TYPES,
+    ArchiveCopy,
     Confidentiality,
     CustodyEntry,
     EvidenceItem,
@@ -24,6 +25,7 @@ from evidence.models import (
     SourceType,
     TimestampToken,
 )
+from evidence.selectors.copies import evidence_copies_shown
 from evidence.selectors.items import (
     captured_at_differs_from_file,
     evidence_near_duplicates,
@@ -71,6 +73,16 @@ class CapturedAtDifferenceSerializer(serializers.Serializer):
     difference_hours = serializers.FloatField()
 
 
+class ArchiveCopySerializer(serializers.ModelSerializer):
+    """A copy of the archived file in one store: the primary archive ("archive") or a replica
+    ("archive-replica-<name>"), its state, and when its bytes last had the item's SHA-256."""
+
+    class Meta:
+        model = ArchiveCopy
+        fields = ["store", "verified_at", "state"]
+        read_only_fields = fields
+
+
 class EvidenceSerializer(serializers.ModelSerializer):
     """An evidence item as Slid knows it: what was submitted, and what the workers found."""
 
@@ -99,6 +111,11 @@ class EvidenceSerializer(serializers.ModelSerializer):
         "asked for and not yet had; not_configured: no time-stamping authority is configured; not_archived."
     )
     timestamp_reason = serializers.SerializerMethodField(help_text="Why the item is not timestamped (empty if it is).")
+    copies = serializers.SerializerMethodField(
+        help_text="The archived file's copies, the primary's first: store, verified_at (when its bytes last had "
+        "the item's SHA-256) and state: pending (a replica not copied yet), verified, repaired (made good again "
+        "from a good copy), missing, damaged or unreadable."
+    )
     provenance = serializers.JSONField(
         read_only=True,
         help_text="The file's Content Credentials (C2PA) as read at intake: state (valid, untrusted, invalid, "
@@ -116,7 +133,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "md5", "size_bytes", "digests", "media_type", "media_type_mismatch", "metadata", "metadata_error",
             "captured_location", "incident_distances_m", "far_from_incidents", "duplicate_of", "near_duplicates",
             "archive_key", "last_verified_at", "fixity_failed_at", "received_at", "received_by", "archived_at",
-            "pseudonyms", "timestamps", "timestamp_state", "timestamp_reason", "provenance",
+            "pseudonyms", "timestamps", "timestamp_state", "timestamp_reason", "provenance", "copies",
         ]  # fmt: skip
         read_only_fields = fields
         list_serializer_class = EvidenceListSerializer
@@ -134,6 +151,10 @@ class EvidenceSerializer(serializers.ModelSerializer):
     @extend_schema_field(CapturedAtDifferenceSerializer(allow_null=True))
     def get_captured_at_differs_from_file(self, item: EvidenceItem) -> dict | None:
         return captured_at_differs_from_file(item)
+
+    @extend_schema_field(ArchiveCopySerializer(many=True))
+    def get_copies(self, item: EvidenceItem) -> list[dict]:
+        return ArchiveCopySerializer(evidence_copies_shown(item=item), many=True).data
 
     def get_far_from_incidents(self, item: EvidenceItem) -> list[int]:
         return far_from_incidents(item.incident_distances_m)

@@ -1,11 +1,12 @@
 """Slid's settings. Every value that differs between machines comes from the environment;
 the defaults are safe for a developer's machine (`make run`). README.md lists every variable."""
 
+import re
 from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_choice, env_int, env_list, env_rate, env_str
+from config.env import ImproperlyConfiguredEnv, env_bool, env_choice, env_int, env_list, env_rate, env_str
 from web.static_headers import add_static_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -171,6 +172,51 @@ STORAGES = {
 if "location" in STORAGES["backups"]["OPTIONS"]:
     # A dump holds the whole record: readable by the user who made it alone.
     STORAGES["backups"]["OPTIONS"] |= {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700}
+
+# Replicas of the archive (evidence.services.copies): further write-once stores, each configured on its own
+# so that one can be in another country with another provider. SLID_ARCHIVE_REPLICAS names them ("kyiv,
+# frankfurt"); each is the Django storage "archive-replica-<name>", configured by SLID_REPLICA_<NAME>_*.
+REPLICA_STORE_PREFIX = "archive-replica-"
+REPLICA_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+
+
+def replica_store(name: str) -> dict:
+    """The storage of replica ``name``: SLID_REPLICA_<NAME>_BACKEND local (a folder, _ROOT) or s3 (_BUCKET,
+    _ENDPOINT_URL, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY), write-once like the primary."""
+    if not REPLICA_NAME.match(name):
+        raise ImproperlyConfiguredEnv(
+            f"SLID_ARCHIVE_REPLICAS: {name!r} is not a replica name (lower-case letters, digits and hyphens)"
+        )
+    prefix = f"SLID_REPLICA_{name.upper().replace('-', '_')}_"
+    if env_choice(f"{prefix}BACKEND", "local", ("local", "s3")) == "local":
+        root = env_str(f"{prefix}ROOT", str(FILES_ROOT / f"replica-{name}"))
+        return {"BACKEND": WRITE_ONCE_BACKENDS["local"], "OPTIONS": {"location": root, "base_url": None}}
+    return {
+        "BACKEND": WRITE_ONCE_BACKENDS["s3"],
+        "OPTIONS": {
+            "bucket_name": env_str(f"{prefix}BUCKET", f"slid-replica-{name}"),
+            "endpoint_url": env_str(f"{prefix}ENDPOINT_URL") or None,
+            "region_name": env_str(f"{prefix}REGION", "us-east-1"),
+            "access_key": env_str(f"{prefix}ACCESS_KEY_ID") or None,
+            "secret_key": env_str(f"{prefix}SECRET_ACCESS_KEY") or None,
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+
+
+def replica_storages(names: list[str]) -> dict[str, dict]:
+    return {f"{REPLICA_STORE_PREFIX}{name}": replica_store(name) for name in names}
+
+
+SLID_ARCHIVE_REPLICAS = env_list("SLID_ARCHIVE_REPLICAS", [])
+if len(set(SLID_ARCHIVE_REPLICAS)) != len(SLID_ARCHIVE_REPLICAS):
+    raise ImproperlyConfiguredEnv(f"SLID_ARCHIVE_REPLICAS names a replica twice: {SLID_ARCHIVE_REPLICAS}")
+STORAGES.update(replica_storages(SLID_ARCHIVE_REPLICAS))
+# How many good copies (the primary's and the replicas') an archived item must have; fewer is reported in
+# /health/ and by `manage.py check_copies`.
+SLID_ARCHIVE_MIN_COPIES = env_int("SLID_ARCHIVE_MIN_COPIES", 1 + len(SLID_ARCHIVE_REPLICAS))
 STATIC_URL = "static/"
 # The upload page's hash worker is sent with a policy of its own (web/static_headers.py says why).
 WHITENOISE_ADD_HEADERS_FUNCTION = add_static_headers
@@ -371,12 +417,22 @@ SLID_TSA_SWEEP_BATCH = env_int("SLID_TSA_SWEEP_BATCH", 1000)
 # Every chain's head goes into a checkpoint (a Merkle root, timestamped, evidence.services.checkpoints) this often.
 SLID_CHECKPOINT_MINUTES = max(1, env_int("SLID_CHECKPOINT_MINUTES", 60))
 
+# Copying archived files to the replicas (and repairing copies): a try that fails is made again after
+# SLID_REPLICATION_RETRY_BASE_SECONDS, doubling each time up to SLID_REPLICATION_RETRY_MAX_SECONDS; the sweep
+# (every SLID_REPLICATION_SWEEP_MINUTES) back-fills a replica added later and sends what is due, at most
+# SLID_REPLICATION_SWEEP_BATCH items a run.
+SLID_REPLICATION_RETRY_BASE_SECONDS = env_int("SLID_REPLICATION_RETRY_BASE_SECONDS", 60)
+SLID_REPLICATION_RETRY_MAX_SECONDS = env_int("SLID_REPLICATION_RETRY_MAX_SECONDS", 6 * 3600)
+SLID_REPLICATION_SWEEP_MINUTES = env_int("SLID_REPLICATION_SWEEP_MINUTES", 10)
+SLID_REPLICATION_SWEEP_BATCH = env_int("SLID_REPLICATION_SWEEP_BATCH", 1000)
+
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-evidence": {"task": "workers.tasks.sweep_stuck_evidence", "schedule": 300.0},
     "fixity-check": {"task": "workers.tasks.fixity_check", "schedule": SLID_FIXITY_RUN_MINUTES * 60.0},
     "remove-intake-orphans": {"task": "workers.tasks.remove_intake_orphans", "schedule": 3600.0},
     "timestamp-sweep": {"task": "workers.tasks.sweep_timestamps", "schedule": SLID_TSA_SWEEP_MINUTES * 60.0},
     "build-checkpoint": {"task": "workers.tasks.build_checkpoint", "schedule": SLID_CHECKPOINT_MINUTES * 60.0},
+    "copies-sweep": {"task": "workers.tasks.sweep_copies", "schedule": SLID_REPLICATION_SWEEP_MINUTES * 60.0},
 }
 # Named in every package's bag-info.txt as its Source-Organization.
 SLID_SOURCE_ORGANIZATION = env_str("SLID_SOURCE_ORGANIZATION", "Slid war-crimes documentation")

@@ -5,6 +5,7 @@ from evidence.models.accounts import ApiToken, IssuedPassword
 from evidence.models.audit import AuditAction, AuditEntry, AuditLink
 from evidence.models.cases import CASE_REFERENCE_VALIDATOR, DEFAULT_TIME_ZONE, Case, CaseMembership, Role
 from evidence.models.checkpoints import LEAF_RECORD, Checkpoint, CheckpointTimestamp, CheckpointTree
+from evidence.models.copies import BAD_COPY_STATES, GOOD_COPY_STATES, PRIMARY_STORE, ArchiveCopy, CopyState
 from evidence.models.custody import PREMIS_EVENT_TYPES, CustodyEntry, CustodyEvent, Outcome
 from evidence.models.items import (
     EVIDENCE_CORRECTABLE_FIELDS,
@@ -44,7 +45,8 @@ from evidence.models.witnesses import (
 )
 
 __all__ = [
-    "ApiToken", "IssuedPassword", "EVIDENCE_CORRECTABLE_FIELDS",
+    "ApiToken", "IssuedPassword", "ArchiveCopy", "BAD_COPY_STATES", "CopyState", "GOOD_COPY_STATES", "PRIMARY_STORE",
+    "EVIDENCE_CORRECTABLE_FIELDS",
     "Allegation", "AllegationRole", "AllegationStatus", "AuditAction", "AuditEntry", "CASE_REFERENCE_VALIDATOR",
     "Case", "CaseMembership", "Confidence", "Confidentiality", "CustodyEntry", "CustodyEvent", "DEFAULT_TIME_ZONE",
     "DatePrecision", "EvidenceIncidentLink", "EvidenceItem", "EvidenceKind", "EvidenceSearchDocument",

@@ -26,6 +26,8 @@ class CustodyEvent(models.TextChoices):
     PROVENANCE_READ = "provenance_read", _("Provenance read")
     UNLINKED = "unlinked", _("Unlinked from an incident")
     CORRECTED = "corrected", _("Description corrected")
+    REPLICATED = "replicated", _("Replicated")
+    REPAIRED = "repaired", _("Copy repaired")
 
 
 # The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
@@ -50,6 +52,10 @@ PREMIS_EVENT_TYPES = {
     # A person changed what the item is linked to or said to be; the bytes are untouched.
     CustodyEvent.UNLINKED: "metadata modification",
     CustodyEvent.CORRECTED: "metadata modification",
+    # A copy written to a replica store and read back.
+    CustodyEvent.REPLICATED: "replication",
+    # A missing or damaged copy made good again from a good one.
+    CustodyEvent.REPAIRED: "recovery",
 }
 
 

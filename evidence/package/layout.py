@@ -8,9 +8,13 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from django.core.files.storage import storages
 from storages.backends.s3 import S3Storage
+
+from evidence.models import PRIMARY_STORE
+from evidence.selectors.copies import good_copy_of_key
 
 CHUNK_BYTES = 4 * 1024 * 1024
 LAYOUT_FORMAT = "slid-package-layout/1"
@@ -93,13 +97,14 @@ def package_chunks(
     start: int,
     length: int,
     *,
-    on_mismatch: Callable[[Segment, str], None],
+    on_mismatch: Callable[..., None],
     unseal: Callable[[], bytes] | None = None,
 ) -> Iterator[bytes]:
     """``length`` bytes of the package from ``start``, read from its structure and the archive.
 
     An archived original sent whole is hashed on the way, and its last chunk held back until the
-    SHA-256 is known. A copy that no longer matches is reported to ``on_mismatch`` and raises
+    SHA-256 is known. A copy that no longer matches is reported to ``on_mismatch(segment, actual_sha256,
+    store=…)`` (the store it was read from) and raises
     DigestMismatch, which breaks the download off: a bad file is never delivered whole.
 
     The sealed part is decrypted by ``unseal`` only when the range reaches it; without ``unseal``
@@ -121,11 +126,15 @@ def package_chunks(
             elif segment.archive_key is None:
                 offset = segment.structure_offset + first
                 yield from read_range(storages["exports"], layout.structure_key, offset, last - first)
-            elif first == 0 and last == segment.length:
-                chunks = read_range(storages["archive"], segment.archive_key, 0, segment.length)
-                yield from _verified(chunks, segment, on_mismatch)
             else:
-                yield from read_range(storages["archive"], segment.archive_key, first, last - first)
+                # The original's good bytes: the primary's copy, or a replica's (evidence.selectors.copies).
+                copy = good_copy_of_key(archive_key=segment.archive_key, size=segment.length)
+                store, key = (copy.store, copy.key) if copy else (PRIMARY_STORE, segment.archive_key)
+                if first == 0 and last == segment.length:
+                    chunks = read_range(storages[store], key, 0, segment.length)
+                    yield from _verified(chunks, segment, partial(on_mismatch, store=store))
+                else:
+                    yield from read_range(storages[store], key, first, last - first)
         segment_start = segment_end
 
 

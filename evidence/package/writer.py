@@ -20,6 +20,7 @@ from isal import isal_zlib
 from evidence.hashing import CHUNK_BYTES, DigestLane
 from evidence.package.contents import BAGIT_PROFILE, ExportContents, ExportFile
 from evidence.package.layout import DigestMismatch, PackageLayout, Segment
+from evidence.selectors.copies import good_copy_of_key
 
 PAYLOAD_ALGORITHMS = ["sha256", "sha512"]
 
@@ -144,7 +145,10 @@ def write_bag(
                     done += len(content)
                     progress(done, total)
                     return {name: hashlib.new(name, content).hexdigest() for name in PAYLOAD_ALGORITHMS}
-                source = storages["archive"].open(archived.archive_key, "rb")
+                # The original's good bytes: the primary's copy, or a replica's (evidence.selectors.copies).
+                copy = good_copy_of_key(archive_key=archived.archive_key, size=archived.size)
+                store, key = (copy.store, copy.key) if copy else ("archive", archived.archive_key)
+                source = storages[store].open(key, "rb")
                 with source, out.payload(archived.archive_key, archived.sha256) as hashers:
                     while chunk := source.read(CHUNK_BYTES):
                         target.write(chunk)

@@ -1,15 +1,17 @@
 """Reads for the details of the health report, which only staff see: archived copies that failed their
-fixity check, work waiting, work stuck, and archived files waiting for a timestamp. Counts are of the
+fixity check, work waiting, work stuck, archived files waiting for a timestamp, and archived files with fewer
+good copies than they should have. Counts are of the
 whole service (they name no case); the ERNs listed are only those of the cases the user may see."""
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from evidence.models import EvidenceItem, EvidenceStatus, Export, ExportStatus, OutboxTask
+from evidence.models import ArchiveCopy, EvidenceItem, EvidenceStatus, Export, ExportStatus, OutboxTask
 from evidence.selectors.access import User, restrict_to_user_cases
+from evidence.selectors.copies import configured_stores, evidence_below_min_copies
 from evidence.services.timestamps import timestamps_not_configured_reason
 
 # How many ERNs a list in the report names at most (the counts are complete).
@@ -64,6 +66,24 @@ def health_timestamps(*, user: User) -> dict:
         "failing": failing.count(),
         "last_error": last.first() or "",
         "erns": _erns(failing, user=user),
+    }
+
+
+def health_copies(*, user: User) -> dict:
+    """Archived items with fewer good copies than SLID_ARCHIVE_MIN_COPIES (``below_min``): replicas not
+    copied yet (the replication task and the sweep see to them), and copies that failed a check and could not
+    be repaired yet. ``stores`` counts each store's copies by state."""
+    below = evidence_below_min_copies()
+    stores = configured_stores()
+    by_store: dict[str, dict[str, int]] = {store: {} for store in stores}
+    counted = ArchiveCopy.objects.filter(store__in=stores).values_list("store", "state").annotate(count=Count("id"))
+    for store, state, count in counted:
+        by_store[store][state] = count
+    return {
+        "min_copies": settings.SLID_ARCHIVE_MIN_COPIES,
+        "stores": by_store,
+        "below_min": below.count(),
+        "erns": _erns(below, user=user),
     }
 
 

@@ -10,6 +10,7 @@ from django.db.models import F, Prefetch, QuerySet
 
 from evidence.dates import as_given
 from evidence.models import (
+    ArchiveCopy,
     EvidenceItem,
     Incident,
 )
@@ -19,12 +20,13 @@ from evidence.selectors.timestamps import timestamp_tokens_shown
 
 def evidence_list(*, user: User) -> QuerySet[EvidenceItem]:
     """The user's evidence, with what a page shows fetched for the whole page: the case and receiver
-    joined, the linked incidents' ids, the witnesses and the timestamp tokens in one query each (near duplicates: see
-    ``evidence_near_duplicates_of_many``)."""
+    joined, the linked incidents' ids, the witnesses, the timestamp tokens and the copies in one query each
+    (near duplicates: see ``evidence_near_duplicates_of_many``)."""
     items = EvidenceItem.objects.select_related("case", "received_by").prefetch_related(
         Prefetch("incidents", queryset=Incident.objects.only("id")),
         "protected_persons",
         Prefetch("timestamps", queryset=timestamp_tokens_shown()),
+        Prefetch("copies", queryset=ArchiveCopy.objects.only("id", "evidence_id", "store", "verified_at", "state")),
     )
     return restrict_to_user_cases(items, user=user)
 

@@ -28,9 +28,10 @@ from unidecode import unidecode
 
 from evidence.agents import Agent
 from evidence.errors import DomainError
-from evidence.models import CustodyEvent, EvidenceItem, Export
+from evidence.models import PRIMARY_STORE, CustodyEvent, EvidenceItem, Export
 from evidence.package import layout as package_layout
 from evidence.package.layout import DigestMismatch
+from evidence.selectors.copies import GoodCopy, evidence_good_copies, evidence_good_copy
 from evidence.services.custody import evidence_record_access
 from evidence.services.fixity import evidence_record_fixity
 from evidence.services.packages import export_record_damaged_original, export_record_download
@@ -163,11 +164,16 @@ def file_download(
 
 
 def evidence_serving_refusal(*, item: EvidenceItem) -> str | None:
-    """Why the item's archived original is not served (409), or None: it is not archived yet, or its
-    archived copy failed a fixity check (ranges included: no byte of a copy that no longer matches)."""
+    """Why the item's archived original is not served (409), or None: it is not archived yet, or no copy of
+    it is known good (every copy failed a fixity check: no byte of a copy that no longer matches, ranges
+    included). One good copy, in any store, is enough."""
     if not item.archive_key:
         return gettext("%(ern)s is %(status)s; it is not archived yet.") % {"ern": item.ern, "status": item.status}
-    if item.fixity_failed_at is not None:
+    if not evidence_good_copies(item=item):
+        if item.fixity_failed_at is None:
+            return gettext("%(ern)s is not served: none of its archived copies is known to be good.") % {
+                "ern": item.ern
+            }
         failed_on = item.fixity_failed_at.isoformat(timespec="seconds")
         return gettext(
             "%(ern)s is not served: its archived copy failed a fixity check at %(failed_on)s (it no longer "
@@ -186,25 +192,28 @@ def evidence_file_response(
     content_type: str | None = None,
 ) -> HttpResponse:
     """The archived original (the caller has checked who may have it, ``evidence_serving_refusal`` and the
-    range, and recorded the access). A whole file is checked against the SHA-256 recorded at intake on the
-    way; a copy that no longer matches breaks off and is written in custody as a failed fixity check, in
-    ``actor``'s name."""
+    range, and recorded the access), read from a good copy (``evidence_good_copy``: the primary, or a replica
+    when the primary is damaged or cannot be reached). A whole file is checked against the SHA-256 recorded
+    at intake on the way; a copy that no longer matches breaks off and is written in custody as a failed
+    fixity check of that copy, in ``actor``'s name (the next download reads another copy)."""
     agent = Agent.for_user(actor)
+    copy = evidence_good_copy(item=item) or GoodCopy(PRIMARY_STORE, item.archive_key)
 
     def on_mismatch(actual_sha256: str) -> None:
+        where = "archived copy" if copy.store == PRIMARY_STORE else f"copy in {copy.store}"
         error = (
-            f"While {agent.name} downloaded {item.ern}: the archived copy's SHA-256 is {actual_sha256}, "
+            f"While {agent.name} downloaded {item.ern}: the {where}'s SHA-256 is {actual_sha256}, "
             f"expected {item.sha256}; the download was broken off"
         )
-        evidence_record_fixity(item=item, agent=agent, sha256=actual_sha256, error=error)
+        evidence_record_fixity(item=item, agent=agent, sha256=actual_sha256, error=error, store=copy.store)
 
     return file_download(
-        partial(package_layout.read_range, storages["archive"], item.archive_key),
+        partial(package_layout.read_range, storages[copy.store], copy.key),
         size=item.size_bytes,
         filename=item.original_filename,
         content_type=item.media_type if content_type is None else content_type,
         range_header=range_header,
-        verify_whole=partial(verified_chunks, sha256=item.sha256, on_mismatch=on_mismatch, label=item.archive_key),
+        verify_whole=partial(verified_chunks, sha256=item.sha256, on_mismatch=on_mismatch, label=copy.key),
         head=head,
         inline=inline,
     )
@@ -241,9 +250,9 @@ def export_file_response(
     layout = package_layout.stored_layout(export.package_key)
     unseal = partial(package_identities_document, export=export) if layout.sealed else None
 
-    def on_mismatch(segment: package_layout.Segment, actual: str) -> None:
+    def on_mismatch(segment: package_layout.Segment, actual: str, store: str) -> None:
         export_record_damaged_original(
-            export=export, archive_key=segment.archive_key, sha256=actual, agent=Agent.for_user(actor)
+            export=export, archive_key=segment.archive_key, sha256=actual, agent=Agent.for_user(actor), store=store
         )
 
     return answer(partial(package_layout.package_chunks, layout, on_mismatch=on_mismatch, unseal=unseal))

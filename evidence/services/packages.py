@@ -22,6 +22,7 @@ from django.utils.translation import gettext, gettext_noop
 from evidence.agents import Agent
 from evidence.errors import DomainError, NotAllowed
 from evidence.models import (
+    PRIMARY_STORE,
     AuditAction,
     Case,
     CustodyEvent,
@@ -217,15 +218,18 @@ def export_mark_failed(
     return True
 
 
-def export_record_damaged_original(*, export: Export, archive_key: str, sha256: str, agent: Agent) -> None:
-    """A package's download found an archived original that no longer matches: a failed fixity
-    check of each item stored under that key (the download itself is broken off)."""
+def export_record_damaged_original(
+    *, export: Export, archive_key: str, sha256: str, agent: Agent, store: str = PRIMARY_STORE
+) -> None:
+    """A package's download found an archived original (its copy in ``store``) that no longer matches: a
+    failed fixity check of that copy of each item stored under that key (the download itself is broken off)."""
+    where = "archived copy" if store == PRIMARY_STORE else f"copy in {store}"
     for item in EvidenceItem.objects.filter(case=export.case, archive_key=archive_key):
         error = (
-            f"While package {export.public_id} was downloaded: the archived copy's SHA-256 is {sha256}, "
+            f"While package {export.public_id} was downloaded: the {where}'s SHA-256 is {sha256}, "
             f"expected {item.sha256}"
         )
-        evidence_record_fixity(item=item, agent=agent, sha256=sha256, error=error)
+        evidence_record_fixity(item=item, agent=agent, sha256=sha256, error=error, store=store)
 
 
 @transaction.atomic

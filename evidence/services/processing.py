@@ -46,6 +46,7 @@ from evidence.models import (
 )
 from evidence.models.items import CapturedAtSource, KindSource
 from evidence.services.audit import audit_record
+from evidence.services.copies import evidence_copies_on_archive
 from evidence.services.custody import NewEntry, custody_append, custody_append_many
 from evidence.services.intake import incident_distances
 from evidence.services.provenance import provenance_entry
@@ -498,7 +499,8 @@ def evidence_record_archived(
     else:
         _move(item, S.ARCHIVED, **archived)
         custody_append_many(item=item, agent=agent, entries=entries)
-    # The bytes are archived: a TSA is asked for their timestamp by a task of its own, never holding this up.
+    # The primary holds the bytes: the replicas get their copies from a task of its own, as does a TSA's timestamp.
+    evidence_copies_on_archive(item=item, archive_key=archive_key, verified_at=now)
     evidence_timestamp_enqueue(item)
     # After the commit the item's status and keys are final, so the copy is removed without reading them again.
     transaction.on_commit(partial(_remove_intake_copy, item.pk, item.intake_key), robust=True)

@@ -143,6 +143,7 @@ def test_staff_see_the_postgis_version_and_the_details(client_for, staff):
             "reason": "No time-stamping authority is configured (SLID_TSA_URLS is empty): nobody outside Slid "
             "vouches for when this file existed; only Slid's own clock records when it arrived.",
         },
+        "copies": {"min_copies": 1, "stores": {"archive": {}}, "below_min": 0, "erns": [], "reachable": {}},
     }  # fmt: skip
 
 
