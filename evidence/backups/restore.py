@@ -34,6 +34,7 @@ from evidence.backups import crypto, postgres
 from evidence.backups.make import FORMAT, MANIFEST
 from evidence.backups.state import record_state
 from evidence.models import EvidenceItem
+from evidence.selectors.copies import configured_stores
 from evidence.selectors.integrity import integrity_check
 
 CHUNK_BYTES = 1024 * 1024
@@ -300,9 +301,9 @@ def _compare_audit(report: RestoreReport, expected: dict[str, Any], found: dict[
 
 
 def archive_stores() -> list[tuple[str, Any]]:
-    """The stores whose copies the proof re-hashes: the primary archive. (Issue #15 §1, the replicated
-    archive, adds each replica of SLID_ARCHIVE_REPLICAS here, and with it each item's ``copies``.)"""
-    return [("archive", storages["archive"])]
+    """The stores whose copies the proof re-hashes: the primary archive and each replica
+    (SLID_ARCHIVE_REPLICAS)."""
+    return [(name, storages[name]) for name in configured_stores()]
 
 
 def _check_fixity(report: RestoreReport) -> None:

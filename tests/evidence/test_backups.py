@@ -23,6 +23,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from psycopg import sql
 
+from evidence.agents import Agent
 from evidence.backups import crypto
 from evidence.backups.make import backups_list
 from evidence.models import Role
@@ -31,7 +32,9 @@ from evidence.services.witnesses import protected_person_create
 from tests.conftest import _owner_credentials
 from tests.factories import CaseFactory, MembershipFactory, UserFactory, make_incident
 from tests.workers.helpers import archived_item
+from tests.workers.replicas import configure_replicas, local_replica
 from tests.workers.test_exports import build
+from workers import replication
 
 PHOTO = b"\xff\xd8\xff\xe0 photo of the courtyard " * 4000
 STATEMENT = b"%PDF-1.4 statement of a witness, signed"
@@ -159,13 +162,18 @@ def what_the_api_shows(client, case, items) -> dict:
     return shown
 
 
-def test_the_restore_drill(drill_database, backup_key, client_for, tmp_path):
+def test_the_restore_drill(drill_database, backup_key, client_for, tmp_path, settings, monkeypatch):
     archive = Path(storages["archive"].location)
+    # The archive has a replica elsewhere (another disk here; another country in production).
+    configure_replicas(settings, monkeypatch, {"offsite": local_replica(tmp_path / "offsite")})
 
-    # 1. A record, on a database of its own (a copy of the migrated, empty test database).
+    # 1. A record, on a database of its own (a copy of the migrated, empty test database), every file
+    # archived on both stores.
     drill_database.create(copy_of_test_database=True)
     record = make_the_record(client_for)
     client, items = record["client"], record["items"]
+    for item in items:
+        replication.replicate_item(item.pk, agent=Agent.for_worker("restore drill"))
     before = what_the_api_shows(client, record["case"], items)
 
     # 2. The backup, as the owner role (make backup).
@@ -191,11 +199,6 @@ def test_the_restore_drill(drill_database, backup_key, client_for, tmp_path):
     # The dump is encrypted: nothing of the record is readable in it.
     assert b"Killings on Yablunska Street" not in (stored / "database.pgdump.enc").read_bytes()
 
-    # REPLICA STEP (a): until the replicated archive (issue #15 §1) lands, a copy of the archive taken
-    # now stands in for the replica store. Replace it with the real replica (SLID_ARCHIVE_REPLICAS).
-    stand_in_replica = tmp_path / "replica"
-    shutil.copytree(archive, stand_in_replica)
-
     # 3. The disaster: the database and the primary archive store are gone.
     drill_database.drop()
     shutil.rmtree(archive)
@@ -215,7 +218,7 @@ def test_the_restore_drill(drill_database, backup_key, client_for, tmp_path):
         "custody: ok, 4 checked",
         "chain_heads: ok, 4 checked",
         "audit: ok",
-        "fixity: FAILED (4), 4 checked",
+        "fixity: FAILED (4), 8 checked",
     ):
         assert line in printed, printed
     for item in items:  # the fourth is a duplicate, whose copy is the photo's: named too
@@ -240,19 +243,27 @@ def test_the_restore_drill(drill_database, backup_key, client_for, tmp_path):
     printed, error = run("verify_custody")
     assert error is None and "All 4 chains of custody hold" in printed, printed
 
-    # REPLICA STEP (b): every file downloads byte-identical from the replica, and the primary is repaired
-    # from it. Until §1 lands, the stand-in copy is put back as the repair would put it.
-    shutil.copytree(stand_in_replica, archive)
-
-    # 6. With the archive whole again, the proof holds in full, and every file downloads as it was received.
-    with drill_database.as_owner():
-        printed, error = run("restore_database", backup["name"], "--check-only")
-    assert error is None, printed
-    assert "fixity: ok, 4 checked" in printed and "is proven" in printed
+    # 6. While the primary is gone, every file downloads byte-identical from the replica; then the primary is
+    # repaired from it.
     for item, content in zip(items, (PHOTO, STATEMENT, VIDEO, PHOTO), strict=True):
         response = client.get(f"/api/v1/evidence/{item.pk}/download/")
         assert response.status_code == 200, response.content
         assert b"".join(response.streaming_content) == content
+    with drill_database.as_owner():
+        printed, error = run("repair_copies")
+    assert error is None, printed
+    for item, content in zip(items, (PHOTO, STATEMENT, VIDEO, PHOTO), strict=True):
+        assert (archive / item.archive_key).read_bytes() == content
+
+    # 7. With the archive whole again, every copy is good and every chain holds, its repair recorded in it.
+    # (The manifest's proof is of the record as it was restored; the repair and the downloads have added to
+    # it since, so --check-only would rightly name the chains that grew.)
+    printed, error = run("check_copies")
+    assert error is None, printed
+    printed, error = run("verify_custody")
+    assert error is None and "All 4 chains of custody hold" in printed, printed
+    # One repair per file: the duplicate's bytes are the photo's, found good again once the photo's were repaired.
+    assert [item.custody.filter(event_type="repaired").count() for item in items] == [1, 1, 1, 0]
     # The witness's identity is readable: the restored record opens with the service's identity keys.
     revealed = client.get(f"/api/v1/witnesses/{record['witness'].pk}/identity/")
     assert revealed.status_code == 200 and revealed.json()["full_name"] == "Olena Kovalenko", revealed.content
