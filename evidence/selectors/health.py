@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from evidence.models import EvidenceItem, EvidenceStatus, Export, ExportStatus, OutboxTask
 from evidence.selectors.access import User, restrict_to_user_cases
-from evidence.services.timestamps import timestamps_not_configured_reason
+from evidence.selectors.timestamps import timestamps_not_configured_reason
 
 # How many ERNs a list in the report names at most (the counts are complete).
 MAX_LISTED = 20
