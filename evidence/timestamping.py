@@ -6,16 +6,24 @@ A token is accepted only when rfc3161-client verifies it: the TSA granted the re
 the one sent, the signature holds and its certificate chains to one of the configured trust roots
 (valid at the token's time), that certificate carries the critical ``timeStamping`` extended key
 usage, and the message imprint is SHA-256 and equals the digest asked about. Anything else (a TSA
-that cannot be reached, answers an error, answers garbage or signs with a certificate nobody here
-trusts) is a ``Refusal`` naming the TSA and the reason, and the next TSA is asked.
+that cannot be reached, answers an error, answers garbage or something that is not HTTP, does not
+finish answering within its time, or signs with a certificate nobody here trusts) is a ``Refusal``
+naming the TSA and the reason, and the next TSA is asked. Each verified token carries the chain it was
+verified with (the TSA's certificate up to the configured root), so it can be checked again with that
+alone.
 
 The request itself is written here (a few bytes of DER): rfc3161-client builds requests only from the
 data to be hashed, and Slid has the digest, not the file, when it asks."""
 
+import dataclasses
 import functools
 import hashlib
+import http.client
 import logging
 import secrets
+import socket
+import ssl
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -23,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cryptography.exceptions
 import cryptography.x509
 import rfc3161_client
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -53,10 +62,17 @@ class Token:
     policy: str
     certificates: tuple[bytes, ...]  # the DER certificates the token carries (the TSA's, and any chain it sent)
     tsa_certificate: bytes | None  # of those, the one its SignerInfo names: the TSA's own
+    # The DER certificates it was verified with, the TSA's first and the configured root last; empty
+    # until it verified.
+    chain: tuple[bytes, ...] = ()
 
     @property
     def token_sha256(self) -> str:
         return hashlib.sha256(self.der).hexdigest()
+
+    @property
+    def chain_pem(self) -> str:
+        return "".join(certificate_pem(der) for der in self.chain)
 
     def signer_certificate(self) -> cryptography.x509.Certificate | None:
         return cryptography.x509.load_der_x509_certificate(self.tsa_certificate) if self.tsa_certificate else None
@@ -87,8 +103,9 @@ def request_timestamp(
     wanted: int = 1,
 ) -> StampResult:
     """Asks the TSAs in order for a token over the SHA-256 digest ``sha256_hex`` until ``wanted`` of
-    them gave a verified one (each TSA at most once). Never raises for what a TSA does: each failure
-    is a Refusal in the result, and is logged."""
+    them gave a verified one (each TSA at most once). ``timeout`` is each TSA's whole time, from connecting
+    to the last byte of its answer. Never raises for what a TSA does: each failure is a Refusal in the
+    result, and is logged."""
     digest = bytes.fromhex(sha256_hex)
     if len(digest) != 32:
         raise ValueError(f"A SHA-256 digest is 32 bytes, not {len(digest)}.")
@@ -103,6 +120,10 @@ def request_timestamp(
         except _Refused as refused:
             logger.warning("The time-stamping authority %s gave no usable token: %s", url, refused.reason)
             result.refusals.append(Refusal(tsa_url=url, reason=refused.reason, token=refused.token))
+        except Exception as error:  # whatever else one TSA's answer sets off must not stop the next TSA
+            logger.exception("Asking the time-stamping authority %s failed", url)
+            reason = f"failed unexpectedly: {type(error).__name__}: {error}"
+            result.refusals.append(Refusal(tsa_url=url, reason=reason))
     return result
 
 
@@ -116,7 +137,7 @@ def verify_token(
         raise ValueError(f"not an RFC 3161 token: {error}") from error
     token = _token(tsa_url, der, response, sha256_hex)
     _verify(response, bytes.fromhex(sha256_hex), roots=roots, nonce=None)
-    return token
+    return dataclasses.replace(token, chain=_chain(token, roots))
 
 
 def read_token(der: bytes, *, tsa_url: str = "") -> Token:
@@ -163,14 +184,23 @@ def _ask(url: str, digest: bytes, *, roots, timeout: float) -> Token:
     )
     if request.type not in ("http", "https"):
         raise _Refused(f"not an http(s) URL: {url}")
+    deadline = _Deadline(timeout)
+    opener = _opener(deadline)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - checked just above
+        with deadline, opener.open(request, timeout=timeout) as answer:
             body = answer.read(MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as error:
         raise _Refused(f"answered HTTP {error.code} {error.reason}") from error
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    except Exception as error:
+        if deadline.expired:
+            raise _Refused(f"gave no complete answer within {timeout:g} s") from error
         reason = getattr(error, "reason", error)
-        raise _Refused(f"could not be reached: {type(error).__name__}: {reason}") from error
+        said = str(reason).strip()[:200]  # a status line that is not one is the server's text: kept short
+        if isinstance(reason, http.client.HTTPException) and not isinstance(reason, ConnectionError):
+            raise _Refused(f"answered something that is not HTTP: {type(reason).__name__}: {said}") from error
+        raise _Refused(f"could not be reached: {type(error).__name__}: {said}") from error
+    if deadline.expired:  # the socket was shut as the last bytes came: what came may be cut short
+        raise _Refused(f"gave no complete answer within {timeout:g} s")
     if len(body) > MAX_RESPONSE_BYTES:
         raise _Refused(f"answered more than {MAX_RESPONSE_BYTES} bytes: not a timestamp response")
     try:
@@ -188,7 +218,140 @@ def _ask(url: str, digest: bytes, *, roots, timeout: float) -> Token:
         _verify(response, digest, roots=roots, nonce=nonce)
     except (rfc3161_client.VerificationError, ValueError) as error:
         raise _Refused(f"answered a token that does not verify: {error}", token=token) from error
-    return token
+    return dataclasses.replace(token, chain=_chain(token, roots))
+
+
+class _Deadline:
+    """One TSA's whole time. A socket timeout bounds each read only, so a TSA that sends its answer a byte
+    at a time would hold the worker for as long as it likes: when the time is up, every socket opened for
+    the TSA (redirects included) is shut, which ends the read waiting on it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if not self.expired:
+                return
+        _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # closed already
+
+
+class _Watched:
+    """An http.client connection whose sockets its deadline can shut (its raw socket, before any TLS)."""
+
+    def __init__(self, *args, deadline: _Deadline, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+
+        def create_connection(*args, **kwargs) -> socket.socket:
+            sock = socket.create_connection(*args, **kwargs)
+            deadline.watch(sock)
+            return sock
+
+        # http.client opens its socket through this attribute (both HTTP and HTTPS, proxies included).
+        self._create_connection = create_connection
+
+
+class _WatchedHTTPConnection(_Watched, http.client.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, http.client.HTTPSConnection):
+    pass
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(_WatchedHTTPConnection, deadline=self._deadline), req)
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__(context=_tls_context())
+        self._deadline = deadline
+
+    def https_open(self, req):
+        connection = functools.partial(_WatchedHTTPSConnection, deadline=self._deadline)
+        return self.do_open(connection, req, context=_tls_context())
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
+def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
+    """urllib's usual opener (proxies from the environment, redirects, HTTP errors raised) for http and https
+    only, every connection under the deadline: no scheme a redirect could lead to escapes it."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        _DeadlineHTTPHandler(deadline),
+        _DeadlineHTTPSHandler(deadline),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPRedirectHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def _chain(token: Token, roots) -> tuple[bytes, ...]:
+    """The certificates from the TSA's up to a configured root, each issued (and signed) by the next: what
+    the token was verified with, for anyone who checks it again with these alone. rfc3161-client verified
+    the chain but does not say which it built, so it is found again here by issuer and signature."""
+    if token.tsa_certificate is None:
+        return ()
+    candidates = [cryptography.x509.load_der_x509_certificate(der) for der in token.certificates] + list(roots)
+    chain = [cryptography.x509.load_der_x509_certificate(token.tsa_certificate)]
+    # Up to a self-issued root (past a configured intermediate, whose own issuer may be configured too).
+    while chain[-1].issuer != chain[-1].subject:
+        issuer = next((found for found in candidates if found not in chain and _issued(chain[-1], by=found)), None)
+        if issuer is None:
+            break
+        chain.append(issuer)
+    if not any(certificate in roots for certificate in chain):
+        return ()
+    return tuple(certificate.public_bytes(Encoding.DER) for certificate in chain)
+
+
+def _issued(certificate: cryptography.x509.Certificate, *, by: cryptography.x509.Certificate) -> bool:
+    if certificate.issuer != by.subject:
+        return False
+    try:
+        certificate.verify_directly_issued_by(by)
+    except (ValueError, TypeError, cryptography.exceptions.InvalidSignature):
+        return False
+    return True
 
 
 def _verify(response, digest: bytes, *, roots, nonce: int | None) -> None:

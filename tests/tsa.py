@@ -1,13 +1,17 @@
 """Time Stamping Authorities for the tests, on 127.0.0.1: real RFC 3161 answers made by `openssl ts -reply`,
 signed with a TSA certificate (critical extended key usage timeStamping) issued by a test CA made here
-with `cryptography`. One server can be switched to answer garbage, to sign with a certificate of another
-CA (one nobody configured as a root), or to be down (its port closed)."""
+with `cryptography`. One server can be switched (``LocalTSA.mode``) to answer garbage, a bad HTTP status
+line, or byte by byte; to sign with a certificate of another CA (one nobody configured as a root), or with
+one of the trusted CA that may not stamp time (no extended key usage, or a non-critical one); to stamp
+another digest than the one asked, or with another nonce; or to be down (its port closed)."""
 
 import datetime
+import hashlib
 import http.server
 import shutil
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +23,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 OPENSSL = shutil.which("openssl") or "openssl"
 # What a TSA that has lost its mind sends back.
 GARBAGE = b"<html><body>503 Service Temporarily Unavailable</body></html>\n"
+# What a server that is not an HTTP server at all sends back (http.client: BadStatusLine).
+BAD_STATUS_LINE = b"SSH-2.0-OpenSSH_9.2\r\n\r\n"
+# The modes in which LocalTSA signs with a certificate of the trusted CA that may not stamp time.
+BAD_USAGE_MODES = ("no_eku", "eku_not_critical")
+SLOW_BYTE_SECONDS = 0.2  # mode "slow": one byte of the answer this often
+SLOW_FOR_SECONDS = 20.0  # ...for at most this long
 
 
 def _name(common_name: str) -> x509.Name:
@@ -34,6 +44,34 @@ def _write_key(path: Path, key) -> None:
     path.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
+
+
+def _der_wrapped(tag: int, content: bytes) -> bytes:
+    length = len(content)
+    encoded = bytes([length]) if length < 0x80 else bytes([0x80 | ((length.bit_length() + 7) // 8)])
+    if length >= 0x80:
+        encoded += length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + encoded + content
+
+
+def _tsa_certificate(ca, ca_key, name: str, key, *, eku: str) -> x509.Certificate:
+    """A TSA certificate issued by ``ca``; ``eku``: "critical" (as RFC 3161 requires), "not_critical", "none"."""
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(name))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+    )
+    if eku != "none":
+        usage = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING])
+        builder = builder.add_extension(usage, critical=eku == "critical")
+    return builder.sign(ca_key, hashes.SHA256())
 
 
 @dataclass(frozen=True)
@@ -63,19 +101,14 @@ class Signer:
             .sign(ca_key, hashes.SHA256())
         )
         tsa_key = ec.generate_private_key(ec.SECP256R1())
-        tsa = (
-            x509.CertificateBuilder()
-            .subject_name(_name(f"{ca_name} TSA"))
-            .issuer_name(ca.subject)
-            .public_key(tsa_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-            .sign(ca_key, hashes.SHA256())
-        )
+        tsa = _tsa_certificate(ca, ca_key, f"{ca_name} TSA", tsa_key, eku="critical")
+        # Certificates of the same CA that RFC 3161 forbids to stamp time (openssl ts -reply refuses to sign
+        # with them, so their tokens are signed again with `openssl cms`: see Signer.sign_again).
+        for mode, eku in (("no_eku", "none"), ("eku_not_critical", "not_critical")):
+            key = ec.generate_private_key(ec.SECP256R1())
+            certificate = _tsa_certificate(ca, ca_key, f"{ca_name} {mode}", key, eku=eku)
+            (folder / f"{mode}.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+            _write_key(folder / f"{mode}.key", key)
         signer = cls(folder, folder / "ca.pem", folder / "tsa.pem", folder / "tsa.key")
         signer.ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
         signer.cert_pem.write_bytes(tsa.public_bytes(serialization.Encoding.PEM))
@@ -113,10 +146,39 @@ ess_cert_id_alg = sha256
         )
         return done.stdout
 
+    def sign_again(self, reply: bytes, mode: str) -> bytes:
+        """The reply with its token's TSTInfo signed again, by the certificate of ``mode`` (BAD_USAGE_MODES)."""
+        folder = self.folder
+        (folder / "reply.tsr").write_bytes(reply)
+        for command in (
+            ["ts", "-reply", "-in", "reply.tsr", "-token_out", "-out", "token.der"],
+            ["cms", "-verify", "-noverify", "-inform", "DER", "-in", "token.der", "-binary", "-out", "tstinfo.der"],
+            # id-smime-ct-TSTInfo: the content type a timestamp token's signature covers
+            ["cms", "-sign", "-binary", "-nodetach", "-in", "tstinfo.der", "-outform", "DER", "-out", "again.der"]
+            + ["-econtent_type", "1.2.840.113549.1.9.16.1.4", "-md", "sha256", "-nosmimecap"]
+            + ["-signer", f"{mode}.pem", "-inkey", f"{mode}.key"],
+        ):
+            subprocess.run([OPENSSL, *command], cwd=folder, capture_output=True, check=True, timeout=30)
+        granted = bytes.fromhex("3003020100")  # PKIStatusInfo { granted }
+        return _der_wrapped(0x30, granted + (folder / "again.der").read_bytes())
+
+
+def _altered_query(query: bytes, mode: str) -> bytes:
+    """Slid's TimeStampReq (evidence.timestamping.timestamp_request_der) with another digest or nonce, the
+    same length: what a TSA that mixes up its requests would stamp."""
+    imprint_at = query.index(bytes.fromhex("0420")) + 2
+    nonce_end = imprint_at + 32 + 2 + query[imprint_at + 33]
+    if mode == "other_digest":
+        return query[:imprint_at] + hashlib.sha256(b"another file").digest() + query[imprint_at + 32 :]
+    return query[: nonce_end - 1] + bytes([query[nonce_end - 1] ^ 0x02]) + query[nonce_end:]
+
 
 class LocalTSA:
     """An RFC 3161 TSA over HTTP on 127.0.0.1. ``mode``: "ok" (signs with the trusted signer), "garbage",
-    "untrusted" (signs with a certificate of a CA no one configured). ``stop()`` closes the port (down);
+    "bad_status_line" (not HTTP), "slow" (a proper answer, one byte every SLOW_BYTE_SECONDS), "untrusted"
+    (signs with a certificate of a CA no one configured), "no_eku" and "eku_not_critical" (signs with a
+    certificate of the trusted CA without the critical timeStamping usage), "other_digest" and "wrong_nonce"
+    (stamps another digest, or answers another nonce, than asked). ``stop()`` closes the port (down);
     ``start()`` opens the same port again."""
 
     def __init__(self, trusted: Signer, untrusted: Signer, port: int = 0) -> None:
@@ -140,16 +202,39 @@ class LocalTSA:
                 query = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with tsa._lock:
                     tsa.requests += 1
-                    if tsa.mode == "garbage":
+                    mode = tsa.mode
+                    if mode == "bad_status_line":
+                        self.wfile.write(BAD_STATUS_LINE)
+                        return
+                    if mode == "garbage":
                         body, content_type = GARBAGE, "text/html"
+                    elif mode in BAD_USAGE_MODES:
+                        body = tsa.trusted.sign_again(tsa.trusted.reply(query), mode)
+                        content_type = "application/timestamp-reply"
                     else:
-                        signer = tsa.trusted if tsa.mode == "ok" else tsa.untrusted
+                        signer = tsa.untrusted if mode == "untrusted" else tsa.trusted
+                        if mode in ("other_digest", "wrong_nonce"):
+                            query = _altered_query(query, mode)
                         body, content_type = signer.reply(query), "application/timestamp-reply"
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                answer = (
+                    f"HTTP/1.0 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+                ).encode() + body
+                if mode == "slow":
+                    self._drip(answer)
+                else:
+                    self.wfile.write(answer)
+
+            def _drip(self, answer: bytes) -> None:
+                until = time.monotonic() + SLOW_FOR_SECONDS
+                for at in range(len(answer)):
+                    if time.monotonic() > until:
+                        return
+                    try:
+                        self.wfile.write(answer[at : at + 1])
+                        self.wfile.flush()
+                    except OSError:
+                        return  # the client gave up
+                    time.sleep(SLOW_BYTE_SECONDS)
 
             def log_message(self, *args) -> None:
                 pass

@@ -4,6 +4,7 @@ also starts the outbox relay in each worker (workers.outbox)."""
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from evidence.selectors.items import evidence_fixity_batch_size
@@ -46,7 +47,20 @@ def fixity_check() -> dict[str, int]:
     return {"checked": checked, "failed": failed}
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+# Each TSA has SLID_TSA_TIMEOUT_SECONDS in all (evidence.timestamping), so asking all of them ends by then;
+# the limits stop what nothing else would (a stuck database, openssl). A task stopped by them leaves its
+# item to the sweep, once the item's in-flight time (SLID_RECEIVED_STALE_SECONDS) is over.
+TIMESTAMP_SOFT_TIME_LIMIT = settings.SLID_TSA_TIMEOUT_SECONDS * max(1, len(settings.SLID_TSA_URLS)) + 60
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    soft_time_limit=TIMESTAMP_SOFT_TIME_LIMIT,
+    time_limit=TIMESTAMP_SOFT_TIME_LIMIT + 30,
+)
 def timestamp_evidence(self, item_id: int) -> str:
     # A TSA that fails is recorded on the item and asked again by the sweep (sweep_timestamps); only a
     # database that cannot be reached is retried here, as for processing.

@@ -408,7 +408,9 @@ SLID_ARCHIVE_RETENTION_DAYS = env_int("SLID_ARCHIVE_RETENTION_DAYS", 3650)
 # time up to SLID_TSA_RETRY_MAX_SECONDS; the sweep sends at most SLID_TSA_SWEEP_BATCH items a run.
 SLID_TSA_URLS = env_list("SLID_TSA_URLS", [])
 SLID_TSA_ROOTS = env_list("SLID_TSA_ROOTS", [])
-SLID_TSA_TIMEOUT_SECONDS = env_int("SLID_TSA_TIMEOUT_SECONDS", 10)
+SLID_TSA_TIMEOUT_SECONDS = env_int("SLID_TSA_TIMEOUT_SECONDS", 10)  # one TSA's whole time to answer
+# Tokens of different TSAs asked for each digest (at most one per URL): a TSA can vanish in the years a case takes.
+SLID_TSA_TOKENS_WANTED = max(1, env_int("SLID_TSA_TOKENS_WANTED", 2))
 SLID_TSA_RETRY_BASE_SECONDS = env_int("SLID_TSA_RETRY_BASE_SECONDS", 60)
 SLID_TSA_RETRY_MAX_SECONDS = env_int("SLID_TSA_RETRY_MAX_SECONDS", 6 * 3600)
 SLID_TSA_SWEEP_MINUTES = env_int("SLID_TSA_SWEEP_MINUTES", 10)

@@ -38,6 +38,7 @@ class Migration(migrations.Migration):
                 ('serial', models.CharField(max_length=50)),
                 ('gen_time', models.DateTimeField(help_text='The time the token states (genTime).')),
                 ('policy', models.CharField(blank=True, max_length=200)),
+                ('chain', models.TextField(blank=True, help_text="The certificates the token was verified with, PEM: the authority's first, the configured root last (empty when it did not verify).")),
                 ('verified', models.BooleanField()),
                 ('refusal', models.TextField(blank=True, help_text='Why the token did not verify on arrival.')),
                 ('received_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from evidence.models import ArchiveCopy, EvidenceItem, EvidenceStatus, Export, ExportStatus, OutboxTask
 from evidence.selectors.access import User, restrict_to_user_cases
 from evidence.selectors.copies import configured_stores, evidence_below_min_copies
-from evidence.services.timestamps import timestamps_not_configured_reason
+from evidence.selectors.timestamps import timestamps_not_configured_reason
 
 # How many ERNs a list in the report names at most (the counts are complete).
 MAX_LISTED = 20

@@ -12,7 +12,6 @@ configured."""
 import logging
 from datetime import timedelta
 
-import cryptography.x509
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 from django.db import transaction
@@ -22,52 +21,32 @@ from django.utils import timezone
 from evidence.agents import Agent
 from evidence.custody import canonical_time
 from evidence.models import CustodyEvent, EvidenceItem, OutboxTask, TimestampToken
+from evidence.selectors.timestamps import (
+    TimestampsNotConfigured,  # noqa: F401 - what timestamp_digest raises: its callers import it from here
+    configured_roots,
+    timestamp_tokens_wanted,
+    timestamps_not_configured_reason,
+)
 from evidence.services.custody import NewEntry, custody_append_many
 from evidence.services.queue import enqueue_task, outbox_send
-from evidence.timestamping import Refusal, StampResult, Token, TrustRootsError, load_roots, request_timestamp
+from evidence.timestamping import Refusal, StampResult, Token, request_timestamp
 
 logger = logging.getLogger(__name__)
 
 TIMESTAMP_EVIDENCE = "workers.tasks.timestamp_evidence"
 
 
-class TimestampsNotConfigured(Exception):
-    """No Time Stamping Authority can be asked: the message says why, in words an operator can act on."""
-
-
-def timestamps_not_configured_reason() -> str:
-    """Why no timestamp can be had with the settings as they are; empty when they can."""
-    if not settings.SLID_TSA_URLS:
-        return (
-            "No time-stamping authority is configured (SLID_TSA_URLS is empty): nobody outside Slid vouches "
-            "for when this file existed; only Slid's own clock records when it arrived."
-        )
-    if not settings.SLID_TSA_ROOTS:
-        return "SLID_TSA_URLS is set but SLID_TSA_ROOTS names no trust root, so no token could be verified."
-    try:
-        load_roots(tuple(settings.SLID_TSA_ROOTS))
-    except TrustRootsError as error:
-        return str(error)
-    return ""
-
-
-def configured_roots() -> tuple[cryptography.x509.Certificate, ...]:
-    reason = timestamps_not_configured_reason()
-    if reason:
-        raise TimestampsNotConfigured(reason)
-    return load_roots(tuple(settings.SLID_TSA_ROOTS))
-
-
-def timestamp_digest(sha256_hex: str, *, wanted: int = 1) -> StampResult:
-    """Asks the configured TSAs (SLID_TSA_URLS, in order) for ``wanted`` verified tokens over the SHA-256
-    digest ``sha256_hex``; each failing TSA is a Refusal in the result, and the next one is asked. Raises
-    TimestampsNotConfigured if none can be asked. Touches no database: call it outside a transaction."""
+def timestamp_digest(sha256_hex: str, *, wanted: int | None = None) -> StampResult:
+    """Asks the configured TSAs (SLID_TSA_URLS, in order) for ``wanted`` verified tokens (by default
+    SLID_TSA_TOKENS_WANTED, at most one per TSA) over the SHA-256 digest ``sha256_hex``; each failing TSA
+    is a Refusal in the result, and the next one is asked. Raises TimestampsNotConfigured if none can be
+    asked. Touches no database: call it outside a transaction."""
     return request_timestamp(
         sha256_hex.lower(),
         tsa_urls=settings.SLID_TSA_URLS,
         roots=configured_roots(),
         timeout=settings.SLID_TSA_TIMEOUT_SECONDS,
-        wanted=wanted,
+        wanted=timestamp_tokens_wanted() if wanted is None else wanted,
     )
 
 
@@ -88,7 +67,8 @@ def _in_flight_until():
 def evidence_record_timestamps(*, item_id: int, result: StampResult, agent: Agent) -> bool:
     """Records what the TSAs answered about the item's SHA-256; returns whether it is timestamped now.
 
-    A verified token is kept with a custody entry ``timestamped``. A token that came but did not verify
+    Each verified token is kept, with the chain it was verified with, and a custody entry ``timestamped``;
+    the item's time is the earliest token's. A token that came but did not verify
     is kept unverified with the reason (one per TSA and item: a retry does not pile up copies), with no
     custody entry. Without a verified token the item's next try is due after a backoff
     (SLID_TSA_RETRY_BASE_SECONDS, doubling each attempt, at most SLID_TSA_RETRY_MAX_SECONDS), and the
@@ -102,10 +82,10 @@ def evidence_record_timestamps(*, item_id: int, result: StampResult, agent: Agen
     tokens = [token for token in result.tokens if token.sha256 == item.sha256]
     item.timestamp_attempts += 1
     if tokens:
-        for token in tokens:
-            _token_row(item, token, verified=True).save()
+        TimestampToken.objects.bulk_create(timestamp_token_row(token, verified=True, evidence=item) for token in tokens)
         custody_append_many(item=item, agent=agent, entries=[_timestamped_entry(token) for token in tokens])
-        item.timestamped_at, item.timestamp_error, item.timestamp_due_at = tokens[0].gen_time, "", None
+        earliest = min(token.gen_time for token in tokens)
+        item.timestamped_at, item.timestamp_error, item.timestamp_due_at = earliest, "", None
     else:
         backoff = settings.SLID_TSA_RETRY_BASE_SECONDS * 2 ** min(item.timestamp_attempts - 1, 30)
         delay = min(backoff, settings.SLID_TSA_RETRY_MAX_SECONDS)
@@ -127,21 +107,23 @@ def _keep_refused(item: EvidenceItem, refusal: Refusal) -> None:
         return  # nothing that parsed, or an imprint that is not even a SHA-256: the reason on the item says it
     if TimestampToken.objects.filter(evidence=item, tsa_url=refusal.tsa_url, verified=False).exists():
         return
-    row = _token_row(item, refusal.token, verified=False)
-    row.refusal = refusal.reason[:4000]
-    row.save()
+    timestamp_token_row(refusal.token, verified=False, refusal=refusal.reason[:4000], evidence=item).save()
 
 
-def _token_row(item: EvidenceItem, token: Token, *, verified: bool) -> TimestampToken:
+def timestamp_token_row(token: Token, *, verified: bool, refusal: str = "", **stamped) -> TimestampToken:
+    """The (unsaved) row of a token; ``stamped`` names what it stamps (``evidence=item``). A verified token
+    keeps the chain it was verified with, which a court package needs to check it again."""
     return TimestampToken(
-        evidence=item,
         sha256=token.sha256,
         tsa_url=token.tsa_url,
         token=token.der,
         serial=str(token.serial),
         gen_time=token.gen_time,
         policy=token.policy,
+        chain=token.chain_pem if verified else "",
         verified=verified,
+        refusal=refusal,
+        **stamped,
     )
 
 

@@ -101,39 +101,47 @@ def sweep_now(item: EvidenceItem) -> None:
     assert timestamps_sweep() == [item.pk]
 
 
-def test_an_upload_ends_with_a_verified_timestamp_whose_time_and_serial_are_the_tokens(
+def test_an_upload_ends_with_a_verified_timestamp_of_each_authority_whose_time_and_serial_are_the_tokens(
     upload, client_for, case_a, investigator, configured, tsa_signers, tmp_path
 ):
-    first, _ = configured
+    first, second = configured
     content = b"%PDF-1.4\n" + bytes(range(256)) * 100
 
     item = wait_until(timestamped, uploaded(upload, investigator, case_a, content))
 
-    token = TimestampToken.objects.get(evidence=item)
-    der = bytes(token.token)
-    text = token_text(der, tmp_path)
-    serial = int(re.search(r"Serial number: 0x([0-9A-F]+)", text).group(1), 16)
-    written = re.search(r"Time stamp: (.+) GMT", text).group(1) + " +0000"
-    stamped_at = datetime.strptime(written, "%b %d %H:%M:%S %Y %z")
-    imprint = "".join(re.findall(r"- ((?:[0-9a-f]{2}[ -]){15}[0-9a-f]{2})", text)).replace(" ", "").replace("-", "")
-    assert imprint == hashlib.sha256(content).hexdigest() == item.sha256
-    assert (token.verified, token.tsa_url, token.serial) == (True, first.url, str(serial))
-    assert token.gen_time == stamped_at == item.timestamped_at
-    assert "Verification: OK" in openssl_verifies(der, item.sha256, tsa_signers[0].ca_pem, tmp_path).stdout
+    # Two tokens by default (SLID_TSA_TOKENS_WANTED), one of each authority, asked in order.
+    tokens = list(TimestampToken.objects.filter(evidence=item).order_by("id"))
+    assert [token.tsa_url for token in tokens] == [first.url, second.url]
+    expected_body, written_times = [], []
+    for token in tokens:
+        der = bytes(token.token)
+        text = token_text(der, tmp_path)
+        serial = int(re.search(r"Serial number: 0x([0-9A-F]+)", text).group(1), 16)
+        written = re.search(r"Time stamp: (.+) GMT", text).group(1) + " +0000"
+        stamped_at = datetime.strptime(written, "%b %d %H:%M:%S %Y %z")
+        imprint = "".join(re.findall(r"- ((?:[0-9a-f]{2}[ -]){15}[0-9a-f]{2})", text))
+        assert imprint.replace(" ", "").replace("-", "") == hashlib.sha256(content).hexdigest() == item.sha256
+        assert (token.verified, token.serial, token.gen_time) == (True, str(serial), stamped_at)
+        assert "Verification: OK" in openssl_verifies(der, item.sha256, tsa_signers[0].ca_pem, tmp_path).stdout
+        written_times.append(stamped_at)
+        expected_body.append(
+            {"tsa": token.tsa_url, "time": stamped_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "serial": str(serial)}
+            | {"verified": True}
+        )
+    assert item.timestamped_at == min(written_times)
 
     body = client_for(investigator).get(f"/api/v1/evidence/{item.pk}/").json()
-    assert body["timestamps"] == [
-        {"tsa": first.url, "time": stamped_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "serial": str(serial), "verified": True}
-    ]
+    assert sorted(body["timestamps"], key=lambda stamp: stamp["tsa"]) == sorted(expected_body, key=lambda s: s["tsa"])
     assert (body["timestamp_state"], body["timestamp_reason"]) == ("timestamped", "")
 
     custody = list(item.custody.order_by("sequence"))
-    assert [entry.event_type for entry in custody][-1] == "timestamped"
-    assert custody[-1].details["serial"] == str(serial)
-    assert custody[-1].details["time"] == stamped_at.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-    assert custody[-1].details["tsa"] == first.url
-    assert custody[-1].details["token_sha256"] == hashlib.sha256(der).hexdigest()
-    assert custody[-1].details["tsa_certificate"]["subject"] == "CN=Slid Test TSA CA TSA,O=Slid tests"
+    assert [entry.event_type for entry in custody][-2:] == ["timestamped", "timestamped"]
+    for entry, token, stamped in zip(custody[-2:], tokens, expected_body, strict=True):
+        assert entry.details["serial"] == stamped["serial"]
+        assert entry.details["time"] == stamped["time"].replace("Z", ".000000Z")
+        assert entry.details["tsa"] == token.tsa_url
+        assert entry.details["token_sha256"] == hashlib.sha256(bytes(token.token)).hexdigest()
+        assert entry.details["tsa_certificate"]["subject"] == "CN=Slid Test TSA CA TSA,O=Slid tests"
     call_command("verify_custody")  # raises CommandError if a chain does not hold
 
 
@@ -191,6 +199,18 @@ def test_garbage_is_refused_and_nothing_is_stored_until_an_authority_answers_pro
     assert [token.tsa_url for token in item.timestamps.all()] == [second.url]
 
 
+def test_an_authority_that_does_not_speak_http_is_a_refusal_and_the_next_one_timestamps_the_item(
+    upload, case_a, investigator, configured
+):
+    first, second = configured
+    first.mode = "bad_status_line"  # http.client raises BadStatusLine, which once stopped the task
+
+    item = wait_until(timestamped, uploaded(upload, investigator, case_a, b"not http"))
+
+    assert [token.tsa_url for token in item.timestamps.all()] == [second.url]
+    assert item.timestamp_attempts == 1
+
+
 def test_a_token_signed_by_an_untrusted_authority_is_kept_unverified_and_not_counted(
     upload, client_for, case_a, investigator, configured
 ):
@@ -235,4 +255,6 @@ def test_items_archived_before_timestamps_existed_are_timestamped_by_the_sweep(
     assert timestamps_sweep() == [earlier.pk]
 
     item = wait_until(timestamped, earlier)
-    assert item.timestamps.get().verified
+    assert sorted((token.tsa_url, token.verified) for token in item.timestamps.all()) == sorted(
+        (tsa.url, True) for tsa in configured
+    )
