@@ -143,6 +143,10 @@ def test_staff_see_the_postgis_version_and_the_details(client_for, staff):
             "reason": "No time-stamping authority is configured (SLID_TSA_URLS is empty): nobody outside Slid "
             "vouches for when this file existed; only Slid's own clock records when it arrived.",
         },
+        "checkpoints": {
+            "latest": None, "latest_at": None, "waiting_for_token": 0, "last_refusal": "", "anomalies": 0,
+            "last_anomaly": "", "alarm": False,
+        },
     }  # fmt: skip
 
 
