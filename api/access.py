@@ -6,6 +6,7 @@ A rule is one of:
 - PUBLIC: anyone, no token (health, logging in, the API's description);
 - AUTHENTICATED: any signed-in user (data shared by all cases: crimes, admin areas);
 - STAFF: staff users only;
+- ANY_CASE_MEMBER: staff, and users who are members of at least one case (not an account in none);
 - an evidence.access.Action: the user's role in the object's case must allow it
   (evidence.access.ROLE_ACTIONS). Objects of cases the user is not a member of answer 404.
 """
@@ -15,6 +16,7 @@ from evidence.selectors.access import Action
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
 STAFF = "staff"
+ANY_CASE_MEMBER = "any case member"
 
 READ, WRITE, MANAGE_CASE, DOWNLOAD, EXPORT, REVEAL = (
     Action.READ, Action.WRITE, Action.MANAGE_CASE, Action.DOWNLOAD, Action.EXPORT, Action.REVEAL_IDENTITY,
@@ -41,8 +43,9 @@ ACCESS: dict[str, dict[str, object]] = {
     "case-member": {"DELETE": MANAGE_CASE},
     "case-audit": {"GET": MANAGE_CASE},
     "audit-list": {"GET": STAFF},
-    # Roots over every case's chains: staff and members of any case (access.user_may_see_checkpoints).
-    "checkpoint-list": {"GET": AUTHENTICATED},
+    # Roots over every case's chains (evidence.selectors.access.user_may_see_checkpoints). Their size is the
+    # number of items in all of Slid, as in any RFC 6962 tree head: not for an account that is in no case.
+    "checkpoint-list": {"GET": ANY_CASE_MEMBER},
     # Accounts. Leads add members by username or e-mail on case-members, but never list accounts. Staff
     # manage accounts that are not staff, superusers any but their own (user_may_manage_account).
     "user-list": {"GET": STAFF, "POST": STAFF},

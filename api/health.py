@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 import config
 from api.auth.authentication import ApiTokenAuthentication, SecondFactorSessionAuthentication
 from config.celery import app as celery_app
+from evidence.selectors.checkpoints import health_checkpoints
 from evidence.selectors.copies import replica_stores
 from evidence.selectors.health import (
     health_copies,
@@ -122,7 +123,8 @@ def broker_queue_depth() -> int:
 
 
 def staff_details(user) -> tuple[dict, bool]:
-    """The details for staff, and whether they show a fault (an archived copy failed its fixity check)."""
+    """The details for staff, and whether they show a fault (an archived copy failed its fixity check, or a
+    checkpoint's build found the one before it changed in the last week)."""
     fixity = health_fixity_failures(user=user)
     queue = health_queue()
     try:
@@ -138,8 +140,9 @@ def staff_details(user) -> tuple[dict, bool]:
         # Not a fault either while the replication task and the sweep work on it; a copy that failed fixity
         # and could not be repaired is one (fixity_failures).
         "copies": {**health_copies(user=user), "reachable": replicas_reachable()},
+        "checkpoints": (checkpoints := health_checkpoints()),
     }
-    return details, fixity["count"] > 0
+    return details, fixity["count"] > 0 or checkpoints["alarm"]
 
 
 def _fixity_line(failed: int) -> str:
@@ -247,9 +250,12 @@ class HealthView(APIView):
         report, reasons = check_liveness()
         report.update(reasons)
         if report.get("database") == "ok":
-            report["details"], fixity_failed = staff_details(user)
+            report["details"], fault = staff_details(user)
             report["fixity"] = _fixity_line(report["details"]["fixity_failures"]["count"])
-            if fixity_failed:
+            checkpoints = report["details"]["checkpoints"]
+            if checkpoints["alarm"]:
+                report["checkpoints"] = f"error: a checkpoint's build found: {checkpoints['last_anomaly']}"[:300]
+            if fault:
                 report["status"] = "error"
         return self._answer(report)
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-from api.access import AUTHENTICATED, BEFORE_PASSWORD_CHANGE, PUBLIC, STAFF, rule_for
+from api.access import ANY_CASE_MEMBER, AUTHENTICATED, BEFORE_PASSWORD_CHANGE, PUBLIC, STAFF, rule_for
 from evidence.errors import NotAllowed
 from evidence.models import ApiToken, Case
 from evidence.selectors.access import (
@@ -16,6 +16,7 @@ from evidence.selectors.access import (
     user_may,
     user_may_anywhere,
     user_may_reveal,
+    user_may_see_checkpoints,
 )
 from evidence.selectors.accounts import issued_password, issued_password_expired
 
@@ -101,6 +102,8 @@ class TablePermission(BasePermission):
             return False
         if rule == STAFF:
             return request.user.is_staff
+        if rule == ANY_CASE_MEMBER:
+            return user_may_see_checkpoints(user=request.user)
         # A create names its case in the body (its service checks the role there); objects are checked below.
         creates = rule in SECOND_FACTOR_ACTIONS and "pk" not in view.kwargs
         if creates and user_may_anywhere(user=request.user, action=rule):

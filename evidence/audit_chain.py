@@ -10,18 +10,19 @@ zeros for the first) and its own. A link's hash is the SHA-256 of RFC 8785 (JCS)
      case's id, or null), "details", "entry" (the audit entry's id), "position", "previous_hash",
      "source_ip" (or null), "target", "version": 1}
 
-taken over the values as the database gives them back. A number JCS cannot write exactly (an integer
-beyond ±(2**53 − 1)) is hashed as its decimal string, so no entry can stop the chain.
+taken over the values as the database gives them back. A value JCS cannot write exactly (an integer
+beyond ±(2**53 − 1), NaN, infinity) is refused, as custody refuses it (evidence.custody.check_exact):
+``audit_record`` refuses to write such details, so no entry it wrote can stop the chain. (Writing such a
+value as its decimal string instead would hash 2**60 and "1152921504606846976" alike.)
 """
 
 import hashlib
-import math
 from collections.abc import Iterable
 from typing import Any
 
 import rfc8785
 
-from evidence.custody import GENESIS_HASH, LARGEST_EXACT_INTEGER, canonical_time
+from evidence.custody import GENESIS_HASH, canonical_time, check_exact
 
 CURRENT_VERSION = 1
 
@@ -29,12 +30,15 @@ __all__ = ["CURRENT_VERSION", "GENESIS_HASH", "link_fields", "link_hash", "first
 
 
 def link_fields(entry: Any, *, position: int, previous_hash: str, version: int = CURRENT_VERSION) -> dict[str, Any]:
+    """The fields a link's hash covers; raises evidence.custody.CustodyDetailsError (a ValueError) naming a
+    value canonical JSON cannot write exactly."""
+    check_exact(entry.details, f"audit entry {entry.pk} details")
     return {
         "action": entry.action,
         "actor": entry.actor_id,
         "at": canonical_time(entry.at),
         "case": entry.case_id,
-        "details": _exact(entry.details),
+        "details": entry.details,
         "entry": entry.pk,
         "position": position,
         "previous_hash": previous_hash,
@@ -50,20 +54,6 @@ def link_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(rfc8785.dumps(fields)).hexdigest()
 
 
-def _exact(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int) and abs(value) > LARGEST_EXACT_INTEGER:
-        return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(key): _exact(inner) for key, inner in value.items()}
-    if isinstance(value, list | tuple):
-        return [_exact(inner) for inner in value]
-    return value
-
-
 def first_broken_audit_link(links: Iterable[Any]) -> tuple[int, str] | None:
     """(position, reason) of the first link that does not hold, or None. ``links`` are AuditLink rows with
     their entries, in position order."""
@@ -73,8 +63,10 @@ def first_broken_audit_link(links: Iterable[Any]) -> tuple[int, str] | None:
             return link.position, f"expected link {expected} here (a link is missing)"
         if link.previous_hash != previous:
             return link.position, "previous_hash does not match the link before it"
-        fields = link_fields(link.entry, position=link.position, previous_hash=link.previous_hash, version=link.version)
         try:
+            fields = link_fields(
+                link.entry, position=link.position, previous_hash=link.previous_hash, version=link.version
+            )
             recomputed = link_hash(fields)
         except ValueError as error:
             return link.position, f"the link cannot be recomputed: {error}"

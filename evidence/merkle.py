@@ -136,3 +136,24 @@ class IncrementalTree:
         del self.levels[level_index + 1 :]
         self._dirty = set()
         return self.levels[level_index][0]
+
+
+def root_from_path(index: int, size: int, leaf: bytes, path: Sequence[bytes]) -> bytes | None:
+    """The root that leaf ``index`` of a tree of ``size`` leaves gives with its audit path, by RFC 9162
+    §2.1.3.2; None when the path cannot be one of such a tree (too long or too short)."""
+    if index >= size:
+        return None
+    fn, sn, node = index, size - 1, leaf
+    for sibling in path:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            node = node_hash(sibling, node)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            node = node_hash(node, sibling)
+        fn >>= 1
+        sn >>= 1
+    return node if sn == 0 else None

@@ -4,18 +4,21 @@ import base64
 
 from rest_framework import serializers
 
-from evidence.models import Checkpoint, CheckpointTimestamp
+from api.evidence.serializers import TimestampSerializer
+from evidence.models import Checkpoint, TimestampToken
 from evidence.selectors.checkpoints import timestamp_absence
 
 
-class CheckpointTokenSerializer(serializers.ModelSerializer):
+class CheckpointTokenSerializer(TimestampSerializer):
+    """An item's token as the item shows it, and the token itself: anyone can check it against the root."""
+
     token = serializers.SerializerMethodField(help_text="The RFC 3161 TimeStampToken, DER, in base64.")
 
-    class Meta:
-        model = CheckpointTimestamp
-        fields = ["tsa", "time", "serial", "verified", "token"]
+    class Meta(TimestampSerializer.Meta):
+        fields = [*TimestampSerializer.Meta.fields, "token"]
+        read_only_fields = fields
 
-    def get_token(self, timestamp: CheckpointTimestamp) -> str:
+    def get_token(self, timestamp: TimestampToken) -> str:
         return base64.b64encode(bytes(timestamp.token)).decode("ascii")
 
 
@@ -49,6 +52,10 @@ class InclusionProofSerializer(serializers.Serializer):
     leaf_hash = serializers.CharField(help_text="SHA-256(0x00 || item public id, 16 bytes || head_hash)")
     head_sequence = serializers.IntegerField(help_text="The custody entry that was the chain's head at the checkpoint.")
     head_hash = serializers.CharField(help_text="That entry's hash as custody holds it today.")
+    holds = serializers.BooleanField(
+        help_text="Whether leaf_hash is H(0x00 || label || head_hash) today; false: the chain changed after the "
+        "checkpoint (or the entry is gone), and the proof shows what the checkpoint recorded, not today's chain."
+    )
     audit_path = serializers.ListField(child=serializers.CharField(), help_text="Sibling hashes, from the leaf up.")
     root = serializers.CharField()
     algorithm = serializers.SerializerMethodField()

@@ -418,6 +418,10 @@ SLID_TSA_SWEEP_BATCH = env_int("SLID_TSA_SWEEP_BATCH", 1000)
 
 # Every chain's head goes into a checkpoint (a Merkle root, timestamped, evidence.services.checkpoints) this often.
 SLID_CHECKPOINT_MINUTES = max(1, env_int("SLID_CHECKPOINT_MINUTES", 60))
+# A checkpoint the authorities did not stamp when it was built is asked for again by a sweep (every
+# SLID_TSA_SWEEP_MINUTES) for this many hours, then left: verify_custody reports a token stating a time later
+# than that after its checkpoint, and a checkpoint that wanted one and has none.
+SLID_CHECKPOINT_STAMP_HOURS = max(1, env_int("SLID_CHECKPOINT_STAMP_HOURS", 24))
 
 # Copying archived files to the replicas (and repairing copies): a try that fails is made again after
 # SLID_REPLICATION_RETRY_BASE_SECONDS, doubling each time up to SLID_REPLICATION_RETRY_MAX_SECONDS; the sweep
@@ -435,6 +439,7 @@ CELERY_BEAT_SCHEDULE = {
     "timestamp-sweep": {"task": "workers.tasks.sweep_timestamps", "schedule": SLID_TSA_SWEEP_MINUTES * 60.0},
     "build-checkpoint": {"task": "workers.tasks.build_checkpoint", "schedule": SLID_CHECKPOINT_MINUTES * 60.0},
     "copies-sweep": {"task": "workers.tasks.sweep_copies", "schedule": SLID_REPLICATION_SWEEP_MINUTES * 60.0},
+    "checkpoint-stamp-sweep": {"task": "workers.tasks.stamp_checkpoints", "schedule": SLID_TSA_SWEEP_MINUTES * 60.0},
 }
 # Named in every package's bag-info.txt as its Source-Organization.
 SLID_SOURCE_ORGANIZATION = env_str("SLID_SOURCE_ORGANIZATION", "Slid war-crimes documentation")

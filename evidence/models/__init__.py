@@ -4,7 +4,7 @@
 from evidence.models.accounts import ApiToken, IssuedPassword
 from evidence.models.audit import AuditAction, AuditEntry, AuditLink
 from evidence.models.cases import CASE_REFERENCE_VALIDATOR, DEFAULT_TIME_ZONE, Case, CaseMembership, Role
-from evidence.models.checkpoints import LEAF_RECORD, Checkpoint, CheckpointTimestamp, CheckpointTree
+from evidence.models.checkpoints import LEAF_RECORD, Checkpoint, CheckpointTree
 from evidence.models.copies import BAD_COPY_STATES, GOOD_COPY_STATES, PRIMARY_STORE, ArchiveCopy, CopyState
 from evidence.models.custody import PREMIS_EVENT_TYPES, CustodyEntry, CustodyEvent, Outcome
 from evidence.models.items import (
@@ -57,5 +57,5 @@ __all__ = [
     "ProtectedPerson",
     "ProvenanceState", "ResumableUpload", "Role", "SourceType", "Unit", "UploadState",
     "IncidentDayCount", "IncidentFacetCount", "IncidentMapCell", "TimestampToken",
-    "AuditLink", "Checkpoint", "CheckpointTimestamp", "CheckpointTree", "LEAF_RECORD",
+    "AuditLink", "Checkpoint", "CheckpointTree", "LEAF_RECORD",
 ]  # fmt: skip

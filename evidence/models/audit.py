@@ -59,6 +59,8 @@ class AuditAction(models.TextChoices):
     VICTIM_UPDATE = "victim.update", _("Victim changed")
     VICTIM_IDENTITY_REVEAL = "victim.identity_reveal", _("Victim identity revealed")
     IDENTITY_KEY_ROTATE = "identity_key.rotate", _("Identity re-encrypted under the current key")
+    CHECKPOINT_NOT_STAMPED = "checkpoint.not_stamped", _("Checkpoint not timestamped")
+    CHECKPOINT_ANOMALY = "checkpoint.anomaly", _("Checkpoint found the one before it changed")
 
 
 class AuditEntry(models.Model):

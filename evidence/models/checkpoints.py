@@ -1,8 +1,8 @@
 """Checkpoints: Merkle roots over every chain's head (evidence.merkle), timestamped and published outside
-Slid, so that a chain rewritten afterwards, even by the database's owner, no longer reproduces them."""
+Slid, so that a chain rewritten afterwards, even by the database's owner, no longer reproduces them. Their
+RFC 3161 tokens are evidence.models.TimestampToken rows whose ``checkpoint`` is set."""
 
 from django.contrib.gis.db import models
-from django.utils import timezone
 
 # One leaf as a checkpoint records it: the item's id (8 bytes), its chain's head sequence (4) and the head's
 # SHA-256 (32), big-endian, in ascending item id.
@@ -23,6 +23,9 @@ class Checkpoint(models.Model):
     base = models.OneToOneField("self", on_delete=models.PROTECT, null=True, related_name="next")
     changes = models.BinaryField(help_text="LEAF_RECORD bytes per leaf that changed since the base")
     changed_leaves = models.PositiveIntegerField()
+    # A time-stamping authority was configured when it was built: without a token (TimestampToken.checkpoint)
+    # a day later, verify_custody reports it.
+    stamp_wanted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -31,30 +34,12 @@ class Checkpoint(models.Model):
         return f"checkpoint {self.pk} {self.root[:16]}… ({self.tree_size} leaves)"
 
 
-class CheckpointTimestamp(models.Model):
-    """An RFC 3161 token a time-stamping authority gave for a checkpoint's root (its message imprint is the
-    root itself, SHA-256). Append-only, as checkpoints are."""
-
-    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="timestamps")
-    tsa = models.CharField(max_length=500, help_text="the authority's URL")
-    token = models.BinaryField(help_text="the TimeStampToken, DER")
-    serial = models.CharField(max_length=100, help_text="the token's serial number, in decimal")
-    time = models.DateTimeField(help_text="genTime, from the token")
-    verified = models.BooleanField(help_text="checked on arrival: imprint, signature, certificate chain")
-    recorded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["checkpoint", "time", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.checkpoint_id} {self.tsa} {self.serial}"
-
-
 class CheckpointTree(models.Model):
     """A recent checkpoint's whole tree, so that an inclusion proof reads a few slices of it instead of
-    rebuilding it. Derived from the chains and checked against the checkpoint's root before it is used; not
-    evidence, so older ones are removed. The byte strings are stored uncompressed (STORAGE EXTERNAL), which
-    lets PostgreSQL read a slice without reading the whole value."""
+    rebuilding it. Derived from the chains, not evidence (the app role can write it), so older ones are
+    removed; a proof read from it is checked against the checkpoint's root before it is answered. The byte
+    strings are stored uncompressed (STORAGE EXTERNAL), which lets PostgreSQL read a slice without reading
+    the whole value."""
 
     checkpoint = models.OneToOneField(Checkpoint, on_delete=models.CASCADE, primary_key=True, related_name="tree")
     item_ids = models.BinaryField(help_text="8 bytes per item leaf, ascending: leaf i + 1 is item_ids[i]")

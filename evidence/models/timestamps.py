@@ -13,9 +13,12 @@ class TimestampToken(models.Model):
     digest, the signature chains to a configured root, the signer may stamp time); a token that did not is
     kept with ``refusal`` saying why, and does not count as the item's timestamp."""
 
-    # The evidence file stamped; None for another digest (a checkpoint's root keeps its own link).
+    # What was stamped: an evidence file (its SHA-256), or a checkpoint (its Merkle root); exactly one.
     evidence = models.ForeignKey(
         EvidenceItem, on_delete=models.PROTECT, null=True, blank=True, related_name="timestamps"
+    )
+    checkpoint = models.ForeignKey(
+        "evidence.Checkpoint", on_delete=models.PROTECT, null=True, blank=True, related_name="timestamps"
     )
     sha256 = models.CharField(max_length=64, help_text="The digest the token stamps (its message imprint), hex.")
     tsa_url = models.CharField(max_length=500)
@@ -40,6 +43,11 @@ class TimestampToken(models.Model):
             models.CheckConstraint(condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="timestamp_sha256_hex"),
             models.CheckConstraint(
                 condition=Q(verified=True, refusal="") | Q(verified=False), name="timestamp_refusal_if_refused"
+            ),
+            models.CheckConstraint(
+                condition=Q(evidence__isnull=False, checkpoint__isnull=True)
+                | Q(evidence__isnull=True, checkpoint__isnull=False),
+                name="timestamp_of_one_thing",
             ),
         ]
 

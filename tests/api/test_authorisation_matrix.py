@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from api.access import ACCESS, AUTHENTICATED, BEFORE_PASSWORD_CHANGE, PUBLIC, STAFF
+from api.access import ACCESS, ANY_CASE_MEMBER, AUTHENTICATED, BEFORE_PASSWORD_CHANGE, PUBLIC, STAFF
 from api.permissions import CHOOSE_YOUR_OWN_FIRST
 from evidence.models import ApiToken, IssuedPassword, Role
 from evidence.selectors.access import Action, role_allows
@@ -86,6 +86,7 @@ def world(case_a, case_b):
         case_a.memberships.create(user=user, role=role)
     users["outsider"] = UserFactory(username="lead-of-b")
     case_b.memberships.create(user=users["outsider"], role=Role.LEAD)
+    users["in no case"] = UserFactory(username="in-no-case")
     users["staff"] = UserFactory(username="staff", is_staff=True)
     users["newcomer"] = UserFactory(username="newcomer")
     token_for(users["newcomer"], "phone")
@@ -282,8 +283,11 @@ def test_the_route_follows_its_rule(name, method, world, client_for, api):
     else:
         assert anonymous.status_code == 401, (name, method, anonymous.status_code)
 
-    for who, user in {**{r: world.users[r] for r in Role.values}, "outsider": world.users["outsider"],
-                      "staff": world.users["staff"]}.items():  # fmt: skip
+    callers = {**{r: world.users[r] for r in Role.values}, "outsider": world.users["outsider"],
+               "staff": world.users["staff"]}  # fmt: skip
+    if rule == ANY_CASE_MEMBER:
+        callers["in no case"] = world.users["in no case"]
+    for who, user in callers.items():
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
         body_now = request_for(world, name, method)[1]  # uploads are read once
@@ -293,6 +297,8 @@ def test_the_route_follows_its_rule(name, method, world, client_for, api):
             expected = ok
         elif rule == STAFF:
             expected = ok if who == "staff" else 403
+        elif rule == ANY_CASE_MEMBER:
+            expected = 403 if who == "in no case" else ok
         elif role is None:  # a case action, asked by someone who is not in the case
             if not is_list(name):
                 expected = 404

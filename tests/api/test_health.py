@@ -144,6 +144,10 @@ def test_staff_see_the_postgis_version_and_the_details(client_for, staff):
             "vouches for when this file existed; only Slid's own clock records when it arrived.",
         },
         "copies": {"min_copies": 1, "stores": {"archive": {}}, "below_min": 0, "erns": [], "reachable": {}},
+        "checkpoints": {
+            "latest": None, "latest_at": None, "waiting_for_token": 0, "last_refusal": "", "anomalies": 0,
+            "last_anomaly": "", "alarm": False,
+        },
     }  # fmt: skip
 
 

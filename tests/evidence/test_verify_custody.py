@@ -72,7 +72,7 @@ def test_a_hash_the_owner_changed_with_the_trigger_off_is_reported(case_a, as_ow
     assert error == (
         "1 problem(s): 0 of 1 chains of custody are broken; hashes differing from custody: 1; "
         "ERNs missing or out of series: 0; the audit log's chain broken: no; checkpoints not reproduced by "
-        "today's chains: 0."
+        "today's chains: 0; timestamp tokens missing or not holding: 0."
     )
 
 

@@ -70,13 +70,14 @@ def statement(checkpoint: Checkpoint) -> str:
     """The checkpoint as lines to publish: anyone can later ask Slid's operator to prove a chain against it."""
     when = checkpoint.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     tokens = [
-        f"timestamp: {token.tsa} serial {token.serial} at {token.time.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
-        for token in checkpoint.timestamps.all()
+        f"timestamp: {token.tsa_url} serial {token.serial} at {token.gen_time.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        for token in checkpoint.timestamps.filter(verified=True).order_by("gen_time", "id")
     ]
     return "\n".join(
         [
             f"Slid checkpoint {checkpoint.pk} of {settings.SLID_SOURCE_ORGANIZATION}",
             f"time: {when}",
+            # RFC 6962's signed tree head carries the size too: it says how many items Slid holds in all.
             f"tree size: {checkpoint.tree_size}",
             f"root: {checkpoint.root}",
             "tree: RFC 6962 Merkle tree, SHA-256; leaf = H(0x00 || id || chain head), node = H(0x01 || left || right)",
