@@ -173,6 +173,7 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     claim alive with it)."""
     included, left_out = export_selection(export)
     contents = ExportContents(bag_name=f"slid-export-{export.public_id}", info={}, items=included)
+    checkpoint = proofs.packaged_checkpoint()  # before the chains are read: each then holds its head in it
     packaged, taken_by_folder = [], {}
     for item in included:
         heartbeat()
@@ -215,6 +216,7 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
         contents.sealed_documents.add(IDENTITIES_DOCUMENT)
     contents.documents.update(proofs.timestamp_documents(packaged, tokens, heartbeat=heartbeat))
     contents.documents[proofs.PROVENANCE_DOCUMENT] = proofs.provenance_document(packaged)
+    contents.documents.update(proofs.checkpoint_documents(packaged, checkpoint, heartbeat=heartbeat))
     contents.documents["VERIFY.txt"] = (PACKAGE_FILES / "VERIFY.txt").read_bytes()
     contents.documents["verify.py"] = (PACKAGE_FILES / "verify.py").read_bytes()
 

@@ -18,8 +18,12 @@ It also checks the proofs a package carries beside the evidence. Each RFC 3161 t
 chain of custody recorded; where the openssl program is present, each token's signature is verified
 with `openssl ts -verify` against the certificates shipped with it, and the root of that chain is
 printed, to be compared with the one the authority publishes. Each provenance record
-(data/provenance.json) must be the one the item's chain of custody recorded. It prints which checks
-ran and which could not (CHECKED, NOT CHECKED).
+(data/provenance.json) must be the one the item's chain of custody recorded. Each item's inclusion
+proof in the latest checkpoint of custody (data/checkpoints/) must lead, along its audit path (RFC 9162
+section 2.1.3.2), from a leaf computed out of the item's chain of custody in the package to the
+checkpoint's root, and each token over the checkpoint must stamp that root (its signature is verified
+with openssl, where present); the root is printed, to be compared with a root Slid published. It prints
+which checks ran and which could not (CHECKED, NOT CHECKED).
 
 It prints each problem and a verdict. It exits 0 when the package is consistent, 1 when it is not
 (it was changed or damaged), and 2 when the package is consistent but carries evidence that Slid
@@ -44,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
+import uuid
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -62,16 +67,23 @@ PAYLOAD_ALGORITHMS = ("sha256", "sha512")
 DOCUMENTS = ("data/register.csv", "data/incidents.geojson", "data/suspects.json", "data/VERIFY.txt", "data/verify.py")
 TIMESTAMP_INDEX = "data/timestamps/index.json"
 PROVENANCE = "data/provenance.json"
-# Packages built before Slid put timestamps and provenance in them do not have these.
-OPTIONAL_DOCUMENTS = ("data/identities.json", TIMESTAMP_INDEX, PROVENANCE)
-# The files of which a package holds one per item, or per certificate (below the bag folder).
+CHECKPOINT = "data/checkpoints/checkpoint.json"
+# Packages built before Slid put timestamps, provenance and checkpoints in them do not have these.
+OPTIONAL_DOCUMENTS = ("data/identities.json", TIMESTAMP_INDEX, PROVENANCE, CHECKPOINT)
+# The files of which a package holds one per item, or per token or certificate (below the bag folder).
 TOKEN_FILE = re.compile(r"data/timestamps/[^/]+/[^/]+\.tst")
 CERTIFICATE_FILE = re.compile(r"data/timestamps/certificates/[^/]+\.pem")
+CHECKPOINT_TOKEN_FILE = re.compile(r"data/checkpoints/tokens/[^/]+\.tst")
+CHECKPOINT_CERTIFICATE_FILE = re.compile(r"data/checkpoints/certificates/[^/]+\.pem")
+PROOF_FILE = re.compile(r"data/checkpoints/proofs/[^/]+\.json")
 LAYOUT_PATTERNS = (
     re.compile(r"data/evidence/[^/]+/[^/]+"),
     re.compile(r"data/custody/[^/]+\.jsonl"),
     TOKEN_FILE,
     CERTIFICATE_FILE,
+    CHECKPOINT_TOKEN_FILE,
+    CHECKPOINT_CERTIFICATE_FILE,
+    PROOF_FILE,
 )
 # The package's BagIt profile; packages built before Slid shipped one do not have it.
 OPTIONAL_TAG_FILES = ("bagit-profile.json",)
@@ -521,7 +533,7 @@ def sha256_at_receipt(entry: dict):
     return None
 
 
-# --- The proofs beside the evidence: timestamps, provenance (and, to come, checkpoints) -------------
+# --- The proofs beside the evidence: timestamps, provenance, checkpoints ------------------------------
 # Each check below takes what the checks above found (Evidence) and adds what it finds wrong to
 # ``problems`` and which checks ran or could not to ``findings``. A new kind of proof is one more
 # function in PROOF_CHECKS.
@@ -550,10 +562,20 @@ class Evidence:
 
 class Findings:
     """Which checks ran (CHECKED), which could not (NOT CHECKED), and what the reader should compare
-    with something outside the package (the roots of the timestamp tokens)."""
+    with something outside the package: the roots of the timestamp tokens' certificates, by SHA-256
+    fingerprint, and the checkpoint's root."""
 
     def __init__(self) -> None:
-        self.checked, self.not_checked, self.roots = [], [], []
+        self.checked, self.not_checked, self.checkpoint_roots = [], [], []
+        self.tsa_roots = {}
+
+    @property
+    def roots(self) -> list:
+        return [
+            f"{noted['subject']}; SHA-256 fingerprint {sha256}; in {' and '.join(noted['paths'])}; the root of "
+            f"{' and '.join(noted['tokens'])} from {', '.join(sorted(noted['authorities']))}."
+            for sha256, noted in self.tsa_roots.items()
+        ]
 
 
 class DerError(ValueError):
@@ -827,7 +849,7 @@ def _checked_token(package: Package, evidence: Evidence, entry, number: int, pro
         "ern": ern,
         "der": der,
         "token_sha256": token_sha256,
-        "file_sha256": file_sha256,
+        "digest": file_sha256,
         "imprint_holds": imprint_holds,
         "holds": imprint_holds and recorded and as_listed,
         "tsa": entry.get("tsa") if isinstance(entry.get("tsa"), str) else "an unnamed authority",
@@ -836,14 +858,23 @@ def _checked_token(package: Package, evidence: Evidence, entry, number: int, pro
     }
 
 
-def _check_token_signatures(package: Package, tokens: list, problems: list, findings: Findings) -> None:
+def _check_token_signatures(
+    package: Package,
+    tokens: list,
+    problems: list,
+    findings: Findings,
+    kind: str = "timestamp token(s)",
+    certificates: str = "data/timestamps/certificates/",
+) -> None:
+    """With openssl, each token's signature against the certificates shipped with it (in ``certificates``);
+    ``kind`` names the tokens in what is printed."""
     openssl = shutil.which("openssl")
     if openssl is None:
         findings.not_checked.append(
-            f"the signatures of {len(tokens)} timestamp token(s): openssl not found: token signatures NOT checked. "
+            f"the signatures of {len(tokens)} {kind}: openssl not found: token signatures NOT checked. "
             "Install OpenSSL (the openssl program) and run this again, or check them by hand (VERIFY.txt)."
         )
-        _note_roots(package, tokens, problems, findings)
+        _note_roots(package, tokens, problems, findings, kind)
         return
     version, at_token_time = _openssl_abilities(openssl)
     verified, failed, without_root = 0, 0, []
@@ -865,7 +896,7 @@ def _check_token_signatures(package: Package, tokens: list, problems: list, find
                 )
     if without_root:
         findings.not_checked.append(
-            f"the signatures of {len(without_root)} timestamp token(s) ({', '.join(without_root)}): the package "
+            f"the signatures of {len(without_root)} {kind} ({', '.join(without_root)}): the package "
             "ships no root certificate for them."
         )
     if verified or failed:
@@ -875,12 +906,12 @@ def _check_token_signatures(package: Package, tokens: list, problems: list, find
             else "certificates judged as of today, since this openssl cannot judge them at the token's time"
         )
         findings.checked.append(
-            f"the signatures of {verified + failed} timestamp token(s), with openssl ts -verify ({version}; {when}): "
+            f"the signatures of {verified + failed} {kind}, with openssl ts -verify ({version}; {when}): "
             f"{_held(verified, verified + failed, 'verified')}. A signature that verifies proves the token was "
-            "signed by the certificate chain shipped with it (data/timestamps/certificates/). Whether to trust that "
+            f"signed by the certificate chain shipped with it ({certificates}). Whether to trust that "
             "chain's root is your decision: compare each TSA ROOT below with the root its authority publishes."
         )
-    _note_roots(package, tokens, problems, findings)
+    _note_roots(package, tokens, problems, findings, kind)
 
 
 def _held(held: int, of: int, verb: str = "held") -> str:
@@ -908,7 +939,7 @@ def _openssl_verify(openssl: str, package: Package, token: dict, folder: Path, a
     # The signer's certificate is in the token; any certificate between it and the root goes in as untrusted.
     between = token["certificates"][1:]
     others = b"".join(read_bytes(package, path) for path in between if path != token["root"])
-    command = [openssl, "ts", "-verify", "-digest", token["file_sha256"], "-in", str(folder / "token.tst")]
+    command = [openssl, "ts", "-verify", "-digest", token["digest"], "-in", str(folder / "token.tst")]
     command += ["-token_in", "-CAfile", str(folder / "root.pem")]
     if others:
         (folder / "chain.pem").write_bytes(others)
@@ -931,8 +962,9 @@ def _openssl_verify(openssl: str, package: Package, token: dict, folder: Path, a
     return " / ".join(line for line in lines if "Using configuration" not in line)[:600] or "nothing"
 
 
-def _note_roots(package: Package, tokens: list, problems: list, findings: Findings) -> None:
-    """The root of each token's chain: its subject and SHA-256 fingerprint, once each."""
+def _note_roots(package: Package, tokens: list, problems: list, findings: Findings, kind: str) -> None:
+    """The root of each token's chain: its subject and SHA-256 fingerprint, once each, whichever tokens
+    (``kind``) it is the root of."""
     by_root = {}
     for token in tokens:
         if token["root"] is not None:
@@ -944,12 +976,13 @@ def _note_roots(package: Package, tokens: list, problems: list, findings: Findin
         except ValueError as error:
             problems.append(f"{path}: not one PEM certificate this script can read ({error}).")
             continue
-        authorities = ", ".join(sorted({token["tsa"] for token in anchored}))
-        kind = "" if self_signed else " (an intermediate authority Slid was configured to trust, not a root)"
-        findings.roots.append(
-            f"{subject}{kind}; SHA-256 fingerprint {fingerprint(der)}; in {path}; the root of {len(anchored)} "
-            f"token(s) from {authorities}."
+        what = "" if self_signed else " (an intermediate authority Slid was configured to trust, not a root)"
+        noted = findings.tsa_roots.setdefault(
+            fingerprint(der), {"subject": subject + what, "paths": [], "tokens": [], "authorities": set()}
         )
+        noted["paths"].append(path)
+        noted["tokens"].append(f"{len(anchored)} {kind}")
+        noted["authorities"].update(token["tsa"] for token in anchored)
 
 
 def check_provenance(package: Package, evidence: Evidence, problems: list, findings: Findings) -> None:
@@ -1003,11 +1036,335 @@ def check_provenance(package: Package, evidence: Evidence, problems: list, findi
 
 
 def check_checkpoints(package: Package, evidence: Evidence, problems: list, findings: Findings) -> None:
-    """The place of the checkpoints of custody (data/checkpoints/: the latest checkpoint with its tokens,
-    and each item's inclusion proof), which Slid does not put in packages yet."""
-    findings.not_checked.append(
-        "that each chain of custody is included in a timestamped checkpoint: this package carries no "
-        "checkpoint (data/checkpoints/)."
+    """data/checkpoints/: each item's inclusion proof leads from a leaf recomputed out of the item's chain of
+    custody in this package to the checkpoint's root, each token over the checkpoint stamps that root (and,
+    with openssl, is signed as it says), and every item has a proof or a reason why it has none."""
+    here = [path for path in package.paths if path.startswith("data/checkpoints/") and path != CHECKPOINT]
+    if CHECKPOINT not in package.paths:
+        if here:
+            problems.append(f"{CHECKPOINT} is missing, but data/checkpoints/ holds {len(here)} file(s).")
+        else:
+            findings.not_checked.append(
+                "that each chain of custody is included in a timestamped checkpoint: this package carries no "
+                "checkpoint (data/checkpoints/; packages built before Slid added them do not)."
+            )
+        return
+    document = read_json(package, CHECKPOINT, problems)
+    if not isinstance(document, dict):
+        if document is not None:
+            problems.append(f"{CHECKPOINT}: not a JSON object.")
+        return
+    not_covered = _not_covered(document, evidence, problems)
+    checkpoint = _read_checkpoint(document.get("checkpoint"), problems)
+    if checkpoint is None:
+        for path in here:
+            problems.append(f"{path}: {CHECKPOINT} names no checkpoint this file could belong to.")
+        if document.get("checkpoint") is None:
+            _account_for_items(evidence, {}, not_covered, problems)
+            findings.not_checked.append(
+                "that each chain of custody is included in a timestamped checkpoint: no checkpoint covered the "
+                f"items of this package when Slid built it ({CHECKPOINT} says why, item by item)."
+            )
+        return
+    listed_tokens = _listed_files(document, "tokens", "token", CHECKPOINT_TOKEN_FILE, here, problems)
+    listed_proofs = _listed_files(document, "proofs", "proof", PROOF_FILE, here, problems)
+    tokens = [_checked_checkpoint_token(package, entry, checkpoint, problems) for entry in listed_tokens]
+    tokens = [token for token in tokens if token is not None]
+    named = set()
+    for entry in listed_tokens:
+        certificates, root = listed_certificates(entry)
+        named.update([*certificates, root])
+    for path in here:
+        if CHECKPOINT_CERTIFICATE_FILE.fullmatch(path) and path not in named:
+            problems.append(f"{path}: a certificate no checkpoint token in {CHECKPOINT} names.")
+    proved = {}
+    for entry in listed_proofs:
+        ern = PurePosixPath(entry["proof"]).stem  # the item is the proof's name, as its chain's
+        if entry["proof"] not in package.paths:
+            problems.append(f"{entry['proof']} is listed in {CHECKPOINT} but missing.")
+        elif ern in proved:
+            problems.append(f"{CHECKPOINT} lists a proof of {ern} more than once.")
+        else:
+            proved[ern] = _checked_inclusion_proof(package, evidence, entry["proof"], ern, checkpoint, problems)
+    _account_for_items(evidence, proved, not_covered, problems)
+    _report_checkpoint(package, document, checkpoint, tokens, proved, not_covered, problems, findings)
+
+
+def _read_checkpoint(described, problems: list):
+    """checkpoint.json's "checkpoint" (id, time, root, tree_size), or None (reported unless it is null)."""
+    if described is None:
+        return None
+    fields = described if isinstance(described, dict) else {}
+    root, size = fields.get("root"), fields.get("tree_size")
+    try:
+        time = canonical_moment(fields.get("time"))
+    except ValueError:
+        time = None
+    if not (is_hex(root, 32) and isinstance(size, int) and size >= 1 and time and isinstance(fields.get("id"), int)):
+        problems.append(
+            f'{CHECKPOINT}: its "checkpoint" is not an id, a time, a root (64 hexadecimal digits) and a tree size.'
+        )
+        return None
+    return {"id": fields["id"], "time": time, "root": root, "tree_size": size}
+
+
+def is_hex(value, size: int) -> bool:
+    """Whether ``value`` is ``size`` bytes written as lower-case hexadecimal, as Slid writes hashes."""
+    return isinstance(value, str) and re.fullmatch(f"[0-9a-f]{{{2 * size}}}", value) is not None
+
+
+def _listed_files(document: dict, key: str, field: str, pattern, here: list, problems: list) -> list:
+    """The entries of checkpoint.json's ``key`` that name a file of the kind ``pattern`` matches, each once;
+    and every such file in the package must be named."""
+    entries = document.get(key)
+    if not isinstance(entries, list):
+        problems.append(f'{CHECKPOINT}: its "{key}" is not a list.')
+        entries = []
+    listed, seen = [], set()
+    for number, entry in enumerate(entries, start=1):
+        path = entry.get(field) if isinstance(entry, dict) else None
+        if not isinstance(path, str) or not pattern.fullmatch(path):
+            problems.append(f'{CHECKPOINT}, {key} {number}: not an entry with a "{field}" in data/checkpoints/.')
+        elif path in seen:
+            problems.append(f"{CHECKPOINT} lists {path} more than once.")
+        else:
+            seen.add(path)
+            listed.append(entry)
+    for path in here:
+        if pattern.fullmatch(path) and path not in seen:
+            problems.append(f"{path}: a file of data/checkpoints/ that {CHECKPOINT} does not list.")
+    return listed
+
+
+def _not_covered(document: dict, evidence: Evidence, problems: list) -> dict:
+    """{ERN: why} of the items checkpoint.json says no checkpoint covered."""
+    entries = document.get("not_covered")
+    if not isinstance(entries, list):
+        problems.append(f'{CHECKPOINT}: its "not_covered" is not a list.')
+        return {}
+    said = {}
+    for number, entry in enumerate(entries, start=1):
+        ern = entry.get("ern") if isinstance(entry, dict) else None
+        if not isinstance(ern, str) or not isinstance(entry.get("why"), str):
+            problems.append(f'{CHECKPOINT}, not_covered {number}: not an entry with an "ern" and a "why".')
+        elif evidence.file_of(ern) is None:
+            problems.append(f"{CHECKPOINT}: names {ern}, which has no file in the package.")
+        elif ern in said:
+            problems.append(f"{CHECKPOINT} names {ern} more than once.")
+        else:
+            said[ern] = entry["why"]
+    return said
+
+
+def _account_for_items(evidence: Evidence, proved: dict, not_covered: dict, problems: list) -> None:
+    for ern in sorted(evidence.files):
+        if ern in proved and ern in not_covered:
+            problems.append(f"{CHECKPOINT} says {ern} is not covered by the checkpoint, yet gives its proof.")
+        elif ern not in proved and ern not in not_covered:
+            problems.append(
+                f"{ern}: no inclusion proof in data/checkpoints/proofs/, and {CHECKPOINT} does not say why."
+            )
+
+
+def _checked_checkpoint_token(package: Package, entry: dict, checkpoint: dict, problems: list):
+    """One token of checkpoint.json, checked without openssl: its imprint must be the checkpoint's root."""
+    path = entry["token"]
+    certificates, root = listed_certificates(entry)
+    if path not in package.paths:
+        problems.append(f"{path} is listed in {CHECKPOINT} but missing.")
+        return None
+    der = read_bytes(package, path)
+    try:
+        token = read_token(der)
+    except DerError as error:
+        problems.append(f"{path}: not an RFC 3161 timestamp token this script can read: {error}.")
+        return None
+    imprint_holds = token["algorithm"] == SHA256_OID and token["imprint"] == checkpoint["root"]
+    if not imprint_holds:
+        problems.append(
+            f"{path}: it stamps {token['imprint']}, not the root of checkpoint {checkpoint['id']} "
+            f"({checkpoint['root']}): the root in {CHECKPOINT} was changed, or the token is for something else."
+        )
+    try:
+        listed_time = canonical_moment(entry.get("time"))
+    except ValueError:
+        listed_time = None
+    if entry.get("serial") != str(token["serial"]) or listed_time != token["time"]:
+        problems.append(
+            f"{path}: {CHECKPOINT} gives serial {entry.get('serial')}, time {entry.get('time')}; the token itself "
+            f"says serial {token['serial']}, time {token['time'].isoformat()}."
+        )
+    for certificate in [*certificates, root]:
+        if certificate is not None and certificate not in package.paths:
+            problems.append(f"{certificate} is named by {CHECKPOINT} (for {path}) but missing.")
+    return {
+        "path": path,
+        "der": der,
+        "digest": checkpoint["root"],
+        "time": token["time"],
+        "imprint_holds": imprint_holds,
+        "tsa": entry.get("tsa") if isinstance(entry.get("tsa"), str) else "an unnamed authority",
+        "certificates": [c for c in certificates if c in package.paths],
+        "root": root if root in package.paths else None,
+    }
+
+
+def leaf_hash(label: bytes, head: bytes) -> bytes:
+    """A checkpoint's leaf: SHA-256(0x00 || label || head), RFC 6962's leaf hash of label || head."""
+    return hashlib.sha256(b"\x00" + label + head).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def root_from_audit_path(index: int, size: int, leaf: bytes, path: list):
+    """The root that leaf ``index`` of a tree of ``size`` leaves leads to along its audit path, as RFC 9162
+    §2.1.3.2 computes it; None when the path cannot be one of such a tree (too long, too short)."""
+    if index >= size:
+        return None
+    fn, sn, r = index, size - 1, leaf
+    for sibling in path:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            r = node_hash(sibling, r)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = node_hash(r, sibling)
+        fn, sn = fn >> 1, sn >> 1
+    return r if sn == 0 else None
+
+
+def _checked_inclusion_proof(
+    package: Package, evidence: Evidence, path: str, ern: str, checkpoint: dict, problems: list
+):
+    """True if the item's proof leads from its chain of custody to the checkpoint's root; False if it does
+    not (reported); None if it cannot be checked because the chain does not hold (reported)."""
+    if evidence.file_of(ern) is None:
+        problems.append(f"{path}: an inclusion proof for {ern}, which has no file in the package.")
+        return False
+    chain = evidence.chains.get(ern)
+    if chain is None:
+        return None  # its chain of custody does not hold, which check_custody reported
+    proof = read_json(package, path, problems)
+    fields = proof if isinstance(proof, dict) else {}
+    audit_path = fields.get("audit_path")
+    integers = [fields.get(name) for name in ("leaf_index", "tree_size", "head_sequence", "checkpoint")]
+    if not (
+        all(isinstance(value, int) and not isinstance(value, bool) for value in integers)
+        and is_hex(fields.get("label"), 16)
+        and all(is_hex(fields.get(name), 32) for name in ("head_hash", "leaf_hash", "root"))
+        and isinstance(audit_path, list)
+        and all(is_hex(node, 32) for node in audit_path)
+    ):
+        if proof is not None:
+            problems.append(
+                f"{path}: not an inclusion proof this script can read (leaf_index, tree_size, checkpoint, "
+                "head_sequence, label, head_hash, leaf_hash, root, audit_path)."
+            )
+        return False
+    index, size, sequence = fields["leaf_index"], fields["tree_size"], fields["head_sequence"]
+    if (fields["checkpoint"], fields["root"], size) != (checkpoint["id"], checkpoint["root"], checkpoint["tree_size"]):
+        problems.append(
+            f"{path}: a proof in checkpoint {fields['checkpoint']} (root {fields['root']}, {size} leaves), not in "
+            f"the checkpoint {CHECKPOINT} describes (checkpoint {checkpoint['id']}, root {checkpoint['root']}, "
+            f"{checkpoint['tree_size']} leaves)."
+        )
+        return False
+    if not 1 <= sequence <= len(chain):
+        problems.append(
+            f"{path}: its head is entry {sequence} of {ern}'s chain of custody, which holds {len(chain)} entries."
+        )
+        return False
+    entry = chain[sequence - 1]
+    try:
+        label = uuid.UUID(str(entry["evidence"])).bytes
+    except ValueError:
+        problems.append(f'{ern}: entry {sequence} of its chain of custody names no item id ("evidence") to prove.')
+        return False
+    head = bytes.fromhex(entry["entry_hash"])
+    if fields["label"] != label.hex() or fields["head_hash"] != entry["entry_hash"]:
+        problems.append(
+            f"{path}: its leaf is label {fields['label']} and head {fields['head_hash']}, but {ern}'s chain of "
+            f"custody gives label {label.hex()} (its item id) and head {entry['entry_hash']} (entry {sequence})."
+        )
+    leaf = leaf_hash(label, head)
+    if index == 0:
+        problems.append(f"{path}: leaf 0 is the audit log's, not an item's.")
+        return False
+    if root_from_audit_path(index, size, leaf, [bytes.fromhex(node) for node in audit_path]) == bytes.fromhex(
+        checkpoint["root"]
+    ):
+        return True
+    recorded = bytes.fromhex(fields["leaf_hash"])
+    if recorded != leaf and root_from_audit_path(
+        index, size, recorded, [bytes.fromhex(node) for node in audit_path]
+    ) == bytes.fromhex(checkpoint["root"]):
+        problems.append(
+            f"{ern}: entry {sequence} of its chain of custody is not the head checkpoint {checkpoint['id']} "
+            f"recorded: it gives leaf {leaf.hex()}, where the checkpoint's tree holds {fields['leaf_hash']}. The "
+            "chain was changed after the checkpoint (every hash may have been recomputed: the chain can hold and "
+            "still not reach the timestamped root)."
+        )
+    else:
+        problems.append(
+            f"{path}: its audit path does not lead from {ern}'s leaf (entry {sequence} of its chain of custody) "
+            f"to the root of checkpoint {checkpoint['id']} ({checkpoint['root']}): the proof, the root in "
+            f"{CHECKPOINT} or the chain was changed."
+        )
+    return False
+
+
+def _report_checkpoint(
+    package: Package,
+    document: dict,
+    checkpoint: dict,
+    tokens: list,
+    proved: dict,
+    not_covered: dict,
+    problems: list,
+    findings: Findings,
+) -> None:
+    when = f"checkpoint {checkpoint['id']} of {checkpoint['time']:%Y-%m-%d %H:%M:%S} UTC"
+    checked = [held for held in proved.values() if held is not None]
+    if checked:
+        findings.checked.append(
+            f"{len(checked)} inclusion proof(s) (data/checkpoints/proofs/): each item's leaf recomputed from its "
+            "chain of custody in this package (its id, and the entry the checkpoint recorded as its head), walked "
+            f"up its audit path (RFC 9162 section 2.1.3.2) to the root of {when} ({checkpoint['tree_size']} "
+            f"leaves): {_held(sum(checked), len(checked))}."
+        )
+    unchecked = sorted(ern for ern, held in proved.items() if held is None)
+    if unchecked:
+        findings.not_checked.append(
+            f"the inclusion proofs of {', '.join(unchecked)}: their chains of custody do not hold (PROBLEMs above)."
+        )
+    if not_covered:
+        findings.not_checked.append(
+            f"that {len(not_covered)} item(s) are in a checkpoint: {when} does not cover them: "
+            + "; ".join(f"{ern}: {why}" for ern, why in sorted(not_covered.items()))
+        )
+    if tokens:
+        held = sum(1 for token in tokens if token["imprint_holds"])
+        findings.checked.append(
+            f"{len(tokens)} RFC 3161 timestamp token(s) of the checkpoint (data/checkpoints/tokens/): that the "
+            f"message imprint of each, read from the token itself, is the root of {when}: "
+            f"{_held(held, len(tokens))}."
+        )
+        _check_token_signatures(
+            package, tokens, problems, findings, "checkpoint timestamp token(s)", "data/checkpoints/certificates/"
+        )
+    else:
+        why = document.get("not_timestamped")
+        findings.not_checked.append(
+            f"that the root of {when} existed at a time an outside authority vouches for: the package carries no "
+            f"timestamp token of it ({why if isinstance(why, str) else 'no reason given'})."
+        )
+    findings.checkpoint_roots.append(
+        f"{checkpoint['root']} ({when}, {checkpoint['tree_size']} leaves): compare it with a root Slid published "
+        "(VERIFY.txt, 'Checkpoints')."
     )
 
 
@@ -1086,6 +1443,8 @@ def main() -> int:
         print(f"NOT CHECKED: {not_checked}")
     for root in findings.roots:
         print(f"TSA ROOT: {root}")
+    for root in findings.checkpoint_roots:
+        print(f"CHECKPOINT ROOT: {root}")
     print(f"PACKAGE SHA-256: {package_sha256(location)}")
     if problems:
         print(f"VERDICT: NOT INTACT — {len(problems)} problem(s) found in {location}.")

@@ -87,17 +87,32 @@ class InclusionProof:
     root: str
 
 
-def inclusion_proof(*, item: EvidenceItem) -> InclusionProof:
-    """The proof that the item's chain head is leaf ``leaf_index`` of the latest checkpoint (RFC 9162
-    §2.1.3). Reads a few slices of the kept tree: four small queries, whatever the number of items. The kept
-    tree is derived data the app can write, so the path is checked against the checkpoint's root (which is
-    append-only) before it is answered; ``holds`` says whether the leaf is still today's chain head."""
-    tree = (
-        CheckpointTree.objects.select_related("checkpoint")
-        .defer("item_ids", "head_sequences", "levels", "checkpoint__changes")
-        .order_by("-checkpoint_id")
-        .first()
+def _kept_trees() -> QuerySet[CheckpointTree]:
+    return CheckpointTree.objects.select_related("checkpoint").defer(
+        "item_ids", "head_sequences", "levels", "checkpoint__changes"
     )
+
+
+def latest_proof_checkpoint() -> Checkpoint | None:
+    """The checkpoint inclusion proofs are of now: the latest one, whose tree is kept."""
+    tree = _kept_trees().order_by("-checkpoint_id").first()
+    return tree.checkpoint if tree else None
+
+
+def inclusion_proof(*, item: EvidenceItem, checkpoint: Checkpoint | None = None) -> InclusionProof:
+    """The proof that the item's chain head is leaf ``leaf_index`` of the latest checkpoint (RFC 9162
+    §2.1.3), or of ``checkpoint`` while its tree is kept (a package gives every item's proof in one
+    checkpoint, even if another is built meanwhile). Reads a few slices of the kept tree: four small
+    queries, whatever the number of items. The kept tree is derived data the app can write, so the path is
+    checked against the checkpoint's root (which is append-only) before it is answered; ``holds`` says
+    whether the leaf is still today's chain head."""
+    trees = _kept_trees() if checkpoint is None else _kept_trees().filter(checkpoint=checkpoint)
+    tree = trees.order_by("-checkpoint_id").first()
+    if tree is None and checkpoint is not None:
+        raise ProofUnavailable(
+            gettext("The tree of checkpoint %(id)s is no longer kept: proofs are of the newest checkpoints only.")
+            % {"id": checkpoint.pk}
+        )
     if tree is None:
         raise ProofUnavailable(gettext("No checkpoint has been built yet."))
     checkpoint = tree.checkpoint

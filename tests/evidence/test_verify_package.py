@@ -320,7 +320,7 @@ def test_a_package_cut_and_sealed_again_is_consistent_but_not_the_package_slid_r
     export = build(export_request(actor=lead, case=case_a, evidence=[photo, corrupt]))
     _, bag = package_of(export, tmp_path)
     # The forger drops the item Slid marked corrupt: its file, its chain, its register row, its tag, and its
-    # lines in provenance.json and the timestamps' index.
+    # lines in provenance.json, the timestamps' index and the checkpoint's list of items it does not cover.
     shutil.rmtree(bag / "data" / "evidence" / corrupt.ern)
     (bag / "data" / "custody" / f"{corrupt.ern}.jsonl").unlink()
     register_path = bag / "data" / "register.csv"
@@ -329,7 +329,11 @@ def test_a_package_cut_and_sealed_again_is_consistent_but_not_the_package_slid_r
         csv.writer(register_file, quoting=csv.QUOTE_ALL).writerows(rows)
     info = bag / "bag-info.txt"
     info.write_text("".join(line for line in info.read_text().splitlines(True) if "Slid-Marked-Corrupt" not in line))
-    for document, key in (("provenance.json", "items"), ("timestamps/index.json", "not_timestamped")):
+    for document, key in (
+        ("provenance.json", "items"),
+        ("timestamps/index.json", "not_timestamped"),
+        ("checkpoints/checkpoint.json", "not_covered"),
+    ):
         path = bag / "data" / document
         content = json.loads(path.read_text())
         content[key] = [entry for entry in content[key] if entry["ern"] != corrupt.ern]
