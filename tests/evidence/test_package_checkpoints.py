@@ -360,7 +360,12 @@ def test_a_proof_taken_out_is_noticed_even_when_checkpoint_json_is_rewritten(cov
 def test_a_proof_is_given_in_a_chosen_checkpoint_while_its_tree_is_kept(case_a, lead, settings):
     settings.SLID_TSA_URLS = []
     item = archived_item(case_a, lead, b"%PDF-1.4 a statement", name="statement.pdf")
-    first, second, third = checkpoint_build(), checkpoint_build(), checkpoint_build()
+    first = checkpoint_build()
+    archived_item(case_a, lead, b"%PDF-1.4 a second statement", name="second.pdf")  # a build needs a change
+    second = checkpoint_build()
+    archived_item(case_a, lead, b"%PDF-1.4 a third statement", name="third.pdf")
+    third = checkpoint_build()
+    assert len({first.pk, second.pk, third.pk}) == 3
 
     assert inclusion_proof(item=item, checkpoint=second).checkpoint == second
     assert inclusion_proof(item=item).checkpoint == third
