@@ -2,12 +2,16 @@
 with hashlib alone (RFC 6962 / RFC 9162), and the rewrite the triggers cannot stop, found and named."""
 
 import base64
+import contextlib
 import hashlib
 import re
 import uuid
 from datetime import UTC
+from pathlib import Path
 
+import psycopg
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -279,6 +283,64 @@ def test_a_chain_the_owner_rewrote_consistently_is_named_with_the_checkpoint(cas
     assert str(failure.value).endswith(
         "checkpoints not reproduced by today's chains: 1; timestamp tokens missing or not holding: 0."
     )
+
+
+@pytest.fixture
+def as_superuser():
+    """A cursor on the test database as the cluster's superuser (the local cluster's `slid`, whose password
+    scripts/services.sh keeps in var/postgres/password): the one who can switch every trigger off at once."""
+    password_file = Path(django_settings.BASE_DIR) / "var" / "postgres" / "password"
+    if not password_file.is_file():
+        pytest.skip("no superuser of the local cluster here (DATABASE_URL names another server)")
+    database = connection.settings_dict
+
+    @contextlib.contextmanager
+    def cursor():
+        with psycopg.connect(
+            host=database["HOST"], port=database["PORT"] or None, dbname=database["NAME"],
+            user="slid", password=password_file.read_text().strip(),
+        ) as superuser, superuser.cursor() as opened:  # fmt: skip
+            yield opened
+
+    return cursor
+
+
+def test_a_chain_the_superuser_rewrote_with_every_trigger_off_is_named_with_the_checkpoint(
+    case_a, as_superuser, capsys
+):
+    items = receive(case_a, 2)
+    checkpoint = checkpoint_build()
+    recorded = items[0].custody.order_by("-sequence").first().entry_hash
+    with as_superuser() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        assert cursor.fetchone() == (True,)
+        # Replica mode: no trigger fires for this session (append-only, set-once, all of them).
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute(
+            "SELECT c.id FROM evidence_custodyentry c JOIN evidence_evidenceitem i ON i.id = c.evidence_id "
+            "WHERE i.ern = %s ORDER BY c.sequence",
+            ["UA-2022-BUCHA-000001"],
+        )
+        entry_ids = [row[0] for row in cursor.fetchall()]
+        previous = custody.GENESIS_HASH
+        for entry_id in entry_ids:
+            entry = CustodyEntry.objects.get(pk=entry_id)
+            if entry_id == entry_ids[0]:
+                entry.detail = "received from another investigator"
+            entry.previous_hash = previous
+            previous = custody.entry_hash(custody.entry_fields(entry, str(items[0].public_id)))
+            cursor.execute(
+                "UPDATE evidence_custodyentry SET detail = %s, previous_hash = %s, entry_hash = %s WHERE id = %s",
+                [entry.detail, entry.previous_hash, previous, entry_id],
+            )
+    assert integrity_check().findings == []  # every hash recomputed: the chains alone hold
+
+    with pytest.raises(CommandError):
+        call_command("verify_custody")
+
+    printed = capsys.readouterr().out
+    assert f"UA-2022-BUCHA-000001: checkpoint {checkpoint.pk} (" in printed
+    assert f"with hash {recorded}; today that entry's hash is {previous}: the chain was rewritten" in printed
 
 
 def test_an_audit_entry_the_owner_changed_after_a_checkpoint_is_found(case_a, as_owner, capsys):
