@@ -224,8 +224,10 @@ class EvidenceSearchDocument(models.Model):
     its own because intake updates an item's row at every step, and a full-text index on that row would
     be rewritten each time (eight times the cost of the update)."""
 
+    # No foreign key in the database: it is derived data, and must not stand in the way of anything done to
+    # the item's row (tests/evidence/test_verify_custody.py deletes one, as an attacker would).
     item = models.OneToOneField(
-        EvidenceItem, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
+        EvidenceItem, on_delete=models.DO_NOTHING, primary_key=True, related_name="search_document", db_constraint=False
     )
     document = SearchVectorField()
 
