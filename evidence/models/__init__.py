@@ -6,8 +6,10 @@ from evidence.models.audit import AuditAction, AuditEntry, AuditLink
 from evidence.models.cases import CASE_REFERENCE_VALIDATOR, DEFAULT_TIME_ZONE, Case, CaseMembership, Role
 from evidence.models.checkpoints import LEAF_RECORD, Checkpoint, CheckpointTimestamp, CheckpointTree
 from evidence.models.custody import PREMIS_EVENT_TYPES, CustodyEntry, CustodyEvent, Outcome
+from evidence.models.disclosures import Disclosure, DisclosureRule, RecipientKind
 from evidence.models.items import (
     Confidentiality,
+    CourtClassification,
     EvidenceIncidentLink,
     EvidenceItem,
     EvidenceKind,
@@ -29,6 +31,7 @@ from evidence.models.record import (
     Person,
     Unit,
 )
+from evidence.models.relations import EvidenceRelation, RelationKind
 from evidence.models.summaries import IncidentDayCount, IncidentFacetCount, IncidentMapCell
 from evidence.models.timestamps import TimestampToken
 from evidence.models.uploads import ResumableUpload, UploadState
@@ -51,4 +54,5 @@ __all__ = [
     "ProvenanceState", "ResumableUpload", "Role", "SourceType", "Unit", "UploadState",
     "IncidentDayCount", "IncidentFacetCount", "IncidentMapCell", "TimestampToken",
     "AuditLink", "Checkpoint", "CheckpointTimestamp", "CheckpointTree", "LEAF_RECORD",
+    "CourtClassification", "Disclosure", "DisclosureRule", "EvidenceRelation", "RecipientKind", "RelationKind",
 ]  # fmt: skip

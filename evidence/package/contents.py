@@ -27,6 +27,7 @@ from evidence.models import (
     Unit,
 )
 from evidence.package import register
+from evidence.selectors.relations import disclosures_of_many, related_of_many
 
 PACKAGE_FILES = Path(__file__).parent  # VERIFY.txt, verify.py and the BagIt profile, shipped in every package
 # What a Slid package is, as a BagIt profile (bagit-profiles spec): in every package as a tag file, and named
@@ -172,6 +173,7 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     included, left_out = export_selection(export)
     contents = ExportContents(bag_name=f"slid-export-{export.public_id}", info={}, items=included)
     register_items, taken_by_folder = [], {}
+    related, disclosures = related_of_many(items=included), disclosures_of_many(items=included)
     for item in included:
         heartbeat()
         folder = f"evidence/{safe_file_name(item.ern)}"
@@ -187,6 +189,9 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
                     "package_path": f"data/{path}",
                     "custody_head_hash": chain[-1].entry_hash,
                     "integrity": integrity(item),
+                    "related": related[item.pk],
+                    "disclosures": disclosures[item.pk],
+                    "time_zone": export.case.time_zone,
                 },
             )
         )
