@@ -18,8 +18,9 @@ AUTHENTICATED = "authenticated"
 STAFF = "staff"
 ANY_CASE_MEMBER = "any case member"
 
-READ, WRITE, MANAGE_CASE, DOWNLOAD, EXPORT, REVEAL = (
+READ, WRITE, MANAGE_CASE, DOWNLOAD, EXPORT, REVEAL, DISCLOSE = (
     Action.READ, Action.WRITE, Action.MANAGE_CASE, Action.DOWNLOAD, Action.EXPORT, Action.REVEAL_IDENTITY,
+    Action.DISCLOSE,
 )  # fmt: skip
 
 ACCESS: dict[str, dict[str, object]] = {
@@ -83,6 +84,13 @@ ACCESS: dict[str, dict[str, object]] = {
     "evidence-download": {"GET": DOWNLOAD},
     "evidence-link": {"POST": WRITE},
     "evidence-retry": {"POST": WRITE},
+    # Typed links between items of the case: every member reads them, those who write the record make and
+    # remove them (a removal keeps the link with its reason).
+    "evidence-relations": {"GET": READ, "POST": WRITE},
+    "evidence-relation": {"DELETE": WRITE},
+    # Disclosures: every member reads them (an investigator must know what the defence has seen); the case's
+    # lawyers and leads record them (Action.DISCLOSE).
+    "evidence-disclosures": {"GET": READ, "POST": DISCLOSE},
     "export-list": {"GET": READ, "POST": EXPORT},
     "export-detail": {"GET": READ},
     "export-download": {"GET": EXPORT},

@@ -30,7 +30,7 @@ from evidence.services.processing import (
     evidence_renew_lease,
     max_attempts,
 )
-from workers import archive, describe, identify, perceptual, provenance
+from workers import archive, describe, document_facts, identify, perceptual, provenance
 from workers.common import local_path
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ def _process_claimed(claim: Claim, agent: Agent) -> str:
                 captured_at_source=captured.source if captured else "",
                 captured_at_tags=captured.tags if captured else "",
                 captured_at_written=captured.written if captured else "",
+                **_file_facts(described.metadata),
             )
         if CustodyEvent.PROVENANCE_READ not in done and provenance.reads(media_type):
             provenance_record = provenance.read_provenance(
@@ -126,6 +127,18 @@ def _process_claimed(claim: Claim, agent: Agent) -> str:
         damaged_kept_as=stored.damaged_kept_as,
     )
     return item.status
+
+
+def _file_facts(metadata: dict) -> dict:
+    """What the file says of its pages, duration, author and creation date, as Description's fields."""
+    facts = document_facts.document_facts(metadata)
+    return {
+        "pages_from_file": facts.pages,
+        "duration_seconds_from_file": facts.duration_seconds,
+        "author_from_file": facts.author,
+        "created_from_file": facts.created,
+        "document_facts_details": facts.as_details(),
+    }
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
+from api.evidence.court_record import DOCUMENT_FACTS_HELP, CourtRecordUploadFields, document_facts_of
 from api.fields import (
     DateOrDateTimeField,
     DateTimeAsGivenField,
@@ -32,6 +33,7 @@ from evidence.selectors.items import (
     evidence_near_duplicates_of_many,
 )
 from evidence.selectors.record import incident_list
+from evidence.selectors.relations import related_of_many
 from evidence.selectors.timestamps import TimestampState, evidence_timestamp_state
 from evidence.selectors.witnesses import protected_person_visible
 from geo.safeguards import far_from_incidents
@@ -47,10 +49,12 @@ class EvidenceListSerializer(serializers.ListSerializer):
     """A page of items: their near duplicates are found for the whole page in one query."""
 
     near_duplicates: dict[int, list[dict]] | None = None
+    related: dict[int, list[dict]] | None = None
 
     def to_representation(self, data):
         items = list(data.all() if hasattr(data, "all") else data)
         self.near_duplicates = evidence_near_duplicates_of_many(items=items)
+        self.related = related_of_many(items=items)
         return super().to_representation(items)
 
 
@@ -122,6 +126,11 @@ class EvidenceSerializer(serializers.ModelSerializer):
         "none, error), validation_state, claim_generator, signer, actions, ingredients, failures; null if the "
         "file is not an image, video or audio, or was processed before Slid read them.",
     )
+    document_facts = serializers.SerializerMethodField(help_text=DOCUMENT_FACTS_HELP)
+    related = serializers.SerializerMethodField(
+        help_text="Current links to other items of the case, both ways: {relation, id, ern} (relation as read from "
+        "this item: transcript_of, has_transcript…; redaction_codes for a redaction); history at relations/."
+    )
 
     class Meta:
         model = EvidenceItem
@@ -134,6 +143,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "captured_location", "incident_distances_m", "far_from_incidents", "duplicate_of", "near_duplicates",
             "archive_key", "last_verified_at", "fixity_failed_at", "received_at", "received_by", "archived_at",
             "pseudonyms", "timestamps", "timestamp_state", "timestamp_reason", "provenance", "copies",
+            "document_facts", "court_classification", "received_on_condition_of_confidentiality",
+            "confidentiality_provider", "confidentiality_conditions", "exculpatory", "related",
         ]  # fmt: skip
         read_only_fields = fields
         list_serializer_class = EvidenceListSerializer
@@ -163,8 +174,15 @@ class EvidenceSerializer(serializers.ModelSerializer):
         page = getattr(self.parent, "near_duplicates", None)
         return page[item.pk] if page is not None else evidence_near_duplicates(item=item)
 
+    def get_document_facts(self, item: EvidenceItem) -> dict:
+        return document_facts_of(item)
 
-class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
+    def get_related(self, item: EvidenceItem) -> list[dict]:
+        page = getattr(self.parent, "related", None)
+        return page[item.pk] if page is not None else related_of_many(items=[item])[item.pk]
+
+
+class EvidenceUploadSerializer(StrictSerializerMixin, CourtRecordUploadFields, serializers.Serializer):
     """multipart/form-data: the file and what the submitter knows about it."""
 
     file = serializers.FileField(allow_empty_file=False, use_url=False)
@@ -201,7 +219,7 @@ class EvidenceUploadSerializer(StrictSerializerMixin, serializers.Serializer):
                 raise serializers.ValidationError({"incidents": [message]})
         # A bare date or a time without an offset is read in the case's time zone by the service, which keeps
         # the offset each was given with (evidence.services.corrections.evidence_moments).
-        return attrs
+        return self.court_record_attrs(attrs, time_zone=attrs["case"].time_zone)
 
 
 class CustodyEntrySerializer(serializers.ModelSerializer):

@@ -10,6 +10,14 @@ from rest_framework.response import Response
 
 from api.checkpoints.serializers import InclusionProofSerializer
 from api.downloads import requested_range
+from api.evidence.court_record import (
+    DisclosureCreateSerializer,
+    DisclosuresSerializer,
+    RelationCreateSerializer,
+    RelationRemoveSerializer,
+    RelationSerializer,
+    disclosures_view,
+)
 from api.evidence.filters import EvidenceFilterSet
 from api.evidence.serializers import (
     CustodyEntrySerializer,
@@ -28,10 +36,13 @@ from evidence.selectors.custody import custody_entry_list
 from evidence.selectors.items import evidence_list
 from evidence.selectors.record import revision_list
 from evidence.services.corrections import evidence_correct, evidence_unlink_incident
+from evidence.selectors.relations import disclosure_list, relation_list
+from evidence.services.court_record import evidence_record_disclosure
 from evidence.services.custody import evidence_record_access
 from evidence.services.downloads import evidence_file_response, evidence_serving_refusal
 from evidence.services.intake import evidence_link_incident, evidence_receive
 from evidence.services.processing import evidence_retry
+from evidence.services.relations import evidence_relate, evidence_unrelate
 
 SHOWS_ITEMS = {"list", "retrieve", "create", "retry", "link", "unlink", "partial_update"}
 
@@ -49,7 +60,8 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         # What a POST or PATCH reads (the browsable API builds its forms from it); everything else shows items.
         reads = {
             "create": EvidenceUploadSerializer, "link": EvidenceLinkSerializer, "unlink": EvidenceUnlinkSerializer,
-            "partial_update": EvidenceCorrectionSerializer,
+            "partial_update": EvidenceCorrectionSerializer, "relations": RelationCreateSerializer,
+            "relation": RelationRemoveSerializer, "disclosures": DisclosureCreateSerializer,
         }  # fmt: skip
         return reads.get(self.action, EvidenceSerializer)
 
@@ -182,3 +194,55 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         link.is_valid(raise_exception=True)
         evidence_link_incident(actor=request.user, item=item, incident=link.validated_data["incident"])
         return Response(EvidenceSerializer(self.get_object(), context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        methods=["GET"], responses=RelationSerializer(many=True), filters=False, description="Every link, removed too."
+    )
+    @extend_schema(methods=["POST"], request=RelationCreateSerializer, responses={201: RelationSerializer})
+    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
+    def relations(self, request, pk=None):
+        """The item's links to other items of its case, both ways (a transcript of it shows here as
+        has_transcript), removed ones with who removed them and why. POST links it: `{"kind": "transcript_of",
+        "target": id}`; a redacted_version_of names the `redaction_codes` used."""
+        item = self.get_object()
+        context = {**self.get_serializer_context(), "item": item}
+        if request.method == "GET":
+            return Response(RelationSerializer(relation_list(item=item), many=True, context=context).data)
+        given = RelationCreateSerializer(data=request.data, context=context)
+        given.is_valid(raise_exception=True)
+        relation = evidence_relate(actor=request.user, item=item, **given.validated_data)
+        return Response(RelationSerializer(relation, context=context).data, status=201)
+
+    @extend_schema(request=RelationRemoveSerializer, responses=RelationSerializer, filters=False)
+    @action(detail=True, methods=["delete"], url_path=r"relations/(?P<relation_id>\d+)", filterset_class=None)
+    def relation(self, request, pk=None, relation_id=None):
+        """Removes a link, with a `reason` (in the body, or `?reason=`): it stays in the item's relations,
+        marked removed, with who removed it, when and why."""
+        item = self.get_object()
+        relation = relation_list(item=item).filter(pk=relation_id).first()
+        if relation is None:
+            raise NotFound()
+        given = RelationRemoveSerializer(
+            data=request.data or request.query_params, context=self.get_serializer_context()
+        )
+        given.is_valid(raise_exception=True)
+        removed = evidence_unrelate(actor=request.user, relation=relation, reason=given.validated_data["reason"])
+        return Response(RelationSerializer(removed, context={**self.get_serializer_context(), "item": item}).data)
+
+    @extend_schema(methods=["GET"], responses=DisclosuresSerializer, filters=False)
+    @extend_schema(methods=["POST"], request=DisclosureCreateSerializer, responses={201: DisclosuresSerializer})
+    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
+    def disclosures(self, request, pk=None):
+        """To whom the item was disclosed (defence, chamber, national prosecutor), when, in which package and
+        under which rule, and whether it is exculpatory (art. 67(2)), which every answer shows. POST records a
+        decision (`"disclosed": false` too); the latest for a recipient is `current`."""
+        item = self.get_object()
+        if request.method == "POST":
+            given = DisclosureCreateSerializer(data=request.data, context=self.get_serializer_context())
+            given.is_valid(raise_exception=True)
+            data = dict(given.validated_data)
+            if data.get("disclosed_at") is not None:
+                data["disclosed_at"] = resolve_moment(data["disclosed_at"], time_zone=item.case.time_zone)
+            evidence_record_disclosure(actor=request.user, item=item, **data)
+        body = DisclosuresSerializer(disclosures_view(item, list(disclosure_list(item=item)))).data
+        return Response(body, status=201 if request.method == "POST" else 200)

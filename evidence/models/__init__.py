@@ -7,9 +7,11 @@ from evidence.models.cases import CASE_REFERENCE_VALIDATOR, DEFAULT_TIME_ZONE, C
 from evidence.models.checkpoints import LEAF_RECORD, Checkpoint, CheckpointTree
 from evidence.models.copies import BAD_COPY_STATES, GOOD_COPY_STATES, PRIMARY_STORE, ArchiveCopy, CopyState
 from evidence.models.custody import PREMIS_EVENT_TYPES, CustodyEntry, CustodyEvent, Outcome
+from evidence.models.disclosures import Disclosure, DisclosureRule, RecipientKind
 from evidence.models.items import (
     EVIDENCE_CORRECTABLE_FIELDS,
     Confidentiality,
+    CourtClassification,
     EvidenceIncidentLink,
     EvidenceItem,
     EvidenceKind,
@@ -33,6 +35,7 @@ from evidence.models.record import (
     PersonAssignment,
     Unit,
 )
+from evidence.models.relations import EvidenceRelation, RelationKind
 from evidence.models.summaries import IncidentDayCount, IncidentFacetCount, IncidentMapCell
 from evidence.models.timestamps import TimestampToken
 from evidence.models.uploads import ResumableUpload, UploadState
@@ -58,4 +61,5 @@ __all__ = [
     "ProvenanceState", "ResumableUpload", "Role", "SourceType", "Unit", "UploadState",
     "IncidentDayCount", "IncidentFacetCount", "IncidentMapCell", "TimestampToken",
     "AuditLink", "Checkpoint", "CheckpointTree", "LEAF_RECORD",
+    "CourtClassification", "Disclosure", "DisclosureRule", "EvidenceRelation", "RecipientKind", "RelationKind",
 ]  # fmt: skip

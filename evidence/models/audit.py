@@ -48,6 +48,14 @@ class AuditAction(models.TextChoices):
     EVIDENCE_UNLINK = "evidence.unlink", _("Evidence unlinked from an incident")
     PERSON_ASSIGNMENT_CREATE = "person_assignment.create", _("Person's dated assignment recorded")
     PERSON_ASSIGNMENT_UPDATE = "person_assignment.update", _("Person's dated assignment changed")
+    EVIDENCE_DOCUMENT_FACTS = "evidence.document_facts", _("Document facts of evidence given or corrected")
+    EVIDENCE_CLASSIFY = (
+        "evidence.classify",
+        _("Court classification or exculpatory mark changed"),
+    )
+    EVIDENCE_DISCLOSURE = "evidence.disclosure", _("Disclosure of evidence recorded")
+    EVIDENCE_RELATE = "evidence.relate", _("Evidence items related")
+    EVIDENCE_UNRELATE = "evidence.unrelate", _("Relation between evidence items removed")
     EXPORT_REQUEST = "export.request", _("Package requested")
     EXPORT_IDENTITIES_REQUESTED = "export.identities_requested", _("Package with identities requested")
     EXPORT_DOWNLOAD = "export.download", _("Package downloaded")

@@ -5,6 +5,7 @@ import uuid
 import pghistory
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db.models import F, Q
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from evidence.models.cases import Case
-from evidence.models.record import Incident
+from evidence.models.record import DatePrecision, Incident
 
 
 class EvidenceKind(models.TextChoices):
@@ -64,6 +65,16 @@ class Confidentiality(models.TextChoices):
     RESTRICTED = "restricted", _("Restricted")
     CONFIDENTIAL = "confidential", _("Confidential")
     IDENTIFIES_WITNESS = "identifies_witness", _("Identifies a witness")
+
+
+class CourtClassification(models.TextChoices):
+    """How a court registry classifies a document (ICC Regulations of the Registry, regulation 14): beside
+    Slid's own need-to-know ``confidentiality``, which says who inside the team may see it."""
+
+    PUBLIC = "public", _("Public")
+    CONFIDENTIAL = "confidential", _("Confidential")
+    UNDER_SEAL = "under_seal", _("Under seal")
+    EX_PARTE = "ex_parte", _("Ex parte")
 
 
 class ProvenanceState(models.TextChoices):
@@ -133,6 +144,33 @@ class EvidenceItem(models.Model):
     graphic = models.BooleanField(default=False)
     submitted_sha256 = models.CharField(max_length=64, blank=True, help_text="The hash the submitter computed.")
 
+    # Document facts (evidence.services.court_record): what people give, and beside it what the worker read
+    # from the file (``*_from_file``); both are kept, and the given value is the one in effect.
+    document_date = models.DateTimeField(null=True, blank=True)
+    document_date_precision = models.CharField(max_length=12, choices=DatePrecision.choices, blank=True)
+    document_date_from_file = models.DateTimeField(null=True, blank=True)
+    author = models.CharField(max_length=500, blank=True)
+    author_from_file = models.CharField(max_length=500, blank=True)
+    recipient = models.CharField(max_length=500, blank=True)
+    languages = ArrayField(models.CharField(max_length=3), default=list, blank=True, help_text="ISO 639 codes.")
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    pages_from_file = models.PositiveIntegerField(null=True, blank=True)
+    duration_seconds = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    duration_seconds_from_file = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    # As a court registry classifies it; "confidential" until someone decides otherwise, so that nothing is
+    # public by default.
+    court_classification = models.CharField(
+        max_length=12, choices=CourtClassification.choices, default=CourtClassification.CONFIDENTIAL
+    )
+    # Rome Statute art. 54(3)(e): material received on condition of confidentiality, solely to generate new
+    # evidence; it may not be disclosed without the provider's consent.
+    received_on_condition_of_confidentiality = models.BooleanField(default=False)
+    confidentiality_provider = models.CharField(max_length=500, blank=True)
+    confidentiality_conditions = models.TextField(blank=True)
+    # Rome Statute art. 67(2): may show the innocence of the accused, mitigate guilt or affect the credibility
+    # of prosecution evidence. Shown by every view of the item and in every register.
+    exculpatory = models.BooleanField(default=False)
+
     status = models.CharField(max_length=12, choices=EvidenceStatus.choices, default=EvidenceStatus.RECEIVED)
     status_reason = models.TextField(blank=True)
     intake_key = models.CharField(max_length=500, blank=True)
@@ -200,6 +238,25 @@ class EvidenceItem(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(confidentiality__in=Confidentiality.values), name="evidence_confidentiality_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(court_classification__in=CourtClassification.values),
+                name="evidence_court_classification_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(document_date_precision__in=["", *DatePrecision.values]),
+                name="evidence_document_date_precision_valid",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": 0}), name=f"evidence_{name}_valid"
+                )
+                for name in ("duration_seconds", "duration_seconds_from_file")
+            ),
+            # Art. 54(3)(e) material names whoever gave it on that condition.
+            models.CheckConstraint(
+                condition=Q(received_on_condition_of_confidentiality=False) | ~Q(confidentiality_provider=""),
+                name="evidence_confidential_condition_names_provider",
             ),
         ]
 

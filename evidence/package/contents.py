@@ -29,6 +29,7 @@ from evidence.models import (
 )
 from evidence.package import proofs, register
 from evidence.selectors.record import person_assignment_on
+from evidence.selectors.relations import disclosures_of_many, related_of_many
 
 PACKAGE_FILES = Path(__file__).parent  # VERIFY.txt, verify.py and the BagIt profile, shipped in every package
 # What a Slid package is, as a BagIt profile (bagit-profiles spec): in every package as a tag file, and named
@@ -175,6 +176,7 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     contents = ExportContents(bag_name=f"slid-export-{export.public_id}", info={}, items=included)
     checkpoint = proofs.packaged_checkpoint()  # before the chains are read: each then holds its head in it
     packaged, taken_by_folder = [], {}
+    related, disclosures = related_of_many(items=included), disclosures_of_many(items=included)
     for item in included:
         heartbeat()
         folder = f"evidence/{safe_file_name(item.ern)}"
@@ -193,6 +195,9 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
                 "custody_head_hash": entry.chain[-1].entry_hash,
                 "integrity": integrity(entry.item),
                 "timestamps": proofs.timestamps_cell(tokens.get(entry.item.pk, [])),
+                "related": related[entry.item.pk],
+                "disclosures": disclosures[entry.item.pk],
+                "time_zone": export.case.time_zone,
             },
         )
         for entry in packaged

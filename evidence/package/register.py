@@ -48,8 +48,52 @@ def _location(item: EvidenceItem, context: dict) -> str:
     return f"{point.y:.6f}, {point.x:.6f}" if point else ""
 
 
+def _in_effect(given: Any, from_file: Any) -> Any:
+    """A document fact as it stands: the value people gave, else the one read from the file."""
+    return given if given not in (None, "") else from_file
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _document_date_precision(item: EvidenceItem, context: dict) -> str:
+    if item.document_date is not None:
+        return item.document_date_precision
+    return "exact" if item.document_date_from_file is not None else ""
+
+
+def _related(item: EvidenceItem, context: dict) -> str:
+    """Each current link as "<relation> <ERN>", both ways (has_transcript for the original of a transcript),
+    a redaction with its codes."""
+    links = []
+    for link in context.get("related", []):
+        codes = f" [{', '.join(link['redaction_codes'])}]" if link.get("redaction_codes") else ""
+        links.append(f"{link['relation']} {link['ern']}{codes}")
+    return "; ".join(links)
+
+
+def _disclosures(item: EvidenceItem, context: dict) -> str:
+    """The latest decision for each recipient: "<kind> (<name>): disclosed <day> under <rule>" or "not
+    disclosed"."""
+    latest = {}
+    for disclosure in context.get("disclosures", []):
+        latest[(disclosure.recipient_kind, disclosure.recipient_name.casefold())] = disclosure
+    described = []
+    for disclosure in latest.values():
+        text = f"{disclosure.recipient_kind} ({disclosure.recipient_name}): "
+        if disclosure.disclosed:
+            zone = zoneinfo.ZoneInfo(context.get("time_zone", "UTC"))
+            text += f"disclosed {disclosure.disclosed_at.astimezone(zone).date().isoformat()}"
+            text += f" under {disclosure.rule}" if disclosure.rule else ""
+        else:
+            text += "not disclosed"
+        described.append(text)
+    return "; ".join(described)
+
+
 # Each field: what it is, and how to read it from an item (context: package path, custody head, integrity,
-# timestamps).
+# timestamps, related items, disclosures, time zone).
 FIELDS: dict[str, tuple[str, Callable[[EvidenceItem, dict], Any]]] = {
     "ern": ("evidence reference number", lambda item, context: item.ern),
     "title": ("title", lambda item, context: item.title),
@@ -77,8 +121,34 @@ FIELDS: dict[str, tuple[str, Callable[[EvidenceItem, dict], Any]]] = {
         "Content Credentials (C2PA) read at intake: valid, untrusted, invalid, none or error",
         lambda item, context: (item.provenance or {}).get("state", ""),
     ),
+    # Document facts: the one in effect (given, else read from the file), and the file's own.
+    "document_date": ("date of the document", lambda i, c: _in_effect(i.document_date, i.document_date_from_file)),
+    "document_date_precision": ("exact, day, month, year, approximate", _document_date_precision),
+    "document_date_from_file": ("creation date the file states", lambda i, c: i.document_date_from_file),
+    "author": ("author", lambda i, c: _in_effect(i.author, i.author_from_file)),
+    "author_from_file": ("author the file names", lambda i, c: i.author_from_file),
+    "recipient": ("recipient", lambda i, c: i.recipient),
+    "languages": ("languages (ISO 639)", lambda i, c: "; ".join(i.languages)),
+    "pages": ("number of pages", lambda i, c: _in_effect(i.pages, i.pages_from_file)),
+    "pages_from_file": ("number of pages the file states", lambda i, c: i.pages_from_file),
+    "duration_seconds": (
+        "duration in seconds",
+        lambda i, c: _in_effect(i.duration_seconds, i.duration_seconds_from_file),
+    ),
+    "duration_seconds_from_file": ("duration the file states", lambda i, c: i.duration_seconds_from_file),
+    "court_classification": ("public, confidential, under_seal, ex_parte", lambda i, c: i.court_classification),
+    "received_on_condition_of_confidentiality": (
+        "yes: Rome Statute art. 54(3)(e) material",
+        lambda i, c: _yes_no(i.received_on_condition_of_confidentiality),
+    ),
+    "confidentiality_provider": ("who gave art. 54(3)(e) material", lambda i, c: i.confidentiality_provider),
+    "confidentiality_conditions": ("the conditions it was given on", lambda i, c: i.confidentiality_conditions),
+    "exculpatory": ("yes: Rome Statute art. 67(2) material", lambda i, c: _yes_no(i.exculpatory)),
+    "related": ("related items (relation ERN), both ways", _related),
+    "disclosures": ("latest disclosure decision per recipient", _disclosures),
 }
-DATE_FIELDS = frozenset({"captured_at", "acquired_at", "received_at"})
+DATE_FIELDS = frozenset({"captured_at", "acquired_at", "received_at", "document_date", "document_date_from_file"})
+EXCULPATORY_COLUMN = "Exculpatory (art. 67(2))"
 INTEGRITY_COLUMN = "Integrity"
 ERN_COLUMN = "ERN"
 # What makes a spreadsheet read a cell as a formula (OWASP: = + - @, tab, carriage return). Tabs,
@@ -110,6 +180,23 @@ DEFAULT_PROFILE = Profile(
             ("Linked incidents", "incidents"),
             ("Location", "location"),
             ("Confidentiality", "confidentiality"),
+            ("Court classification", "court_classification"),
+            ("Received on condition of confidentiality (art. 54(3)(e))", "received_on_condition_of_confidentiality"),
+            ("Confidentiality provider", "confidentiality_provider"),
+            ("Confidentiality conditions", "confidentiality_conditions"),
+            (EXCULPATORY_COLUMN, "exculpatory"),
+            ("Document date", "document_date"),
+            ("Document date precision", "document_date_precision"),
+            ("Document date (from the file)", "document_date_from_file"),
+            ("Author", "author"),
+            ("Author (from the file)", "author_from_file"),
+            ("Recipient", "recipient"),
+            ("Languages", "languages"),
+            ("Pages", "pages"),
+            ("Pages (from the file)", "pages_from_file"),
+            ("Duration (seconds)", "duration_seconds"),
+            ("Duration (seconds, from the file)", "duration_seconds_from_file"),
+            ("Related items", "related"),
             ("Custody chain head", "custody_head_hash"),
             (INTEGRITY_COLUMN, "integrity"),
             ("Trusted timestamps", "timestamps"),
@@ -174,6 +261,14 @@ def with_ern_column(profile: Profile) -> Profile:
     return dataclasses.replace(profile, columns=(Column(ERN_COLUMN, "ern"), *profile.columns))
 
 
+def with_exculpatory_column(profile: Profile) -> Profile:
+    """The profile, with an exculpatory column (Rome Statute art. 67(2)) added at the end unless it has one:
+    no register can leave out that an item may be exculpatory."""
+    if any(column.field == "exculpatory" for column in profile.columns):
+        return profile
+    return dataclasses.replace(profile, columns=(*profile.columns, Column(EXCULPATORY_COLUMN, "exculpatory")))
+
+
 def spreadsheet_safe(value: str) -> str:
     """``value`` as a register cell that no spreadsheet runs. One that starts with a formula trigger
     (after any whitespace), a tab or a carriage return gets a single quote in front, which makes a
@@ -210,7 +305,7 @@ def header(column: Column, time_zone: str) -> str:
 def register_rows(profile: Profile, items: list[tuple[EvidenceItem, dict]], *, time_zone: str) -> list[list[str]]:
     """The register's rows, header first; dates in ``time_zone`` (the case's), which date headers name.
     The values are as they are: ``register_csv`` makes them spreadsheet-safe."""
-    profile = with_ern_column(profile)
+    profile = with_exculpatory_column(with_ern_column(profile))
     zone = zoneinfo.ZoneInfo(time_zone)
     rows = [[header(column, time_zone) for column in profile.columns]]
     for item, context in items:

@@ -30,13 +30,16 @@ class Action(StrEnum):
     DOWNLOAD = "download"
     EXPORT = "export"
     REVEAL_IDENTITY = "reveal_identity"  # leads; and any member a lead names for that person
+    # Recording what was disclosed to the defence, the chamber or a national prosecutor, and marking evidence
+    # not exculpatory any more: legal judgements, for the case's lawyers and leads.
+    DISCLOSE = "disclose"
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.LEAD: frozenset(Action),
     Role.INVESTIGATOR: frozenset({Action.READ, Action.WRITE, Action.DOWNLOAD}),
     Role.ANALYST: frozenset({Action.READ, Action.DOWNLOAD}),
-    Role.LEGAL: frozenset({Action.READ, Action.DOWNLOAD, Action.EXPORT}),
+    Role.LEGAL: frozenset({Action.READ, Action.DOWNLOAD, Action.EXPORT, Action.DISCLOSE}),
 }
 
 
@@ -284,6 +287,17 @@ def user_may_mark_graphic(*, user: User, item: EvidenceItem, graphic: bool) -> b
     if user_may(user=user, case=item.case, action=Action.WRITE):
         return True
     return item.received_by_id == user.pk and case_role(user=user, case=item.case) is not None
+
+
+def user_may_mark_exculpatory(*, user: User, item: EvidenceItem, exculpatory: bool) -> bool:
+    """Anyone who writes the record, or discloses, may mark an item exculpatory (art. 67(2)): erring towards
+    disclosure harms no one. Taking the mark off withholds it from the defence's view of what must be
+    disclosed, a legal judgement for the case's lawyers and leads (Action.DISCLOSE)."""
+    if exculpatory:
+        return user_may(user=user, case=item.case, action=Action.WRITE) or user_may(
+            user=user, case=item.case, action=Action.DISCLOSE
+        )
+    return user_may(user=user, case=item.case, action=Action.DISCLOSE)
 
 
 def user_may_see_checkpoints(*, user: User) -> bool:

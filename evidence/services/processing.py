@@ -18,6 +18,7 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -244,6 +245,12 @@ class Description:
     captured_at_source: str = ""
     captured_at_tags: str = ""  # the tags it was read from
     captured_at_written: str = ""  # their value as the file wrote it
+    # Document facts the file states (workers.document_facts), kept beside what people give.
+    pages_from_file: int | None = None
+    duration_seconds_from_file: Decimal | None = None
+    author_from_file: str = ""
+    created_from_file: datetime | None = None  # naive when the file gave no offset
+    document_facts_details: dict | None = None
 
 
 @transaction.atomic
@@ -302,6 +309,8 @@ def evidence_record_examination(
             changed += ["file_captured_at", "file_captured_at_offset"]
             if described.details["captured_at"]["used"]:
                 changed += ["captured_at", "captured_at_source", "captured_at_offset", "captured_at_time_zone"]
+        described = _document_facts_recorded(item, described, description)
+        changed += ["pages_from_file", "duration_seconds_from_file", "author_from_file", "document_date_from_file"]
         entries.append(described)
     if provenance is not None:
         item.provenance = _storable(provenance)
@@ -358,6 +367,25 @@ def _capture_time_recorded(item: EvidenceItem, entry: NewEntry, found: Descripti
     return replace(
         entry, detail=f"{entry.detail}; {said}: {outcome}", details={**entry.details, "captured_at": details}
     )
+
+
+def _document_facts_recorded(item: EvidenceItem, entry: NewEntry, found: Description) -> NewEntry:
+    """Records the pages, duration, author and creation date the file states, beside (never over) the
+    values people give. The creation date is the document's own (a PDF's CreateDate), else the moment the
+    file says it was captured; one without an offset is read in the case's time zone."""
+    item.pages_from_file, item.duration_seconds_from_file = found.pages_from_file, found.duration_seconds_from_file
+    item.author_from_file = found.author_from_file
+    created, zone = found.created_from_file, None
+    if created is None and "captured_at" in entry.details:
+        created = datetime.fromisoformat(entry.details["captured_at"]["at"])
+    elif created is not None and created.tzinfo is None:
+        zone = item.case.time_zone
+        created = resolve_moment(created, time_zone=zone)
+    item.document_date_from_file = created
+    details = dict(found.document_facts_details or {})
+    details["document_date"] = created.isoformat() if created else None
+    details["time_zone"] = zone
+    return replace(entry, details={**entry.details, "document_facts": details})
 
 
 def _wall_clock_ambiguity(wall_clock: datetime, time_zone: str) -> dict | None:

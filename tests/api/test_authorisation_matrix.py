@@ -20,6 +20,7 @@ from evidence.selectors.access import Action, role_allows
 from evidence.services.checkpoints import checkpoint_build
 from evidence.services.packages import export_request
 from evidence.services.record import allegation_create, person_assignment_create, person_create, unit_create
+from evidence.services.relations import evidence_relate
 from evidence.services.witnesses import protected_person_create
 from tests.factories import UserFactory, make_area, make_incident
 from tests.tokens import token_for
@@ -77,6 +78,7 @@ class World:
     witness: object
     victim: object
     assignment: object
+    relation: object
 
 
 @pytest.fixture
@@ -99,6 +101,7 @@ def world(case_a, case_b):
     export = export_request(actor=lead, case=case_a, evidence=[item])
     exports.build_export(export.pk, agent=common.worker_agent("test"))
     checkpoint_build()  # so that the item has an inclusion proof
+    transcript = archived_item(case_a, lead, b"transcript", name="transcript.txt")
     return World(
         case=case_a, other_case=case_b, users=users, incident=incident, spare_incident=make_incident(case_a),
         person=person, unit=unit, allegation=allegation, item=item, export=export,
@@ -106,6 +109,7 @@ def world(case_a, case_b):
         witness=protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "W"}),
         victim=protected_person_create(actor=lead, case=case_a, kind="victim", identity={"full_name": "V"}),
         assignment=person_assignment_create(actor=lead, person=person, rank="Major", valid_from=date(2022, 1, 1)),
+        relation=evidence_relate(actor=lead, item=transcript, target=item, kind="transcript_of"),
     )  # fmt: skip
 
 
@@ -215,6 +219,20 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ("evidence-download", "GET"): (f"/api/v1/evidence/{e.pk}/download/", None, 200),
         ("evidence-link", "POST"): (f"/api/v1/evidence/{e.pk}/incidents/", {"incident": w.spare_incident.pk}, 200),
         ("evidence-retry", "POST"): (f"/api/v1/evidence/{e.pk}/retry/", None, 400),  # it has not failed
+        ("evidence-relations", "GET"): (f"/api/v1/evidence/{e.pk}/relations/", None, 200),
+        ("evidence-relations", "POST"): (
+            f"/api/v1/evidence/{e.pk}/relations/", {"kind": "same_event_as", "target": w.relation.source_id}, 201,
+        ),
+        ("evidence-relation", "DELETE"): (
+            f"/api/v1/evidence/{e.pk}/relations/{w.relation.pk}/", {"reason": "The wrong file was linked"}, 200,
+        ),
+        ("evidence-disclosures", "GET"): (f"/api/v1/evidence/{e.pk}/disclosures/", None, 200),
+        ("evidence-disclosures", "POST"): (
+            f"/api/v1/evidence/{e.pk}/disclosures/",
+            {"recipient_kind": "defence", "recipient_name": "Defence of A.", "disclosed": True,
+             "disclosed_at": "2024-05-02", "package": x.pk, "rule": "rule_77"},
+            201,
+        ),
         ("export-list", "GET"): ("/api/v1/exports/", None, 200),
         ("export-list", "POST"): ("/api/v1/exports/", {"case": c.pk, "evidence": [e.pk]}, 202),
         ("export-detail", "GET"): (f"/api/v1/exports/{x.pk}/", None, 200),

@@ -26,6 +26,7 @@ from evidence.services.audit import audit_record
 from evidence.services.custody import evidence_record_access
 from evidence.services.intake import evidence_receive
 from evidence.services.record import allegation_create, incident_update, person_create, unit_create
+from evidence.services.relations import evidence_relate
 from evidence.services.witnesses import protected_person_create
 from tests.factories import CaseFactory, MembershipFactory, UserFactory, make_area, make_incident
 
@@ -236,14 +237,18 @@ def test_the_evidence_list_runs_nine_queries(reader, case_a, lead, django_assert
         EvidenceItem.objects.filter(pk=item.pk).update(perceptual_hash=pair_hash)
     EvidenceItem.objects.filter(pk=items[1].pk).update(duplicate_of=items[0])
 
+    for first, second in zip(items[::2], items[1::2], strict=False):
+        evidence_relate(actor=lead, item=second, target=first, kind="transcript_of")
+
     # token, cases, count, page (with the case and the receiver), incidents, witnesses, timestamp tokens,
-    # copies, near duplicates
+    # copies, near duplicates, related items (both ways)
     body = pages_with_queries(django_assert_num_queries, 9, reader, "/api/v1/evidence/")
 
     expected_incidents = sorted(incident.pk for incident in incidents[:2])
     assert all(sorted(item["incidents"]) == expected_incidents for item in body["results"])
     assert all(item["pseudonyms"] == ["W-0001", "W-0002"] for item in body["results"])
     assert all(len(item["near_duplicates"]) == 1 for item in body["results"])
+    assert all(len(item["related"]) == 1 for item in body["results"])
 
 
 def test_the_list_shows_the_same_near_duplicates_as_the_detail(reader, case_a, case_b, lead):

@@ -88,6 +88,7 @@ def test_the_schema_tells_swagger_ui_to_send_each_id_of_a_list_as_a_field_of_its
     assert encoding == {
         "incidents": {"style": "form", "explode": True},
         "protected_persons": {"style": "form", "explode": True},
+        "languages": {"style": "form", "explode": True},
     }
 
     form = as_swagger_ui_sends_it(body_schema, {"case": case_a.reference, "incidents": [first.pk, second.pk]})

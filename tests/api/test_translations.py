@@ -23,14 +23,18 @@ from evidence.models import (
     AuditAction,
     Confidence,
     Confidentiality,
+    CourtClassification,
     CustodyEvent,
     DatePrecision,
+    DisclosureRule,
     EvidenceKind,
     EvidenceStatus,
     ExportStatus,
     IncidentStatus,
     Outcome,
     ProtectedKind,
+    RecipientKind,
+    RelationKind,
     Role,
     SourceType,
 )
@@ -394,7 +398,7 @@ def test_crime_titles_use_the_words_of_the_ukrainian_rome_statute(title, ukraini
 CHOICES = (
     AllegationRole, AllegationStatus, AuditAction, CapturedAtSource, Confidence, Confidentiality, CustodyEvent,
     DatePrecision, EvidenceKind, EvidenceStatus, ExportStatus, IncidentStatus, KindSource, Outcome, ProtectedKind,
-    Role, SourceType,
+    Role, SourceType, CourtClassification, DisclosureRule, RecipientKind, RelationKind,
 )  # fmt: skip
 # Labels of choices added by work still in progress, translated by whoever adds them.
 NOT_YET = {AuditAction.EVIDENCE_GRAPHIC} if hasattr(AuditAction, "EVIDENCE_GRAPHIC") else set()

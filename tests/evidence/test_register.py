@@ -66,8 +66,9 @@ def test_formula_payloads_in_profile_column_names_are_written_behind_a_single_qu
     export = build(export_request(actor=lead, case=case_a, evidence=[item], profile="hostile-columns"))
     _, rows = written_register(package_of(export, tmp_path)[1])
 
-    assert rows[0] == ["ERN", *PAYLOADS.values()]
-    assert rows[1] == [item.ern, *["Killings on Yablunska Street"] * len(PAYLOADS)]
+    # The exculpatory column (art. 67(2)) is in every register, whatever the profile names.
+    assert rows[0] == ["ERN", *PAYLOADS.values(), "Exculpatory (art. 67(2))"]
+    assert rows[1] == [item.ern, *["Killings on Yablunska Street"] * len(PAYLOADS), "no"]
 
 
 def test_every_cell_of_the_written_register_is_quoted(lead, case_a, tmp_path):
@@ -83,8 +84,13 @@ def test_every_cell_of_the_written_register_is_quoted(lead, case_a, tmp_path):
     export = build(export_request(actor=lead, case=case_a, evidence=[item], profile="three"))
     raw, rows = written_register(package_of(export, tmp_path)[1])
 
-    assert raw.decode("utf-8") == (f'"ERN","Title","Size"\r\n"{item.ern}","He said ""stop"", then =1+1","5"\r\n')
-    assert rows == [["ERN", "Title", "Size"], [item.ern, 'He said "stop", then =1+1', "5"]]
+    assert raw.decode("utf-8") == (
+        f'"ERN","Title","Size","Exculpatory (art. 67(2))"\r\n"{item.ern}","He said ""stop"", then =1+1","5","no"\r\n'
+    )
+    assert rows == [
+        ["ERN", "Title", "Size", "Exculpatory (art. 67(2))"],
+        [item.ern, 'He said "stop", then =1+1', "5", "no"],
+    ]
 
 
 def test_a_value_that_begins_with_a_single_quote_gets_one_more_so_every_cell_reads_back_exactly(lead, case_a, tmp_path):

@@ -112,9 +112,11 @@ def test_a_profile_without_an_integrity_column_gets_one_when_a_corrupt_item_goes
     (tmp_path / "plain").mkdir()
     (tmp_path / "marked").mkdir()
 
-    assert register(package_of(plain, tmp_path / "plain")[1]) == [{"Evidence number": photo.ern}]
+    # Every register also says whether each item is exculpatory (art. 67(2)).
+    exculpatory = "Exculpatory (art. 67(2))"
+    assert register(package_of(plain, tmp_path / "plain")[1]) == [{"Evidence number": photo.ern, exculpatory: "no"}]
     rows = register(package_of(marked, tmp_path / "marked")[1])
-    assert [list(row) for row in rows] == [["Evidence number", "Integrity"]] * 2
+    assert [list(row) for row in rows] == [["Evidence number", "Integrity", exculpatory]] * 2
     assert [row["Integrity"][:8] for row in rows] == ["intact", "corrupt:"]
 
 

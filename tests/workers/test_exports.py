@@ -235,7 +235,10 @@ def test_two_profiles_give_different_registers(client_for, lead, case_a, record,
         _, bag = package_of(export, tmp_path / profile)
         headers[profile] = (bag / "data" / "register.csv").read_text().splitlines()[0]
 
-    assert headers["icc-trial-chamber"] == '"Evidence number","Date (Europe/Kyiv)","Hash (SHA-256)"'
+    # Every register says whether an item is exculpatory (art. 67(2)), whatever its profile leaves out.
+    assert headers["icc-trial-chamber"] == (
+        '"Evidence number","Date (Europe/Kyiv)","Hash (SHA-256)","Exculpatory (art. 67(2))"'
+    )
     assert headers["default"].startswith('"ERN","Title","Description","Kind","Date of item')
 
 
@@ -432,7 +435,8 @@ def test_register_dates_are_printed_in_the_case_time_zone_which_the_header_names
     default, court = register_of(default, tmp_path / "default"), register_of(court, tmp_path / "court")
 
     assert dict(zip(*default, strict=True))[f"Date of item ({time_zone})"] == iso
-    assert court == [["ERN", f"Date ({time_zone})"], [item.ern, day_and_time]]  # every register names each item
+    # Every register names each item, and says whether it is exculpatory.
+    assert court == [["ERN", f"Date ({time_zone})", "Exculpatory (art. 67(2))"], [item.ern, day_and_time, "no"]]
 
 
 def test_a_second_claim_of_an_export_being_built_is_refused(lead, case_a, record):
