@@ -30,13 +30,14 @@ from api.evidence.serializers import (
 from api.parsers import SafeJSONParser
 from api.permissions import ensure_allowed, ensure_second_factor, required_rule
 from api.record.serializers import RevisionSerializer
+from evidence.dates import resolve_moment
 from evidence.selectors.access import Action, download_refusal, identified_persons
 from evidence.selectors.checkpoints import ProofUnavailable, inclusion_proof
 from evidence.selectors.custody import custody_entry_list
 from evidence.selectors.items import evidence_list
 from evidence.selectors.record import revision_list
-from evidence.services.corrections import evidence_correct, evidence_unlink_incident
 from evidence.selectors.relations import disclosure_list, relation_list
+from evidence.services.corrections import evidence_correct, evidence_unlink_incident
 from evidence.services.court_record import evidence_record_disclosure
 from evidence.services.custody import evidence_record_access
 from evidence.services.downloads import evidence_file_response, evidence_serving_refusal

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evidence.agents import Agent
-from evidence.dates import place_moment
+from evidence.dates import place_moment, resolve_moment
 from evidence.errors import DomainError
 from evidence.media_kinds import kind_for_media_type
 from evidence.models import (
