@@ -74,6 +74,8 @@ ACCESS: dict[str, dict[str, object]] = {
     "admin-area-detail": {"GET": AUTHENTICATED},
     "crime-list": {"GET": AUTHENTICATED},
     "crime-detail": {"GET": AUTHENTICATED},
+    "national-offence-list": {"GET": AUTHENTICATED},
+    "national-offence-detail": {"GET": AUTHENTICATED},
     "evidence-list": {"GET": READ, "POST": WRITE},
     # PATCH corrects what the item is said to be, never what Slid observed of it (api.evidence.views).
     "evidence-detail": {"GET": READ, "PATCH": WRITE},
@@ -83,6 +85,8 @@ ACCESS: dict[str, dict[str, object]] = {
     "evidence-custody-proof": {"GET": READ},
     "evidence-download": {"GET": DOWNLOAD},
     "evidence-link": {"POST": WRITE},
+    # Custody before Slid declared after intake: its uploader or a lead (access.user_may_declare_collection).
+    "evidence-collection": {"POST": WRITE},
     "evidence-retry": {"POST": WRITE},
     # Typed links between items of the case: every member reads them, those who write the record make and
     # remove them (a removal keeps the link with its reason).

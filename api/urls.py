@@ -13,6 +13,7 @@ from api.record.views import (
     AllegationViewSet,
     CrimeViewSet,
     IncidentViewSet,
+    NationalOffenceViewSet,
     PersonViewSet,
     UnitViewSet,
 )
@@ -27,6 +28,7 @@ router.register("units", UnitViewSet, basename="unit")
 router.register("allegations", AllegationViewSet, basename="allegation")
 router.register("admin-areas", AdminAreaViewSet, basename="admin-area")
 router.register("crimes", CrimeViewSet, basename="crime")
+router.register("national-offences", NationalOffenceViewSet, basename="national-offence")
 router.register("evidence", EvidenceViewSet, basename="evidence")
 router.register("exports", ExportViewSet, basename="export")
 router.register("export-profiles", ExportProfileViewSet, basename="export-profile")

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
+from api.evidence.collection import CollectionField
 from api.evidence.court_record import DOCUMENT_FACTS_HELP, CourtRecordUploadFields, document_facts_of
 from api.fields import (
     DateOrDateTimeField,
@@ -131,6 +132,11 @@ class EvidenceSerializer(serializers.ModelSerializer):
         help_text="Current links to other items of the case, both ways: {relation, id, ern} (relation as read from "
         "this item: transcript_of, has_transcript…; redaction_codes for a redaction); history at relations/."
     )
+    collection = serializers.JSONField(
+        read_only=True,
+        help_text="Custody before Slid as last declared (null: none): the record given, declared_by, declared_at, "
+        "declared_after_intake and custody_sequences, its entries in the chain (`custody/`).",
+    )
 
     class Meta:
         model = EvidenceItem
@@ -142,7 +148,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "md5", "size_bytes", "digests", "media_type", "media_type_mismatch", "metadata", "metadata_error",
             "captured_location", "incident_distances_m", "far_from_incidents", "duplicate_of", "near_duplicates",
             "archive_key", "last_verified_at", "fixity_failed_at", "received_at", "received_by", "archived_at",
-            "pseudonyms", "timestamps", "timestamp_state", "timestamp_reason", "provenance", "copies",
+            "pseudonyms", "timestamps", "timestamp_state", "timestamp_reason", "provenance", "copies", "collection",
             "document_facts", "court_classification", "received_on_condition_of_confidentiality",
             "confidentiality_provider", "confidentiality_conditions", "exculpatory", "related",
         ]  # fmt: skip
@@ -209,6 +215,12 @@ class EvidenceUploadSerializer(StrictSerializerMixin, CourtRecordUploadFields, s
         allow_blank=True,
         help_text="The SHA-256 you computed; a file whose hash differs is marked corrupt.",
         error_messages={"invalid": gettext_lazy("Expected 64 hexadecimal characters.")},
+    )
+    collection = CollectionField(
+        required=False,
+        help_text="Custody before Slid (JSON): collected_by, collected_from, collected_at, location (a Point), "
+        "place_name, device, method, tool, tool_version, note, and handovers [{from, to, at, location, place_name, "
+        "seals, note}], in order. They become the chain's first entries, marked declared.",
     )
 
     def validate(self, attrs):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from api.checkpoints.serializers import InclusionProofSerializer
 from api.downloads import requested_range
+from api.evidence.collection import CollectionDeclarationSerializer
 from api.evidence.court_record import (
     DisclosureCreateSerializer,
     DisclosuresSerializer,
@@ -37,6 +38,7 @@ from evidence.selectors.custody import custody_entry_list
 from evidence.selectors.items import evidence_list
 from evidence.selectors.record import revision_list
 from evidence.selectors.relations import disclosure_list, relation_list
+from evidence.services.collection import evidence_declare_collection
 from evidence.services.corrections import evidence_correct, evidence_unlink_incident
 from evidence.services.court_record import evidence_record_disclosure
 from evidence.services.custody import evidence_record_access
@@ -45,7 +47,7 @@ from evidence.services.intake import evidence_link_incident, evidence_receive
 from evidence.services.processing import evidence_retry
 from evidence.services.relations import evidence_relate, evidence_unrelate
 
-SHOWS_ITEMS = {"list", "retrieve", "create", "retry", "link", "unlink", "partial_update"}
+SHOWS_ITEMS = {"list", "retrieve", "create", "retry", "link", "unlink", "partial_update", "collection"}
 
 
 class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -63,6 +65,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             "create": EvidenceUploadSerializer, "link": EvidenceLinkSerializer, "unlink": EvidenceUnlinkSerializer,
             "partial_update": EvidenceCorrectionSerializer, "relations": RelationCreateSerializer,
             "relation": RelationRemoveSerializer, "disclosures": DisclosureCreateSerializer,
+            "collection": CollectionDeclarationSerializer,
         }  # fmt: skip
         return reads.get(self.action, EvidenceSerializer)
 
@@ -117,6 +120,17 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         unlink = EvidenceUnlinkSerializer(data=request.data, context=self.get_serializer_context())
         unlink.is_valid(raise_exception=True)
         evidence_unlink_incident(actor=request.user, item=item, **unlink.validated_data)
+        return Response(EvidenceSerializer(self.get_object(), context=self.get_serializer_context()).data)
+
+    @extend_schema(request=CollectionDeclarationSerializer, responses=EvidenceSerializer)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def collection(self, request, pk=None):
+        """Declares custody before Slid after intake, or corrects it (with a `reason`): its uploader or a lead.
+        The entries are appended to the chain, marked declared after intake; a chain is never rewritten."""
+        item = self.get_object()
+        declaration = CollectionDeclarationSerializer(data=request.data, context=self.get_serializer_context())
+        declaration.is_valid(raise_exception=True)
+        evidence_declare_collection(actor=request.user, item=item, **declaration.validated_data)
         return Response(EvidenceSerializer(self.get_object(), context=self.get_serializer_context()).data)
 
     @extend_schema(responses=CustodyEntrySerializer(many=True), filters=False)

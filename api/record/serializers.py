@@ -43,6 +43,10 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
         required=False, allow_null=True, help_text="A date-time, or a date: that day's end in the case's time zone."
     )
     crimes = serializers.ListField(child=serializers.CharField(max_length=24), required=False, max_length=200)
+    national_offences = serializers.ListField(
+        child=serializers.CharField(max_length=16), required=False, max_length=50,
+        help_text='Articles of the Criminal Code of Ukraine, e.g. "438(1)"; see /api/v1/national-offences/.',
+    )  # fmt: skip
     admin_area = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     admin_area_name = serializers.SerializerMethodField()
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -65,8 +69,8 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
         fields = [
             "id", "public_id", "case", "title", "description", "occurred_from", "occurred_to", "date_precision",
             "location", "location_uncertainty_m", "place_name", "admin_area", "admin_area_name", "crimes",
-            "killed", "injured", "missing", "detained", "status", "created_by", "updated_by", "created_at",
-            "updated_at", "distance_m", "protected_persons", "pseudonyms", "warnings",
+            "national_offences", "killed", "injured", "missing", "detained", "status", "created_by", "updated_by",
+            "created_at", "updated_at", "distance_m", "protected_persons", "pseudonyms", "warnings",
         ]  # fmt: skip
         read_only_fields = ["public_id", "created_at", "updated_at"]
 
@@ -217,6 +221,17 @@ class AdminAreaFeatureSerializer(GeoFeatureModelSerializer):
         model = AdminArea
         geo_field = "boundary"
         fields = ["id", "name_uk", "name_en", "level", "code", "parent", "boundary"]
+
+
+class NationalOffenceSerializer(serializers.Serializer):
+    """An article (and part) of the Criminal Code of Ukraine: the Code's own title and a translation."""
+
+    code = serializers.CharField(help_text='The article, with its part in brackets: "438(1)".')
+    article = serializers.CharField()
+    part = serializers.CharField(allow_null=True)
+    title_uk = serializers.CharField(help_text="The article's title as the Code gives it.")
+    title_en = serializers.CharField()
+    part_en = serializers.CharField(help_text="What the part makes an offence, in English.")
 
 
 class CrimeSerializer(serializers.Serializer):

@@ -26,6 +26,7 @@ from api.record.serializers import (
     CrimeSerializer,
     IncidentRevisionSerializer,
     IncidentSerializer,
+    NationalOffenceSerializer,
     PersonAssignmentSerializer,
     PersonSerializer,
     RevisionSerializer,
@@ -33,6 +34,7 @@ from api.record.serializers import (
     UnitSerializer,
 )
 from evidence.crimes import crimes
+from evidence.national_offences import national_offences
 from evidence.selectors.record import (
     allegation_list,
     incident_list,
@@ -246,6 +248,32 @@ class CrimeViewSet(viewsets.GenericViewSet):
         if crime is None:
             raise NotFound(gettext("No crime with code %(code)s.") % {"code": repr(pk)})
         return Response(CrimeSerializer(crime).data)
+
+
+class NationalOffenceViewSet(viewsets.GenericViewSet):
+    """The articles of the Criminal Code of Ukraine an incident may name in `national_offences`, beside the
+    Rome Statute's crimes: Section XX, crimes against peace, the security of mankind and the international
+    legal order."""
+
+    lookup_value_regex = r"[^/]+"
+    serializer_class = NationalOffenceSerializer
+    filter_backends: list = []
+
+    @extend_schema(parameters=[OpenApiParameter("article", str, description='e.g. "438"')])
+    def list(self, request):
+        refuse_unknown_parameters(request, {*ALWAYS_KNOWN, "article", *known_parameters(self)})
+        article = request.query_params.get("article")
+        rows = [row for row in national_offences().values() if article is None or row.article == article]
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(NationalOffenceSerializer(page, many=True).data)
+
+    @extend_schema(responses=NationalOffenceSerializer)
+    def retrieve(self, request, pk=None):
+        offence = national_offences().get(pk)
+        if offence is None:
+            message = gettext("No article of the Criminal Code of Ukraine with code %(code)s.") % {"code": repr(pk)}
+            raise NotFound(message)
+        return Response(NationalOffenceSerializer(offence).data)
 
 
 def _crime_matches(crime, words: list[str]) -> bool:

@@ -6,6 +6,7 @@ from api.fields import StrictSerializerMixin, UserCaseField
 from evidence.models import (
     ProtectedPerson,
 )
+from evidence.models.witnesses import ConflictStatus, Sex
 
 # A user id is a PostgreSQL integer (django.contrib.auth's AutoField).
 MAX_USER_ID = 2**31 - 1
@@ -46,3 +47,32 @@ class ProtectedPersonUpdateSerializer(ProtectedPersonCreateSerializer):
 
 class IdentitySerializer(IdentityFieldsMixin):
     pseudonym = serializers.CharField()
+
+
+class VictimFieldsMixin(serializers.Serializer):
+    """What is known of a victim, all optional; sealed with the identity (shown only where it is revealed)."""
+
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_null=True)
+    age = serializers.IntegerField(min_value=0, max_value=130, required=False, allow_null=True, help_text="In years.")
+    age_from = serializers.IntegerField(
+        min_value=0, max_value=130, required=False, allow_null=True, help_text="An age range, in years (inclusive)."
+    )
+    age_to = serializers.IntegerField(min_value=0, max_value=130, required=False, allow_null=True)
+    conflict_status = serializers.ChoiceField(
+        choices=ConflictStatus.choices, required=False, allow_null=True,
+        help_text="civilian, combatant, or hors_de_combat (a combatant captured, wounded or surrendering).",
+    )  # fmt: skip
+    date_of_death = serializers.DateField(required=False, allow_null=True)
+    cause_of_death = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class VictimCreateSerializer(VictimFieldsMixin, ProtectedPersonCreateSerializer):
+    pass
+
+
+class VictimUpdateSerializer(VictimFieldsMixin, ProtectedPersonUpdateSerializer):
+    pass
+
+
+class VictimIdentitySerializer(VictimFieldsMixin, IdentitySerializer):
+    pass

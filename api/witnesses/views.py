@@ -12,6 +12,9 @@ from api.witnesses.serializers import (
     ProtectedPersonCreateSerializer,
     ProtectedPersonSerializer,
     ProtectedPersonUpdateSerializer,
+    VictimCreateSerializer,
+    VictimIdentitySerializer,
+    VictimUpdateSerializer,
 )
 from evidence.models import ProtectedKind
 from evidence.selectors.witnesses import protected_person_list
@@ -23,6 +26,9 @@ class ProtectedPersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     them and name who else may reveal an identity; every reveal is in the audit log."""
 
     kind: str
+    create_serializer: type = ProtectedPersonCreateSerializer
+    update_serializer: type = ProtectedPersonUpdateSerializer
+    identity_serializer: type = IdentitySerializer
     serializer_class = ProtectedPersonSerializer
     filterset_class = ProtectedPersonFilterSet
     # Routes whose GET writes (a reveal is audited). DRF hands HEAD to the GET's handler, so a HEAD would
@@ -44,7 +50,7 @@ class ProtectedPersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
 
     @extend_schema(request=ProtectedPersonCreateSerializer, responses={201: ProtectedPersonSerializer})
     def create(self, request):
-        data = ProtectedPersonCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data = self.create_serializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         case, readers = fields.pop("case"), fields.pop("readers", [])
@@ -57,7 +63,7 @@ class ProtectedPersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     @extend_schema(request=ProtectedPersonUpdateSerializer, responses=ProtectedPersonSerializer)
     def partial_update(self, request, pk=None):
         person = self.get_object()
-        data = ProtectedPersonUpdateSerializer(data=request.data, partial=True, context=self.get_serializer_context())
+        data = self.update_serializer(data=request.data, partial=True, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         readers = fields.pop("readers", None)
@@ -72,7 +78,7 @@ class ProtectedPersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         identity = protected_identity_reveal(actor=request.user, person=person)
         # Neither the browser nor a proxy between may keep a copy of who a witness is.
         return Response(
-            IdentitySerializer({**identity, "pseudonym": person.pseudonym}).data,
+            self.identity_serializer({**identity, "pseudonym": person.pseudonym}).data,
             headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
         )
 
@@ -82,4 +88,24 @@ class WitnessViewSet(ProtectedPersonViewSet):
 
 
 class VictimViewSet(ProtectedPersonViewSet):
+    """Victims: besides the identity, sex, age or age range, conflict_status, date_of_death and cause_of_death,
+    sealed with it, so shown only to those who may reveal who the victim is."""
+
     kind = ProtectedKind.VICTIM
+    create_serializer = VictimCreateSerializer
+    update_serializer = VictimUpdateSerializer
+    identity_serializer = VictimIdentitySerializer
+
+    @extend_schema(request=VictimCreateSerializer, responses={201: ProtectedPersonSerializer})
+    def create(self, request):
+        return super().create(request)
+
+    @extend_schema(request=VictimUpdateSerializer, responses=ProtectedPersonSerializer)
+    def partial_update(self, request, pk=None):
+        return super().partial_update(request, pk)
+
+    @extend_schema(responses=VictimIdentitySerializer, filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def identity(self, request, pk=None):
+        """Who this victim is, with what is known of them: for leads, and for members a lead named. Audited."""
+        return super().identity(request, pk)

@@ -46,6 +46,7 @@ class AuditAction(models.TextChoices):
     EVIDENCE_GRAPHIC = "evidence.graphic", _("Evidence marked graphic or not graphic")
     EVIDENCE_CORRECT = "evidence.correct", _("Evidence description corrected")
     EVIDENCE_UNLINK = "evidence.unlink", _("Evidence unlinked from an incident")
+    EVIDENCE_COLLECTION = "evidence.collection", _("Evidence custody before Slid declared")
     PERSON_ASSIGNMENT_CREATE = "person_assignment.create", _("Person's dated assignment recorded")
     PERSON_ASSIGNMENT_UPDATE = "person_assignment.update", _("Person's dated assignment changed")
     EVIDENCE_DOCUMENT_FACTS = "evidence.document_facts", _("Document facts of evidence given or corrected")

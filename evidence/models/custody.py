@@ -28,6 +28,9 @@ class CustodyEvent(models.TextChoices):
     CORRECTED = "corrected", _("Description corrected")
     REPLICATED = "replicated", _("Replicated")
     REPAIRED = "repaired", _("Copy repaired")
+    # Custody before Slid, as a person declares it (evidence.services.collection): not observed by Slid.
+    COLLECTED = "collected", _("Collected (declared)")
+    HANDED_OVER = "handed_over", _("Handed over (declared)")
 
 
 # The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
@@ -56,6 +59,9 @@ PREMIS_EVENT_TYPES = {
     CustodyEvent.REPLICATED: "replication",
     # A missing or damaged copy made good again from a good one.
     CustodyEvent.REPAIRED: "recovery",
+    # Declared by a person: the item was obtained in the field, then passed from one custodian to another.
+    CustodyEvent.COLLECTED: "capture",
+    CustodyEvent.HANDED_OVER: "transfer",
 }
 
 

@@ -191,6 +191,8 @@ class EvidenceItem(models.Model):
     # The Content Credentials read at intake, as recorded in the custody entry "provenance_read"; null for a
     # file Slid does not look into (not an image, video or audio) or one processed before it did.
     provenance = models.JSONField(null=True, blank=True)
+    # Custody before Slid as last declared (evidence.services.collection); every declaration is in the chain.
+    collection = models.JSONField(null=True, blank=True, editable=False)
 
     received_at = models.DateTimeField(default=timezone.now, editable=False)
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")

@@ -60,6 +60,8 @@ class Incident(models.Model):
     # changes; derived from the location, so not part of the revision history.
     warnings = models.JSONField(default=list, blank=True, editable=False)
     crimes = ArrayField(models.CharField(max_length=24), default=list, blank=True)
+    # Articles of the Criminal Code of Ukraine (evidence.national_offences), beside the Rome Statute's crimes.
+    national_offences = ArrayField(models.CharField(max_length=16), default=list, blank=True)
     # None means "not known", which is not the same as zero.
     killed = models.PositiveIntegerField(null=True, blank=True)
     injured = models.PositiveIntegerField(null=True, blank=True)

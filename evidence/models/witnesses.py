@@ -19,6 +19,24 @@ PSEUDONYM_PREFIX = {ProtectedKind.WITNESS: "W", ProtectedKind.VICTIM: "V"}
 
 
 IDENTITY_FIELDS = ("full_name", "date_of_birth", "contact", "address", "protective_measures", "consent")
+# What is known of a victim (all optional). Sealed with the identity, never in a column: sex, age and a date of
+# death together can single out a person in a village, so they are read only by those who may reveal who it is.
+VICTIM_FIELDS = ("sex", "age", "age_from", "age_to", "conflict_status", "date_of_death", "cause_of_death")
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+
+
+class ConflictStatus(models.TextChoices):
+    """What international humanitarian law protects a person as."""
+
+    CIVILIAN = "civilian", _("Civilian")
+    COMBATANT = "combatant", _("Combatant")
+    # A combatant in the power of the enemy, wounded or sick, or surrendering (AP I art. 41): protected.
+    HORS_DE_COMBAT = "hors_de_combat", _("Hors de combat (captured, wounded or surrendering)")
 
 
 class ProtectedPerson(models.Model):

@@ -27,6 +27,7 @@ from evidence.models import (
     ProtectedPerson,
     Unit,
 )
+from evidence.national_offences import national_offences
 from evidence.package import proofs, register
 from evidence.selectors.record import person_assignment_on
 from evidence.selectors.relations import disclosures_of_many, related_of_many
@@ -286,7 +287,7 @@ def _custody_lines(item: EvidenceItem, chain: list) -> bytes:
 
 
 def _incidents_geojson(incidents) -> bytes:
-    vocabulary = crimes()
+    vocabulary, national = crimes(), national_offences()
     features = []
     for incident in incidents.select_related("admin_area").prefetch_related("allegations__person", "allegations__unit"):
         allegations = [
@@ -315,6 +316,10 @@ def _incidents_geojson(incidents) -> bytes:
                     "admin_area": str(incident.admin_area) if incident.admin_area else None,
                     "location_uncertainty_m": incident.location_uncertainty_m,
                     "crimes": [{"code": code, "title": vocabulary[code].title} for code in incident.crimes],
+                    "national_offences": [
+                        {"code": code, "title_uk": national[code].title_uk, "title_en": national[code].title_en}
+                        for code in incident.national_offences
+                    ],
                     "killed": incident.killed,
                     "injured": incident.injured,
                     "missing": incident.missing,

@@ -300,6 +300,14 @@ def user_may_mark_exculpatory(*, user: User, item: EvidenceItem, exculpatory: bo
     return user_may(user=user, case=item.case, action=Action.DISCLOSE)
 
 
+def user_may_declare_collection(*, user: User, item: EvidenceItem) -> bool:
+    """Custody before Slid, declared or corrected after intake: the one who uploaded the item (and still writes
+    the record) or a lead of its case; other members only read it."""
+    if user_may(user=user, case=item.case, action=Action.MANAGE_CASE):
+        return True
+    return item.received_by_id == user.pk and user_may(user=user, case=item.case, action=Action.WRITE)
+
+
 def user_may_see_checkpoints(*, user: User) -> bool:
     """Checkpoints (roots over every chain's head, and the number of items in Slid) are for staff and for
     members of any case. A root reveals nothing about a case, and is published outside Slid anyway; the

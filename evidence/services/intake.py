@@ -29,6 +29,7 @@ from evidence.models import (
 )
 from evidence.models.items import CapturedAtSource, KindSource
 from evidence.services.audit import audit_record
+from evidence.services.collection import collection_entries, collection_kept, collection_record
 from evidence.services.common import check_same_case, set_protected_persons
 from evidence.services.corrections import check_evidence_dates, evidence_moments
 from evidence.services.court_record import (
@@ -37,7 +38,7 @@ from evidence.services.court_record import (
     clean_classification,
     clean_document_facts,
 )
-from evidence.services.custody import custody_append
+from evidence.services.custody import NewEntry, custody_append, custody_append_many
 from evidence.services.queue import evidence_enqueue_processing
 from geo.selectors import as_geography
 
@@ -56,6 +57,7 @@ def evidence_receive(
     incidents: Iterable[Incident] = (),
     protected_persons: Iterable | None = None,
     receipt: Digests | None = None,
+    collection: dict[str, Any] | None = None,
     **fields: Any,
 ) -> EvidenceItem:
     """Accepts an uploaded file: stores it in the intake store, numbers it, records its digests as
@@ -64,7 +66,10 @@ def evidence_receive(
     the offset each was given with is kept (evidence.services.corrections.evidence_moments).
 
     ``receipt`` holds the digests taken while the bytes arrived (api.uploads does this); without it
-    they are taken here, before the file is stored. The worker's own hash must then equal them."""
+    they are taken here, before the file is stored. The worker's own hash must then equal them.
+
+    ``collection``, custody before Slid as the submitter declares it (evidence.services.collection), becomes
+    the chain's first entries, before ``received``."""
     unknown = sorted(set(fields) - EVIDENCE_SUBMITTED_FIELDS)
     if unknown:
         raise DomainError(gettext("%(field)s cannot be set here.") % {"field": unknown[0]}, field=unknown[0])
@@ -82,6 +87,8 @@ def evidence_receive(
         acquired_at=fields.get("acquired_at"),
         acquired_at_time_zone=fields.get("acquired_at_time_zone", ""),
     )
+    if collection is not None:
+        collection = collection_record(collection, time_zone=case.time_zone, received_at=timezone.now())
     incidents = list(dict.fromkeys(incidents))  # the same incident named twice is linked once
     for incident in incidents:
         check_same_case(case, incidents=incident)
@@ -95,7 +102,7 @@ def evidence_receive(
     try:
         item = _record_receipt(
             actor=actor, case=case, original_filename=original_filename, intake_key=intake_key, receipt=receipt,
-            incidents=incidents, protected_persons=protected_persons, fields=fields,
+            incidents=incidents, protected_persons=protected_persons, fields=fields, collection=collection,
         )  # fmt: skip
     except BaseException:
         # Nothing half-written: no file without its record. (If the commit itself happened and only
@@ -146,7 +153,7 @@ def _store_in_intake(upload: File, *, folder: str) -> str:
 @transaction.atomic
 def _record_receipt(
     *, actor, case: Case, original_filename: str, intake_key: str, receipt: Digests, incidents, protected_persons,
-    fields: dict,
+    fields: dict, collection: dict | None = None,
 ) -> EvidenceItem:  # fmt: skip
     case = Case.objects.select_for_update().get(pk=case.pk)
     case.evidence_counter += 1
@@ -167,10 +174,8 @@ def _record_receipt(
     agent = Agent.for_user(actor)
     submitted = (item.submitted_sha256 or "").lower()
     note = f"; the submitter's SHA-256 {submitted} differs" if submitted and submitted != hexdigests["sha256"] else ""
-    custody_append(
-        item=item,
+    received = NewEntry(
         event_type=CustodyEvent.RECEIVED,
-        agent=agent,
         detail=f"Received {original_filename!r} ({receipt.size} bytes, SHA-256 {hexdigests['sha256']}) "
         f"from {agent.name}{note}",
         details={
@@ -182,6 +187,12 @@ def _record_receipt(
             "intake_key": intake_key,
         },
     )
+    # Custody before Slid, as declared, comes first: the chain starts where the evidence was collected.
+    declared = collection_entries(collection, agent=agent, after_intake=False) if collection is not None else []
+    written = custody_append_many(item=item, agent=agent, entries=[*declared, received])
+    if collection is not None:
+        item.collection = collection_kept(collection, agent=agent, entries=written[: len(declared)], after_intake=False)
+        EvidenceItem.objects.filter(pk=item.pk).update(collection=item.collection)
     for incident in incidents:
         _link(item=item, incident=incident, agent=agent)
     set_protected_persons(item, protected_persons)

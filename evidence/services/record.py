@@ -23,6 +23,7 @@ from evidence.models import (
     Unit,
 )
 from evidence.names import latin_form
+from evidence.national_offences import unknown_national_offence_codes
 from evidence.services.audit import audit_record
 from evidence.services.common import apply_changes, check_same_case, history_context, set_protected_persons
 from evidence.services.intake import incident_distances_refresh
@@ -31,7 +32,7 @@ from geo.selectors import admin_area_containing
 
 INCIDENT_FIELDS = {
     "title", "description", "occurred_from", "occurred_to", "date_precision", "location", "location_uncertainty_m",
-    "place_name", "crimes", "killed", "injured", "missing", "detained", "status",
+    "place_name", "crimes", "national_offences", "killed", "injured", "missing", "detained", "status",
 }  # fmt: skip
 
 
@@ -62,6 +63,11 @@ def _check_incident(incident: Incident) -> None:
         message = gettext("Unknown crime code %(code)s; see /api/v1/crimes/.") % {"code": repr(unknown[0])}
         raise DomainError(message, field="crimes")
     incident.crimes = sorted(set(incident.crimes))
+    unknown = unknown_national_offence_codes(incident.national_offences)
+    if unknown:
+        message = gettext("Unknown article of the Criminal Code of Ukraine %(code)s; see /api/v1/national-offences/.")
+        raise DomainError(message % {"code": repr(unknown[0])}, field="national_offences")
+    incident.national_offences = sorted(set(incident.national_offences))
 
 
 @transaction.atomic

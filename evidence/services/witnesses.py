@@ -2,10 +2,12 @@
 with an audit entry. A court package's identities are sealed the same way (``PackageIdentities``)."""
 
 from collections.abc import Iterable
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from evidence import identity_crypto
@@ -19,6 +21,7 @@ from evidence.models import (
     PackageIdentities,
     ProtectedPerson,
 )
+from evidence.models.witnesses import VICTIM_FIELDS, ProtectedKind
 from evidence.selectors.access import user_may_name_readers
 from evidence.services.audit import audit_record
 
@@ -48,7 +51,7 @@ def protected_person_create(
     prefix = PSEUDONYM_PREFIX[kind]
     taken = ProtectedPerson.objects.filter(case=case, kind=kind).count()
     person = ProtectedPerson(case=case, kind=kind, pseudonym=f"{prefix}-{taken + 1:04d}", created_by=actor)
-    _seal(person, {name: identity.get(name) for name in IDENTITY_FIELDS})
+    _seal(person, _checked_identity(kind, {name: identity.get(name) for name in _sealed_fields(kind)}))
     person.save()
     person.readers.set(_members_named(case, readers))
     audit_record(
@@ -87,7 +90,9 @@ def protected_person_update(
     changed = []
     if identity:
         current = protected_identity(person)
-        _seal(person, {**current, **{k: v for k, v in identity.items() if k in IDENTITY_FIELDS}})
+        given = _checked_identity(person.kind, identity)
+        merged = {**current, **{k: v for k, v in given.items() if k in _sealed_fields(person.kind)}}
+        _seal(person, _checked_identity(person.kind, merged))
         person.save(update_fields=["identity_key_id", "identity_sealed"])
         changed.append("identity")
     if readers is not None:
@@ -101,6 +106,38 @@ def protected_person_update(
         details={"changed": changed, "readers": sorted(person.readers.values_list("pk", flat=True))},
     )
     return person
+
+
+def _sealed_fields(kind: str) -> tuple[str, ...]:
+    return (*IDENTITY_FIELDS, *VICTIM_FIELDS) if kind == ProtectedKind.VICTIM else IDENTITY_FIELDS
+
+
+def _checked_identity(kind: str, identity: dict) -> dict:
+    """Refuses what cannot be: a victim's details on a witness, an age both exact and a range, a range
+    upside down, a death in the future or before the birth. Returns the identity."""
+    if kind != ProtectedKind.VICTIM:
+        given = [name for name in VICTIM_FIELDS if identity.get(name) not in (None, "")]
+        if given:
+            raise DomainError(gettext("Only a victim has %(field)s.") % {"field": given[0]}, field=given[0])
+        return identity
+    age, age_from, age_to = identity.get("age"), identity.get("age_from"), identity.get("age_to")
+    if age is not None and (age_from is not None or age_to is not None):
+        raise DomainError(gettext("Give an exact age or an age range (age_from, age_to), not both."), field="age")
+    if age_from is not None and age_to is not None and age_from > age_to:
+        raise DomainError(gettext("age_to is below age_from."), field="age_to")
+    died, born = _day(identity.get("date_of_death")), _day(identity.get("date_of_birth"))
+    if died is not None and died > timezone.localdate():
+        raise DomainError(gettext("date_of_death is in the future."), field="date_of_death")
+    if died is not None and born is not None and died < born:
+        raise DomainError(gettext("date_of_death is before date_of_birth."), field="date_of_death")
+    return identity
+
+
+def _day(value) -> date | None:
+    """A date given, or as a sealed identity keeps it (its ISO text)."""
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 @transaction.atomic
