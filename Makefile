@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test stop install services lint format lock backup backups restore screenshots bench-incidents bench-map bench-intake bench-exports bench-provenance bench-checkpoints
+.PHONY: run test stop install services lint format lock backup backups restore screenshots bench-incidents bench-map bench-intake bench-exports bench-provenance bench-checkpoints bench-hosts
 
 run: install services
 	scripts/run.sh
@@ -71,3 +71,8 @@ bench-provenance: install
 
 bench-checkpoints: install services
 	scripts/with-env --owner python bench/checkpoints.py --items 1000000
+
+# Two worker hosts sharing no disk, two S3 sites (moto servers), one broker and one database; one host killed
+# half-way (README, "Running Slid across sites").
+bench-hosts: install services
+	scripts/with-env --owner python bench/hosts.py

@@ -7,7 +7,6 @@ import sys
 
 import boto3
 
-from config.settings.base import replica_storages
 from tests.ports import free_port, wait_for_port
 
 S3_CREDENTIALS = {"ACCESS_KEY_ID": "test", "SECRET_ACCESS_KEY": "test", "REGION": "us-east-1"}
@@ -56,6 +55,9 @@ def s3_replica(server: MotoServer, bucket: str) -> dict[str, str]:
 def configure_replicas(settings, monkeypatch, replicas: dict[str, dict[str, str]]) -> dict[str, str]:
     """Configures ``replicas`` (name: SLID_REPLICA_<NAME>_* values) in this process, as the settings would read
     them from the environment; returns that environment, for a worker."""
+    # Imported here: importing the settings module reads the environment, which bench/hosts.py sets later.
+    from config.settings.base import replica_storages
+
     environment = {"SLID_ARCHIVE_REPLICAS": ",".join(replicas)}
     for name, values in replicas.items():
         prefix = f"SLID_REPLICA_{name.upper().replace('-', '_')}_"

@@ -32,9 +32,11 @@ def worker_environment(**overrides: str) -> dict[str, str]:
 
 
 class Worker:
-    def __init__(self, log_path: Path, **environment: str) -> None:
+    def __init__(self, log_path: Path, *, name: str | None = None, wait: bool = True, **environment: str) -> None:
+        """``name``: the node name before "@" (custody names the worker by it), else a random one; ``wait``
+        False returns at once (``wait_ready`` then), so that several workers start side by side."""
         self.log_path = log_path
-        self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        self.name = f"{name or 'test-' + uuid.uuid4().hex[:8]}@%h"
         self.log = log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "--app", "config", "worker",
@@ -48,7 +50,8 @@ class Worker:
             start_new_session=True,  # its own process group, so the test can kill it and its children
         )  # fmt: skip
         RUNNING.add(self)
-        self.wait_ready()
+        if wait:
+            self.wait_ready()
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
