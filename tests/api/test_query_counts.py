@@ -226,7 +226,7 @@ def test_the_crime_list_runs_one_query(reader, django_assert_num_queries):
     pages_with_queries(django_assert_num_queries, 1, reader, "/api/v1/crimes/")
 
 
-def test_the_evidence_list_runs_nine_queries(reader, case_a, lead, django_assert_num_queries):
+def test_the_evidence_list_runs_ten_queries(reader, case_a, lead, django_assert_num_queries):
     people = witnesses(case_a, lead)
     incidents = [make_incident(case_a, title=f"Incident {n}") for n in range(3)]
     items = evidence_items(case_a, lead, ROWS, incidents=incidents[:2], protected_persons=people[:2])
@@ -242,7 +242,7 @@ def test_the_evidence_list_runs_nine_queries(reader, case_a, lead, django_assert
 
     # token, cases, count, page (with the case and the receiver), incidents, witnesses, timestamp tokens,
     # copies, near duplicates, related items (both ways)
-    body = pages_with_queries(django_assert_num_queries, 9, reader, "/api/v1/evidence/")
+    body = pages_with_queries(django_assert_num_queries, 10, reader, "/api/v1/evidence/")
 
     expected_incidents = sorted(incident.pk for incident in incidents[:2])
     assert all(sorted(item["incidents"]) == expected_incidents for item in body["results"])
