@@ -134,6 +134,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "captured_location", "incident_distances_m", "far_from_incidents", "duplicate_of", "near_duplicates",
             "archive_key", "last_verified_at", "fixity_failed_at", "received_at", "received_by", "archived_at",
             "pseudonyms", "timestamps", "timestamp_state", "timestamp_reason", "provenance", "copies",
+            "review_state", "review_reason", "review_requested_of", "reviewed_by", "reviewed_at", "reopened_at",
         ]  # fmt: skip
         read_only_fields = fields
         list_serializer_class = EvidenceListSerializer

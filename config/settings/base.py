@@ -310,7 +310,11 @@ SPECTACULAR_SETTINGS = {
     # No badge from swagger.io's online validator: the docs load nothing from another origin.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # A case role is both read (a membership) and written (adding a member): one enum, named.
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "evidence.models.cases.Role"},
+    # Confidence and probative value are both low, medium or high: one enum in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "evidence.models.cases.Role",
+        "ConfidenceEnum": "evidence.models.record.Confidence",
+    },
 }
 
 # --- Security defaults that hold everywhere -------------------------------------------------

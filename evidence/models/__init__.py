@@ -2,6 +2,14 @@
 (Django loads the models from here), and each class is defined in exactly one module below."""
 
 from evidence.models.accounts import ApiToken, IssuedPassword
+from evidence.models.assessments import (
+    Assessment,
+    Bearing,
+    Directness,
+    EvidenceReviewCheck,
+    ProbativeValue,
+    ReviewCheck,
+)
 from evidence.models.audit import AuditAction, AuditEntry, AuditLink
 from evidence.models.cases import CASE_REFERENCE_VALIDATOR, DEFAULT_TIME_ZONE, Case, CaseMembership, Role
 from evidence.models.checkpoints import LEAF_RECORD, Checkpoint, CheckpointTimestamp, CheckpointTree
@@ -16,6 +24,7 @@ from evidence.models.items import (
     EvidenceSearchDocument,
     EvidenceStatus,
     ProvenanceState,
+    ReviewState,
     SourceType,
 )
 from evidence.models.packages import Export, ExportProfile, ExportStatus
@@ -57,5 +66,6 @@ __all__ = [
     "ProtectedPerson",
     "ProvenanceState", "ResumableUpload", "Role", "SourceType", "Unit", "UploadState",
     "IncidentDayCount", "IncidentFacetCount", "IncidentMapCell", "TimestampToken",
+    "Assessment", "Bearing", "Directness", "EvidenceReviewCheck", "ProbativeValue", "ReviewCheck", "ReviewState",
     "AuditLink", "Checkpoint", "CheckpointTimestamp", "CheckpointTree", "LEAF_RECORD",
 ]  # fmt: skip

@@ -58,6 +58,13 @@ class AuditAction(models.TextChoices):
     VICTIM_CREATE = "victim.create", _("Victim recorded")
     VICTIM_UPDATE = "victim.update", _("Victim changed")
     VICTIM_IDENTITY_REVEAL = "victim.identity_reveal", _("Victim identity revealed")
+    ASSESSMENT_CREATE = "assessment.create", _("Assessment proposed")
+    ASSESSMENT_UPDATE = "assessment.update", _("Assessment changed")
+    REVIEW_SUBMIT = "review.submit", _("Submitted for review")
+    REVIEW_VERIFY = "review.verify", _("Verified by a reviewer")
+    REVIEW_REJECT = "review.reject", _("Rejected by a reviewer")
+    REVIEW_REOPEN = "review.reopen", _("Review reopened by a change to a verified record")
+    REVIEW_CHECK = "review.check", _("Review checklist box ticked")
     IDENTITY_KEY_ROTATE = "identity_key.rotate", _("Identity re-encrypted under the current key")
 
 

@@ -28,6 +28,7 @@ class CustodyEvent(models.TextChoices):
     CORRECTED = "corrected", _("Description corrected")
     REPLICATED = "replicated", _("Replicated")
     REPAIRED = "repaired", _("Copy repaired")
+    REVIEWED = "reviewed", _("Reviewed")
 
 
 # The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
@@ -56,6 +57,8 @@ PREMIS_EVENT_TYPES = {
     CustodyEvent.REPLICATED: "replication",
     # A missing or damaged copy made good again from a good one.
     CustodyEvent.REPAIRED: "recovery",
+    # A reviewer's verdict on the item (verified or rejected, with the checklist): an appraisal of it.
+    CustodyEvent.REVIEWED: "appraisal",
 }
 
 

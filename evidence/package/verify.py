@@ -63,7 +63,8 @@ DOCUMENTS = ("data/register.csv", "data/incidents.geojson", "data/suspects.json"
 TIMESTAMP_INDEX = "data/timestamps/index.json"
 PROVENANCE = "data/provenance.json"
 # Packages built before Slid put timestamps and provenance in them do not have these.
-OPTIONAL_DOCUMENTS = ("data/identities.json", TIMESTAMP_INDEX, PROVENANCE)
+# The analysis chart is in a package when its export asked for it.
+OPTIONAL_DOCUMENTS = ("data/identities.json", TIMESTAMP_INDEX, PROVENANCE, "data/analysis-chart.csv")
 # The files of which a package holds one per item, or per certificate (below the bag folder).
 TOKEN_FILE = re.compile(r"data/timestamps/[^/]+/[^/]+\.tst")
 CERTIFICATE_FILE = re.compile(r"data/timestamps/certificates/[^/]+\.pem")

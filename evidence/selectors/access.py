@@ -30,13 +30,17 @@ class Action(StrEnum):
     DOWNLOAD = "download"
     EXPORT = "export"
     REVEAL_IDENTITY = "reveal_identity"  # leads; and any member a lead names for that person
+    # Proposing assessments (what an item proves): investigators and analysts, and leads.
+    ASSESS = "assess"
+    # Verifying or rejecting what others recorded (a second pair of eyes): legal members and leads.
+    REVIEW = "review"
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.LEAD: frozenset(Action),
-    Role.INVESTIGATOR: frozenset({Action.READ, Action.WRITE, Action.DOWNLOAD}),
-    Role.ANALYST: frozenset({Action.READ, Action.DOWNLOAD}),
-    Role.LEGAL: frozenset({Action.READ, Action.DOWNLOAD, Action.EXPORT}),
+    Role.INVESTIGATOR: frozenset({Action.READ, Action.WRITE, Action.DOWNLOAD, Action.ASSESS}),
+    Role.ANALYST: frozenset({Action.READ, Action.DOWNLOAD, Action.ASSESS}),
+    Role.LEGAL: frozenset({Action.READ, Action.DOWNLOAD, Action.EXPORT, Action.REVIEW}),
 }
 
 

@@ -33,6 +33,7 @@ from evidence.services.common import check_same_case, set_protected_persons
 from evidence.services.corrections import check_evidence_dates, evidence_moments
 from evidence.services.custody import custody_append
 from evidence.services.queue import evidence_enqueue_processing
+from evidence.services.reviews import evidence_reopen_if_sealed
 from geo.selectors import as_geography
 
 EVIDENCE_SUBMITTED_FIELDS = {
@@ -208,6 +209,7 @@ def evidence_link_incident(*, actor: AbstractBaseUser, item: EvidenceItem, incid
         target=item.ern,
         details={"incident": incident.pk},
     )
+    evidence_reopen_if_sealed(actor=actor, item=item, changed={"incidents": incident.pk})
 
 
 def record_incident_distances(item: EvidenceItem) -> None:
