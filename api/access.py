@@ -18,9 +18,9 @@ AUTHENTICATED = "authenticated"
 STAFF = "staff"
 ANY_CASE_MEMBER = "any case member"
 
-READ, WRITE, MANAGE_CASE, DOWNLOAD, EXPORT, REVEAL, DISCLOSE = (
+READ, WRITE, MANAGE_CASE, DOWNLOAD, EXPORT, REVEAL, DISCLOSE, ASSESS, REVIEW = (
     Action.READ, Action.WRITE, Action.MANAGE_CASE, Action.DOWNLOAD, Action.EXPORT, Action.REVEAL_IDENTITY,
-    Action.DISCLOSE,
+    Action.DISCLOSE, Action.ASSESS, Action.REVIEW,
 )  # fmt: skip
 
 ACCESS: dict[str, dict[str, object]] = {
@@ -57,6 +57,11 @@ ACCESS: dict[str, dict[str, object]] = {
     "incident-list": {"GET": READ, "POST": WRITE},
     "incident-detail": {"GET": READ, "PUT": WRITE, "PATCH": WRITE},
     "incident-revisions": {"GET": READ},
+    # Review with a second pair of eyes (evidence.services.reviews): those who write a record submit it; legal
+    # members and leads verify (never the one who made the last change) or reject it.
+    "incident-submit": {"POST": WRITE},
+    "incident-verify": {"POST": REVIEW},
+    "incident-reject": {"POST": REVIEW},
     "person-list": {"GET": READ, "POST": WRITE},
     "person-detail": {"GET": READ, "PUT": WRITE, "PATCH": WRITE},
     "person-revisions": {"GET": READ},
@@ -95,6 +100,21 @@ ACCESS: dict[str, dict[str, object]] = {
     # Disclosures: every member reads them (an investigator must know what the defence has seen); the case's
     # lawyers and leads record them (Action.DISCLOSE).
     "evidence-disclosures": {"GET": READ, "POST": DISCLOSE},
+    "evidence-submit": {"POST": WRITE},
+    "evidence-verify": {"POST": REVIEW},
+    "evidence-reject": {"POST": REVIEW},
+    # The review's checklist (Berkeley Protocol): every member reads it; the reviewers tick it.
+    "evidence-checklist": {"GET": READ, "POST": REVIEW},
+    # What each item proves: investigators, analysts and leads propose; legal members and leads verify.
+    "assessment-list": {"GET": READ, "POST": ASSESS},
+    "assessment-detail": {"GET": READ, "PUT": ASSESS, "PATCH": ASSESS},
+    "assessment-revisions": {"GET": READ},
+    "assessment-submit": {"POST": ASSESS},
+    "assessment-verify": {"POST": REVIEW},
+    "assessment-reject": {"POST": REVIEW},
+    # The review queue of the user's cases, and a case's analysis chart (JSON, CSV, XLSX).
+    "review-list": {"GET": READ},
+    "case-analysis-chart": {"GET": READ},
     "export-list": {"GET": READ, "POST": EXPORT},
     "export-detail": {"GET": READ},
     "export-download": {"GET": EXPORT},

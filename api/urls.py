@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from api.assessments.views import AssessmentViewSet, ReviewQueueViewSet
 from api.auth.views import TokenDetailView, TokenListView, TokenView, TotpConfirmView, TotpView
 from api.cases.views import AuditViewSet, CaseViewSet
 from api.checkpoints.views import CheckpointViewSet
@@ -37,6 +38,8 @@ router.register("witnesses", WitnessViewSet, basename="witness")
 router.register("victims", VictimViewSet, basename="victim")
 router.register("users", UserViewSet, basename="user")
 router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
+router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("reviews", ReviewQueueViewSet, basename="review")
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),

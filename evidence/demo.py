@@ -6,16 +6,20 @@ The places and names are public knowledge; the records are demonstrations, not e
 import io
 from datetime import UTC, datetime
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.geos import Point, Polygon
 from django.core.files.base import ContentFile
 from django.db import transaction
 from PIL import Image, ImageDraw
 
-from evidence.models import AllegationRole, Case, DatePrecision
-from evidence.services.cases import case_create
+from evidence import elements
+from evidence.models import AllegationRole, Bearing, Case, DatePrecision, Role
+from evidence.services.assessments import assessment_create
+from evidence.services.cases import case_create, case_member_add
 from evidence.services.intake import evidence_receive
 from evidence.services.record import allegation_create, incident_create, person_create, unit_create
+from evidence.services.reviews import review_submit, review_verify
 
 DEMO_REFERENCE = "DEMO-UA-2022"
 
@@ -74,7 +78,8 @@ MORE_INCIDENTS = [
         "location": Point(37.5834, 47.0968, srid=4326),
         "place_name": "Mariupol, Myru Avenue",
         "crimes": ["8(2)(b)(ix)", "8(2)(b)(i)"],
-        "status": "verified",
+        "status": "under_review",
+        "verified_by_reviewer": True,
     },
     {
         "title": "Airstrike on the Mariupol Drama Theatre",
@@ -82,7 +87,8 @@ MORE_INCIDENTS = [
         "location": Point(37.5495, 47.0959, srid=4326),
         "place_name": "Mariupol, Theatre Square",
         "crimes": ["8(2)(b)(i)", "8(2)(b)(ix)"],
-        "status": "verified",
+        "status": "under_review",
+        "verified_by_reviewer": True,
     },
     {
         "title": "Airstrike on a residential building in Izium",
@@ -119,9 +125,27 @@ def _demo_incidents_add(*, case: Case, lead: AbstractBaseUser) -> int:
     added = 0
     for fields in MORE_INCIDENTS:
         if fields["title"] not in have:
-            incident_create(actor=lead, case=case, description="Demonstration record.", **fields)
+            fields = dict(fields)
+            verified = fields.pop("verified_by_reviewer", False)
+            incident = incident_create(actor=lead, case=case, description="Demonstration record.", **fields)
+            if verified:  # verified by someone else than its author (four-eyes rule)
+                review_verify(actor=_demo_reviewer(case=case, lead=lead), obj=incident)
             added += 1
     return added
+
+
+DEMO_REVIEWER = "demo-legal"
+
+
+def _demo_reviewer(*, case: Case, lead: AbstractBaseUser) -> AbstractBaseUser:
+    """A legal member of the demo case who verifies what the lead recorded (nobody verifies their own work). The
+    account has no password: a staff member issues one (POST /api/v1/users/{id}/password/) to sign in as it."""
+    reviewer = get_user_model().objects.filter(username=DEMO_REVIEWER).first()
+    if reviewer is None:
+        reviewer = get_user_model().objects.create_user(username=DEMO_REVIEWER)  # no password: cannot sign in
+    if not case.memberships.filter(user=reviewer).exists():
+        case_member_add(actor=lead, case=case, user=reviewer, role=Role.LEGAL)
+    return reviewer
 
 
 @transaction.atomic
@@ -130,6 +154,7 @@ def demo_load(*, lead: AbstractBaseUser) -> tuple[Case, bool]:
     if existing is not None:
         _demo_incidents_add(case=existing, lead=lead)
         _demo_evidence_add(case=existing, lead=lead)
+        _demo_assessments_add(case=existing, lead=lead)
         return existing, False
     case = case_create(
         actor=lead,
@@ -186,6 +211,7 @@ def demo_load(*, lead: AbstractBaseUser) -> tuple[Case, bool]:
     )
     _demo_incidents_add(case=case, lead=lead)
     _demo_evidence_add(case=case, lead=lead)
+    _demo_assessments_add(case=case, lead=lead)
     return case, True
 
 
@@ -206,6 +232,54 @@ def _demo_evidence_add(*, case: Case, lead: AbstractBaseUser) -> None:
             actor=lead, case=case, upload=ContentFile(content, name=name), original_filename=name,
             incidents=[bucha] if bucha else [], source_type="other", source="Slid's demonstration data", **fields,
         )  # fmt: skip
+
+
+WILFUL_KILLING = "8(2)(a)(i)"
+COMMAND_RESPONSIBILITY = "28(a)"
+
+
+def _demo_assessments_add(*, case: Case, lead: AbstractBaseUser) -> None:
+    """What the three files prove, for the analysis chart: every element of wilful killing in Bucha, and every
+    element of the commander's responsibility (article 28(a)) but the last, which stays a gap. The lead proposes
+    them; the demo's legal member verifies them. One exculpatory assessment is there too, as it must be shown."""
+    if case.assessments.exists():
+        return
+    bucha = case.incidents.filter(title="Killings of civilians in Bucha").first()
+    commander = case.persons.filter(full_name="Azatbek Omurbekov").first()
+    items = {item.original_filename: item for item in case.evidence.all()}
+    if bucha is None or commander is None or len(items) < 3:
+        return
+    photo, protocol, statement = (
+        items["IMG_0412.jpg"],
+        items["protocol-of-inspection.pdf"],
+        items["statement-W-0001.txt"],
+    )
+    reviewer = _demo_reviewer(case=case, lead=lead)
+    proposed = []
+    for element in elements.crime_elements(WILFUL_KILLING):
+        item = protocol if element.kind == "material" else statement
+        proposed.append(assessment_create(
+            actor=lead, case=case, evidence=item, page=1 if item is protocol else None, incident=bucha,
+            crime=WILFUL_KILLING, element=elements.element_key("crime", WILFUL_KILLING, element.number),
+            relevance=f"Demo: goes to “{element.summary}”", probative_value="high", directness="direct",
+        ))  # fmt: skip
+    for element in elements.mode_elements(COMMAND_RESPONSIBILITY)[:-1]:
+        proposed.append(assessment_create(
+            actor=lead, case=case, evidence=statement, person=commander, mode=COMMAND_RESPONSIBILITY,
+            element=elements.element_key("mode", COMMAND_RESPONSIBILITY, element.number),
+            relevance=f"Demo: the witness describes “{element.summary}”", probative_value="medium",
+            directness="circumstantial",
+        ))  # fmt: skip
+    exculpatory = assessment_create(
+        actor=lead, case=case, evidence=photo, region_x=40, region_y=180, region_w=700, region_h=220, incident=bucha,
+        crime=WILFUL_KILLING, element=elements.element_key("crime", WILFUL_KILLING, 1), bearing=Bearing.EXCULPATORY,
+        relevance="Demo: the street shows no bodies at 10:15 on 4 March; weigh it against the protocol.",
+        probative_value="low", directness="circumstantial",
+    )  # fmt: skip
+    for assessment in proposed:
+        review_submit(actor=lead, obj=assessment, reviewer=reviewer)
+        review_verify(actor=reviewer, obj=assessment)
+    review_submit(actor=lead, obj=exculpatory, reviewer=reviewer)
 
 
 _DEMO_STATEMENT = (

@@ -31,7 +31,8 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 
 def make_incident(case, *, actor=None, **fields):
-    """An incident created the way the API creates one (through the service)."""
+    """An incident created the way the API creates one (through the service). A status of "verified" or
+    "rejected" is a reviewer's verdict: the incident is submitted and a legal member of the case gives it."""
     from datetime import UTC, datetime
 
     from django.contrib.gis.geos import Point
@@ -43,7 +44,25 @@ def make_incident(case, *, actor=None, **fields):
         "occurred_from": datetime(2022, 3, 5, tzinfo=UTC),
         "location": Point(30.52, 50.45, srid=4326),
     }
-    return incident_create(actor=actor, case=case, **{**defaults, **fields})
+    verdict = fields.pop("status", None)
+    if verdict in ("verified", "rejected"):
+        fields["status"] = "under_review"
+    elif verdict is not None:
+        fields["status"] = verdict
+    incident = incident_create(actor=actor, case=case, **{**defaults, **fields})
+    if verdict in ("verified", "rejected"):
+        give_verdict(incident, verdict)
+    return incident
+
+
+def give_verdict(obj, verdict: str = "verified"):
+    """``obj`` (under review) verified or rejected by a legal member of its case made for the purpose."""
+    from evidence.services.reviews import review_reject, review_verify
+
+    reviewer = MembershipFactory(case=obj.case, role=Role.LEGAL).user
+    if verdict == "verified":
+        return review_verify(actor=reviewer, obj=obj)
+    return review_reject(actor=reviewer, obj=obj, reason="Not borne out.")
 
 
 def make_area(name: str, bbox: tuple[float, float, float, float], *, level="oblast", parent=None):

@@ -7,6 +7,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from api.assessments.views import AnalysisChartMixin
 from api.cases.filters import AuditEntryFilterSet, CaseFilterSet
 from api.cases.serializers import (
     AuditEntrySerializer,
@@ -27,6 +28,7 @@ from evidence.services.cases import (
 
 
 class CaseViewSet(
+    AnalysisChartMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -151,6 +151,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "pseudonyms", "timestamps", "timestamp_state", "timestamp_reason", "provenance", "copies", "collection",
             "document_facts", "court_classification", "received_on_condition_of_confidentiality",
             "confidentiality_provider", "confidentiality_conditions", "exculpatory", "related",
+            "review_state", "review_reason", "review_requested_of", "reviewed_by", "reviewed_at", "reopened_at",
         ]  # fmt: skip
         read_only_fields = fields
         list_serializer_class = EvidenceListSerializer

@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from api.assessments.views import ChecklistMixin, ReviewActionsMixin
 from api.checkpoints.serializers import InclusionProofSerializer
 from api.downloads import requested_range
 from api.evidence.collection import CollectionDeclarationSerializer
@@ -50,7 +51,9 @@ from evidence.services.relations import evidence_relate, evidence_unrelate
 SHOWS_ITEMS = {"list", "retrieve", "create", "retry", "link", "unlink", "partial_update", "collection"}
 
 
-class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EvidenceViewSet(
+    ReviewActionsMixin, ChecklistMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Evidence files. Upload with multipart POST; workers hash, describe and archive each one, and every
     step is written in the item's chain of custody (`custody/`). `download/` streams the archived original."""
 

@@ -19,6 +19,9 @@ class ExportRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     evidence = VisibleRelatedField(selector=evidence_list, model=EvidenceItem, many=True, required=False)
     profile = serializers.CharField(default="default", max_length=64)
     include_identities = serializers.BooleanField(default=False)
+    include_analysis_chart = serializers.BooleanField(
+        default=False, help_text="Put the analysis chart of the package's incidents in it (data/analysis-chart.csv)."
+    )
 
 
 class ExportSerializer(serializers.ModelSerializer):
@@ -29,9 +32,10 @@ class ExportSerializer(serializers.ModelSerializer):
     class Meta:
         model = Export
         fields = [
-            "id", "public_id", "case", "incidents", "evidence", "profile", "include_identities", "status",
-            "status_reason", "progress", "item_count", "size_bytes", "sha256", "requested_by", "created_at",
-            "started_at", "finished_at",
+            "id", "public_id", "case", "incidents", "evidence", "profile", "include_identities",
+            "include_analysis_chart",
+            "status", "status_reason", "progress", "item_count", "size_bytes", "sha256", "requested_by",
+            "created_at", "started_at", "finished_at",
         ]  # fmt: skip
         read_only_fields = fields
 

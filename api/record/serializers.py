@@ -51,6 +51,8 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
     admin_area_name = serializers.SerializerMethodField()
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    review_requested_of = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     distance_m = serializers.SerializerMethodField(help_text="Metres from the `near` point, when one is given.")
     protected_persons = VisibleRelatedField(
         selector=protected_person_visible, model=ProtectedPerson, many=True, required=False,
@@ -70,9 +72,13 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
             "id", "public_id", "case", "title", "description", "occurred_from", "occurred_to", "date_precision",
             "location", "location_uncertainty_m", "place_name", "admin_area", "admin_area_name", "crimes",
             "national_offences", "killed", "injured", "missing", "detained", "status", "created_by", "updated_by",
-            "created_at", "updated_at", "distance_m", "protected_persons", "pseudonyms", "warnings",
+            "created_at", "updated_at", "distance_m", "protected_persons", "pseudonyms", "warnings", "review_reason",
+            "review_requested_of", "reviewed_by", "reviewed_at", "reopened_at",
         ]  # fmt: skip
-        read_only_fields = ["public_id", "created_at", "updated_at"]
+        read_only_fields = [
+            "public_id", "created_at", "updated_at", "review_reason", "review_requested_of", "reviewed_by",
+            "reviewed_at", "reopened_at",
+        ]  # fmt: skip
 
     FEATURE_MEMBERS = {"type", "id", "geometry", "properties", "bbox"}
 

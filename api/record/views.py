@@ -9,6 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from api.assessments.views import ReviewActionsMixin
 from api.case_scoped import CaseScopedViewSet
 from api.filters import ALWAYS_KNOWN, FilterBackend, KnownParametersOnly, known_parameters, refuse_unknown_parameters
 from api.pagination import MAX_PAGE_SIZE, PAGE_SIZE
@@ -75,7 +76,7 @@ class IncidentPagination(GeoJsonPagination):
         return {"allOf": [schema, counts]}
 
 
-class IncidentViewSet(CaseScopedViewSet):
+class IncidentViewSet(ReviewActionsMixin, CaseScopedViewSet):
     """Incidents as GeoJSON: a FeatureCollection to list, a Feature to read or create.
 
     Filters combine: bbox, near + radius_m (metres), admin_area, occurred_after / occurred_before (periods

@@ -310,11 +310,13 @@ SPECTACULAR_SETTINGS = {
     # No badge from swagger.io's online validator: the docs load nothing from another origin.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # A case role is both read (a membership) and written (adding a member): one enum, named.
+    # Confidence and probative value are both low, medium or high: one enum in the schema.
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "evidence.models.cases.Role",
         # Evidence items and the links between them both have a "kind".
         "EvidenceKindEnum": "evidence.models.items.EvidenceKind",
         "RelationKindEnum": "evidence.models.relations.RelationKind",
+        "ConfidenceEnum": "evidence.models.record.Confidence",
     },
 }
 

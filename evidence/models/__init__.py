@@ -2,6 +2,14 @@
 (Django loads the models from here), and each class is defined in exactly one module below."""
 
 from evidence.models.accounts import ApiToken, IssuedPassword
+from evidence.models.assessments import (
+    Assessment,
+    Bearing,
+    Directness,
+    EvidenceReviewCheck,
+    ProbativeValue,
+    ReviewCheck,
+)
 from evidence.models.audit import AuditAction, AuditEntry, AuditLink
 from evidence.models.cases import CASE_REFERENCE_VALIDATOR, DEFAULT_TIME_ZONE, Case, CaseMembership, Role
 from evidence.models.checkpoints import LEAF_RECORD, Checkpoint, CheckpointTree
@@ -18,6 +26,7 @@ from evidence.models.items import (
     EvidenceSearchDocument,
     EvidenceStatus,
     ProvenanceState,
+    ReviewState,
     SourceType,
 )
 from evidence.models.packages import Export, ExportProfile, ExportStatus
@@ -62,4 +71,5 @@ __all__ = [
     "IncidentDayCount", "IncidentFacetCount", "IncidentMapCell", "TimestampToken",
     "AuditLink", "Checkpoint", "CheckpointTree", "LEAF_RECORD",
     "CourtClassification", "Disclosure", "DisclosureRule", "EvidenceRelation", "RecipientKind", "RelationKind",
+    "Assessment", "Bearing", "Directness", "EvidenceReviewCheck", "ProbativeValue", "ReviewCheck", "ReviewState",
 ]  # fmt: skip

@@ -31,6 +31,7 @@ class CustodyEvent(models.TextChoices):
     # Custody before Slid, as a person declares it (evidence.services.collection): not observed by Slid.
     COLLECTED = "collected", _("Collected (declared)")
     HANDED_OVER = "handed_over", _("Handed over (declared)")
+    REVIEWED = "reviewed", _("Reviewed")
 
 
 # The PREMIS 3 event type (id.loc.gov/vocabulary/preservation/eventType) of each custody event.
@@ -62,6 +63,8 @@ PREMIS_EVENT_TYPES = {
     # Declared by a person: the item was obtained in the field, then passed from one custodian to another.
     CustodyEvent.COLLECTED: "capture",
     CustodyEvent.HANDED_OVER: "transfer",
+    # A reviewer's verdict on the item (verified or rejected, with the checklist): an appraisal of it.
+    CustodyEvent.REVIEWED: "appraisal",
 }
 
 

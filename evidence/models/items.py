@@ -88,6 +88,15 @@ class ProvenanceState(models.TextChoices):
     ERROR = "error", _("Could not be read")
 
 
+class ReviewState(models.TextChoices):
+    """Where a record stands in its review with a second pair of eyes (evidence.services.reviews)."""
+
+    DRAFT = "draft", _("Draft")
+    UNDER_REVIEW = "under_review", _("Under review")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+
+
 # What a person may correct after intake (PATCH /api/v1/evidence/{id}/, evidence.services.corrections): what the
 # item is said to be, never what Slid observed (bytes, hashes, status, ERN, storage keys).
 EVIDENCE_CORRECTABLE_FIELDS = (
@@ -102,7 +111,15 @@ EVIDENCE_MOMENT_FIELDS = (
 
 @pghistory.track(
     pghistory.UpdateEvent("changed"),
-    fields=[*EVIDENCE_CORRECTABLE_FIELDS, *EVIDENCE_MOMENT_FIELDS, "kind_source", "captured_at_source"],
+    fields=[
+        *EVIDENCE_CORRECTABLE_FIELDS,
+        *EVIDENCE_MOMENT_FIELDS,
+        "kind_source",
+        "captured_at_source",
+        "review_state",
+        "review_reason",
+        "reopened_at",
+    ],
     model_name="EvidenceRevision",
     obj_field=pghistory.ObjForeignKey(related_name="events"),
     append_only=True,
@@ -173,6 +190,15 @@ class EvidenceItem(models.Model):
 
     status = models.CharField(max_length=12, choices=EvidenceStatus.choices, default=EvidenceStatus.RECEIVED)
     status_reason = models.TextField(blank=True)
+    # The review with a second pair of eyes, apart from processing (``status``): evidence.services.reviews.
+    review_state = models.CharField(max_length=12, choices=ReviewState.choices, default=ReviewState.DRAFT)
+    review_reason = models.TextField(blank=True)
+    review_requested_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
     intake_key = models.CharField(max_length=500, blank=True)
     archive_key = models.CharField(max_length=200, blank=True)
     # Set once by the worker; the database refuses to change them afterwards.
@@ -259,6 +285,9 @@ class EvidenceItem(models.Model):
             models.CheckConstraint(
                 condition=Q(received_on_condition_of_confidentiality=False) | ~Q(confidentiality_provider=""),
                 name="evidence_confidential_condition_names_provider",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_state__in=ReviewState.values), name="evidence_review_state_valid"
             ),
         ]
 

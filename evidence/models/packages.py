@@ -60,6 +60,9 @@ class Export(models.Model):
     evidence_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     profile = models.CharField(max_length=64, default="default")
     include_identities = models.BooleanField(default=False)
+    # data/analysis-chart.csv: the elements of the package's crimes and modes of liability, the assessments that
+    # prove them and the gaps (evidence.selectors.analysis_chart).
+    include_analysis_chart = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     status_reason = models.TextField(blank=True)
     progress = models.PositiveSmallIntegerField(default=0)

@@ -32,6 +32,7 @@ class IncidentStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     UNDER_REVIEW = "under_review", _("Under review")
     VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
 
 
 @pghistory.track(
@@ -68,6 +69,15 @@ class Incident(models.Model):
     missing = models.PositiveIntegerField(null=True, blank=True)
     detained = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.DRAFT)
+    # The review (evidence.services.reviews): why it was rejected, whom the submitter asked to review it, who
+    # verified or rejected it and when, and when a change to a verified (sealed) incident reopened its review.
+    review_reason = models.TextField(blank=True)
+    review_requested_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
     # Witnesses and victims, referred to by their pseudonyms only.
     protected_persons = models.ManyToManyField("ProtectedPerson", blank=True, related_name="incidents")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")

@@ -28,7 +28,8 @@ from evidence.models import (
     Unit,
 )
 from evidence.national_offences import national_offences
-from evidence.package import proofs, register
+from evidence.package import chart, proofs, register
+from evidence.selectors.analysis_chart import analysis_chart, analysis_chart_rows
 from evidence.selectors.record import person_assignment_on
 from evidence.selectors.relations import disclosures_of_many, related_of_many
 
@@ -216,6 +217,8 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     )
     contents.documents["incidents.geojson"] = _incidents_geojson(incidents)
     contents.documents["suspects.json"] = _suspects_json(incidents)
+    if export.include_analysis_chart:
+        contents.documents[chart.CHART_DOCUMENT] = _analysis_chart_csv(export, incidents)
     if export.include_identities:
         contents.identities = _protected_persons_of(export, included)
         contents.documents[IDENTITIES_DOCUMENT] = _identities_json(contents.identities)
@@ -244,6 +247,17 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     if left_out:
         contents.info["Slid-Not-Included"] = [f"{item.ern}: {why}" for item, why in left_out]
     return contents
+
+
+def _analysis_chart_csv(export: Export, incidents) -> bytes:
+    """The chart of the package's incidents: one chart per incident, one after the other under one header, each
+    with its crimes, the modes of liability alleged in it, the assessments (exculpatory ones flagged) and the
+    gaps."""
+    rows: list[list[str]] = []
+    for incident in incidents.order_by("pk"):
+        table = analysis_chart_rows(analysis_chart(case=export.case, incident=incident))
+        rows.extend(table if not rows else table[1:])
+    return chart.chart_csv(rows or analysis_chart_rows({"crimes": [], "modes": []}))
 
 
 def _protected_persons_of(export: Export, included: list[EvidenceItem]) -> list[ProtectedPerson]:

@@ -69,7 +69,8 @@ TIMESTAMP_INDEX = "data/timestamps/index.json"
 PROVENANCE = "data/provenance.json"
 CHECKPOINT = "data/checkpoints/checkpoint.json"
 # Packages built before Slid put timestamps, provenance and checkpoints in them do not have these.
-OPTIONAL_DOCUMENTS = ("data/identities.json", TIMESTAMP_INDEX, PROVENANCE, CHECKPOINT)
+# The analysis chart is in a package when its export asked for it.
+OPTIONAL_DOCUMENTS = ("data/identities.json", TIMESTAMP_INDEX, PROVENANCE, CHECKPOINT, "data/analysis-chart.csv")
 # The files of which a package holds one per item, or per token or certificate (below the bag folder).
 TOKEN_FILE = re.compile(r"data/timestamps/[^/]+/[^/]+\.tst")
 CERTIFICATE_FILE = re.compile(r"data/timestamps/certificates/[^/]+\.pem")

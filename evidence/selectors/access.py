@@ -33,13 +33,17 @@ class Action(StrEnum):
     # Recording what was disclosed to the defence, the chamber or a national prosecutor, and marking evidence
     # not exculpatory any more: legal judgements, for the case's lawyers and leads.
     DISCLOSE = "disclose"
+    # Proposing assessments (what an item proves): investigators and analysts, and leads.
+    ASSESS = "assess"
+    # Verifying or rejecting what others recorded (a second pair of eyes): legal members and leads.
+    REVIEW = "review"
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.LEAD: frozenset(Action),
-    Role.INVESTIGATOR: frozenset({Action.READ, Action.WRITE, Action.DOWNLOAD}),
-    Role.ANALYST: frozenset({Action.READ, Action.DOWNLOAD}),
-    Role.LEGAL: frozenset({Action.READ, Action.DOWNLOAD, Action.EXPORT, Action.DISCLOSE}),
+    Role.INVESTIGATOR: frozenset({Action.READ, Action.WRITE, Action.DOWNLOAD, Action.ASSESS}),
+    Role.ANALYST: frozenset({Action.READ, Action.DOWNLOAD, Action.ASSESS}),
+    Role.LEGAL: frozenset({Action.READ, Action.DOWNLOAD, Action.EXPORT, Action.DISCLOSE, Action.REVIEW}),
 }
 
 

@@ -23,6 +23,7 @@ from evidence.models.items import (
 from evidence.services.audit import audit_record
 from evidence.services.common import apply_changes, history_context
 from evidence.services.custody import custody_append
+from evidence.services.reviews import evidence_reopen_if_sealed
 
 MOMENT_NAMES = ("captured_at", "acquired_at")
 SOURCE_FIELDS = ("kind_source", "captured_at_source")
@@ -100,6 +101,7 @@ def evidence_correct(*, actor: AbstractBaseUser, item: EvidenceItem, reason: str
         target=item.ern,
         details={**shown, **({"reason": reason} if reason else {})},
     )
+    evidence_reopen_if_sealed(actor=actor, item=item, changed=shown)
     return item
 
 
@@ -137,3 +139,4 @@ def evidence_unlink_incident(*, actor: AbstractBaseUser, item: EvidenceItem, inc
         target=item.ern,
         details={"incident": incident.pk, "reason": reason},
     )
+    evidence_reopen_if_sealed(actor=actor, item=item, changed={"incidents": incident.pk})

@@ -60,6 +60,7 @@ def export_request(
     evidence: Iterable[EvidenceItem] = (),
     profile: str = "default",
     include_identities: bool = False,
+    include_analysis_chart: bool = False,
 ) -> Export:
     """Queues a package of the chosen incidents' evidence and the chosen items. Only legal members
     and leads export; only a lead may ask for witness identities, and that request is recorded."""
@@ -82,6 +83,7 @@ def export_request(
         evidence_ids=sorted(e.pk for e in evidence),
         profile=profile,
         include_identities=include_identities,
+        include_analysis_chart=include_analysis_chart,
         lease_expires_at=_message_deadline(),
     )
     audit_record(
@@ -89,7 +91,12 @@ def export_request(
         case=case,
         action=AuditAction.EXPORT_IDENTITIES_REQUESTED if include_identities else AuditAction.EXPORT_REQUEST,
         target=export.public_id,
-        details={"incidents": export.incident_ids, "evidence": export.evidence_ids, "profile": profile},
+        details={
+            "incidents": export.incident_ids,
+            "evidence": export.evidence_ids,
+            "profile": profile,
+            "analysis_chart": include_analysis_chart,
+        },  # fmt: skip
     )
     enqueue_task(BUILD_EXPORT, export.pk)
     return export

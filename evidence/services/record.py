@@ -18,6 +18,7 @@ from evidence.models import (
     AuditAction,
     Case,
     Incident,
+    IncidentStatus,
     Person,
     PersonAssignment,
     Unit,
@@ -27,6 +28,7 @@ from evidence.national_offences import unknown_national_offence_codes
 from evidence.services.audit import audit_record
 from evidence.services.common import apply_changes, check_same_case, history_context, set_protected_persons
 from evidence.services.intake import incident_distances_refresh
+from evidence.services.reviews import reopen_fields, review_reopen
 from geo.safeguards import location_warnings
 from geo.selectors import admin_area_containing
 
@@ -55,6 +57,20 @@ def _place_dates(fields: dict[str, Any], *, time_zone: str) -> None:
             fields[name] = resolve_moment(fields[name], time_zone=time_zone, end_of_day=end_of_day)
 
 
+# Set by a review with a second pair of eyes only (evidence.services.reviews), never by writing the record.
+REVIEW_VERDICTS = (IncidentStatus.VERIFIED, IncidentStatus.REJECTED)
+
+
+def _check_status_given(fields: dict[str, Any], *, now: str | None = None) -> None:
+    """Refuses a verdict given as a change (the one the incident has already may be repeated, as a form does)."""
+    if fields.get("status") in REVIEW_VERDICTS and fields["status"] != now:
+        message = gettext(
+            "%(status)s is a reviewer's verdict: submit the incident for review, and a legal member or a lead who "
+            "did not make the last change verifies or rejects it (POST /api/v1/incidents/{id}/verify/ or reject/)."
+        )
+        raise DomainError(message % {"status": fields["status"]}, field="status")
+
+
 def _check_incident(incident: Incident) -> None:
     if incident.occurred_to is not None and incident.occurred_to < incident.occurred_from:
         raise DomainError(gettext("The end is before the start (occurred_from)."), field="occurred_to")
@@ -74,6 +90,7 @@ def _check_incident(incident: Incident) -> None:
 def incident_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any) -> Incident:
     people = fields.pop("protected_persons", None)
     incident = Incident(case=case, created_by=actor, updated_by=actor)
+    _check_status_given(fields)
     _place_dates(fields, time_zone=case.time_zone)
     apply_changes(incident, fields, INCIDENT_FIELDS)
     _check_incident(incident)
@@ -102,6 +119,7 @@ def _link_protected_persons(incident: Incident, people: Iterable | None) -> dict
 @transaction.atomic
 def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: Any) -> Incident:
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    _check_status_given(changes, now=incident.status)
     linked = _link_protected_persons(incident, changes.pop("protected_persons", None))
     if changes.get("occurred_from") is not None or changes.get("occurred_to") is not None:
         _place_dates(changes, time_zone=incident.case.time_zone)
@@ -118,8 +136,13 @@ def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: A
         incident.warnings = location_warnings(incident.location)
     incident.updated_by = actor
     incident.updated_at = timezone.now()
+    # A verified incident is sealed: this change reopens its review, in the same revision as the change
+    # (unless the change itself puts it back to draft).
+    reopened = changes.get("status") != IncidentStatus.DRAFT and reopen_fields(incident)
     with history_context(actor, "incident.update"):
         incident.save()
+    if reopened:
+        review_reopen(actor=actor, obj=incident, changed=changed)
     if "location" in changed:
         incident_distances_refresh(incident)
     audit_record(

@@ -17,10 +17,12 @@ from api.access import ACCESS, ANY_CASE_MEMBER, AUTHENTICATED, BEFORE_PASSWORD_C
 from api.permissions import CHOOSE_YOUR_OWN_FIRST
 from evidence.models import ApiToken, IssuedPassword, Role
 from evidence.selectors.access import Action, role_allows
+from evidence.services.assessments import assessment_create
 from evidence.services.checkpoints import checkpoint_build
 from evidence.services.packages import export_request
 from evidence.services.record import allegation_create, person_assignment_create, person_create, unit_create
 from evidence.services.relations import evidence_relate
+from evidence.services.reviews import evidence_check, review_submit
 from evidence.services.witnesses import protected_person_create
 from tests.factories import UserFactory, make_area, make_incident
 from tests.tokens import token_for
@@ -79,6 +81,12 @@ class World:
     victim: object
     assignment: object
     relation: object
+    # Review: an assessment in draft; an incident, an item (checklist ticked) and an assessment under review,
+    # each last changed by the investigator, so that a lead or a legal member may verify them.
+    assessment: object
+    review_incident: object
+    review_item: object
+    review_assessment: object
 
 
 @pytest.fixture
@@ -102,6 +110,23 @@ def world(case_a, case_b):
     exports.build_export(export.pk, agent=common.worker_agent("test"))
     checkpoint_build()  # so that the item has an inclusion proof
     transcript = archived_item(case_a, lead, b"transcript", name="transcript.txt")
+    investigator = users[Role.INVESTIGATOR]
+    review_incident = make_incident(case_a, actor=investigator, crimes=["8(2)(a)(i)"], status="under_review")
+    assessment = assessment_create(
+        actor=investigator, case=case_a, evidence=item, incident=review_incident, crime="8(2)(a)(i)",
+        element="crime:8(2)(a)(i):1", relevance="Shows the body", probative_value="high", directness="direct",
+    )  # fmt: skip
+    review_assessment = assessment_create(
+        actor=investigator, case=case_a, evidence=item, incident=review_incident, crime="8(2)(a)(i)",
+        element="crime:8(2)(a)(i):2", relevance="Civilian clothes", probative_value="medium", directness="direct",
+    )  # fmt: skip
+    review_submit(actor=investigator, obj=review_assessment)
+    review_item = archived_item(case_a, investigator, b"a second view of the street", name="street.txt")
+    review_submit(actor=investigator, obj=review_item)
+    for box in ("source", "content", "geolocation", "chronolocation", "corroborated"):
+        evidence_check(
+            actor=lead, item=review_item, box=box, note="checked", corroborating=[item] if box == "corroborated" else []
+        )
     return World(
         case=case_a, other_case=case_b, users=users, incident=incident, spare_incident=make_incident(case_a),
         person=person, unit=unit, allegation=allegation, item=item, export=export,
@@ -110,6 +135,8 @@ def world(case_a, case_b):
         victim=protected_person_create(actor=lead, case=case_a, kind="victim", identity={"full_name": "V"}),
         assignment=person_assignment_create(actor=lead, person=person, rank="Major", valid_from=date(2022, 1, 1)),
         relation=evidence_relate(actor=lead, item=transcript, target=item, kind="transcript_of"),
+        assessment=assessment, review_incident=review_incident, review_item=review_item,
+        review_assessment=review_assessment,
     )  # fmt: skip
 
 
@@ -243,6 +270,33 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ("export-list", "POST"): ("/api/v1/exports/", {"case": c.pk, "evidence": [e.pk]}, 202),
         ("export-detail", "GET"): (f"/api/v1/exports/{x.pk}/", None, 200),
         ("export-download", "GET"): (f"/api/v1/exports/{x.pk}/download/", None, 200),
+        ("incident-submit", "POST"): (f"/api/v1/incidents/{i.pk}/submit/", {}, 200),
+        ("incident-verify", "POST"): (f"/api/v1/incidents/{w.review_incident.pk}/verify/", None, 200),
+        ("incident-reject", "POST"): (f"/api/v1/incidents/{w.review_incident.pk}/reject/", {"reason": "r"}, 200),
+        ("evidence-submit", "POST"): (f"/api/v1/evidence/{e.pk}/submit/", {}, 200),
+        ("evidence-verify", "POST"): (f"/api/v1/evidence/{w.review_item.pk}/verify/", None, 200),
+        ("evidence-reject", "POST"): (f"/api/v1/evidence/{w.review_item.pk}/reject/", {"reason": "r"}, 200),
+        ("evidence-checklist", "GET"): (f"/api/v1/evidence/{e.pk}/checklist/", None, 200),
+        ("evidence-checklist", "POST"): (f"/api/v1/evidence/{e.pk}/checklist/", {"box": "source", "note": "n"}, 200),
+        ("assessment-list", "GET"): ("/api/v1/assessments/", None, 200),
+        ("assessment-list", "POST"): ("/api/v1/assessments/", {
+            "evidence": e.pk, "incident": w.review_incident.pk, "crime": "8(2)(a)(i)", "element": "crime:8(2)(a)(i):3",
+            "relevance": "r", "probative_value": "low", "directness": "circumstantial",
+        }, 201),  # fmt: skip
+        ("assessment-detail", "GET"): (f"/api/v1/assessments/{w.assessment.pk}/", None, 200),
+        ("assessment-detail", "PUT"): (f"/api/v1/assessments/{w.assessment.pk}/", {
+            "evidence": e.pk, "incident": w.review_incident.pk, "crime": "8(2)(a)(i)", "element": "crime:8(2)(a)(i):1",
+            "relevance": "r2", "probative_value": "low", "directness": "direct",
+        }, 200),  # fmt: skip
+        ("assessment-detail", "PATCH"): (f"/api/v1/assessments/{w.assessment.pk}/", {"relevance": "r3"}, 200),
+        ("assessment-revisions", "GET"): (f"/api/v1/assessments/{w.assessment.pk}/revisions/", None, 200),
+        ("assessment-submit", "POST"): (f"/api/v1/assessments/{w.assessment.pk}/submit/", {}, 200),
+        ("assessment-verify", "POST"): (f"/api/v1/assessments/{w.review_assessment.pk}/verify/", None, 200),
+        ("assessment-reject", "POST"): (
+            f"/api/v1/assessments/{w.review_assessment.pk}/reject/", {"reason": "r"}, 200,
+        ),
+        ("review-list", "GET"): ("/api/v1/reviews/?state=under_review", None, 200),
+        ("case-analysis-chart", "GET"): (f"/api/v1/cases/{c.pk}/analysis-chart/", None, 200),
         ("export-profile-list", "GET"): ("/api/v1/export-profiles/", None, 200),
         ("export-profile-list", "POST"): (
             "/api/v1/export-profiles/", {"case": c.pk, "name": "p1", "columns": [{"column": "ERN", "field": "ern"}]},
@@ -288,6 +342,9 @@ def ids_of_case(w: World, list_name: str) -> set[int]:
         "export-list": {w.export.pk},
         "witness-list": {w.witness.pk},
         "victim-list": {w.victim.pk},
+        "assessment-list": {w.assessment.pk, w.review_assessment.pk},
+        # The queue's ids are of incidents, items and assessments: none of the case's may show.
+        "review-list": {w.review_incident.pk, w.review_item.pk, w.review_assessment.pk},
     }[list_name]
 
 

@@ -41,8 +41,11 @@ def test_load_demo_is_idempotent_and_makes_the_admin_its_lead(tmp_path):
     call_command("load_demo", lead="admin")
 
     case = Case.objects.get(reference=DEMO_REFERENCE)
-    assert case.memberships.get().user.username == "admin"
-    assert case.memberships.get().role == "lead"
+    assert case.memberships.get(role="lead").user.username == "admin"
+    # And a legal member who verifies what the admin recorded (nobody verifies their own work), without a password.
+    reviewer = case.memberships.get(role="legal").user
+    assert reviewer.username == "demo-legal" and not reviewer.has_usable_password()
+    assert case.memberships.count() == 2
     # Incidents to look at on the case home: two with the case, ten more, each once however often it runs.
     assert case.incidents.count() == 12
     assert case.incidents.filter(place_name__startswith="Mariupol").count() == 2

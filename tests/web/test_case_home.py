@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from evidence.models import IncidentDayCount, IncidentFacetCount, IncidentMapCell, Role
 from evidence.services.record import incident_update
-from tests.factories import MembershipFactory, UserFactory, make_area, make_incident
+from tests.factories import MembershipFactory, UserFactory, give_verdict, make_area, make_incident
 
 BUCHA = (30.2208, 50.5445)
 IZIUM = (37.2556, 49.2122)
@@ -291,7 +291,8 @@ def test_counting_again_from_the_incidents_gives_the_kept_counts(case_a):
     for n, place in enumerate((BUCHA, IZIUM, KHARKIV, BUCHA)):
         incident = make_incident(case_a, actor=lead, location=Point(*place), crimes=["8(2)(b)(i)"][: n % 2])
         if n == 2:
-            incident_update(actor=lead, incident=incident, location=Point(*IZIUM), status="verified")
+            incident_update(actor=lead, incident=incident, location=Point(*IZIUM), status="under_review")
+            give_verdict(incident, "verified")
     kept = kept_counts(case_a)
 
     with connection.cursor() as cursor:
@@ -504,7 +505,8 @@ def test_the_newest_activity_is_the_audit_log_for_leads_and_the_record_for_the_o
     lead_page = signed_in(lead_of(case_a)).get(home(case_a))
     assert lead_page.context["activity_is_audit"] is True
     assert "Newest in the audit log" in lead_page.content.decode()
-    assert [a.kind for a in lead_page.context["activity"]] == ["audit"] * 4
+    # Four incidents recorded, and one of them verified by a reviewer.
+    assert [a.kind for a in lead_page.context["activity"]] == ["audit"] * 5
 
     for role in (Role.INVESTIGATOR, Role.ANALYST, Role.LEGAL):
         response = signed_in(member(case_a, role)).get(home(case_a))
