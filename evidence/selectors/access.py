@@ -293,6 +293,28 @@ def user_may_mark_graphic(*, user: User, item: EvidenceItem, graphic: bool) -> b
     return item.received_by_id == user.pk and case_role(user=user, case=item.case) is not None
 
 
+# From the least to the most restricted: who inside the team may see an item's bytes.
+CONFIDENTIALITY_ORDER = (
+    Confidentiality.PUBLIC,
+    Confidentiality.RESTRICTED,
+    Confidentiality.CONFIDENTIAL,
+    Confidentiality.IDENTIFIES_WITNESS,
+)
+
+
+def user_may_lower_confidentiality(*, user: User, item: EvidenceItem, to: str) -> bool:
+    """Anyone who writes the record may make an item more confidential. Making it less so opens its bytes to
+    more of the team (an item that identifies a witness is downloaded only by those who may reveal every
+    person linked to it): the case's leads decide that, and for an item that identifies a witness only if
+    they may reveal each of those persons."""
+    if CONFIDENTIALITY_ORDER.index(to) >= CONFIDENTIALITY_ORDER.index(item.confidentiality):
+        return True
+    if not user_may(user=user, case=item.case, action=Action.MANAGE_CASE):
+        return False
+    persons = identified_persons(item=item)
+    return persons is None or user_may_reveal_all(user=user, case=item.case, persons=persons)
+
+
 def user_may_mark_exculpatory(*, user: User, item: EvidenceItem, exculpatory: bool) -> bool:
     """Anyone who writes the record, or discloses, may mark an item exculpatory (art. 67(2)): erring towards
     disclosure harms no one. Taking the mark off withholds it from the defence's view of what must be

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 
 from evidence.agents import Agent
 from evidence.dates import latest_of_day_given, place_moment
-from evidence.errors import DomainError
+from evidence.errors import DomainError, NotAllowed
 from evidence.models import AuditAction, CustodyEvent, EvidenceIncidentLink, EvidenceItem, Incident
 from evidence.models.items import (
     EVIDENCE_CORRECTABLE_FIELDS,
@@ -20,6 +20,7 @@ from evidence.models.items import (
     CapturedAtSource,
     KindSource,
 )
+from evidence.selectors.access import CONFIDENTIALITY_ORDER, user_may_lower_confidentiality
 from evidence.services.audit import audit_record
 from evidence.services.common import apply_changes, history_context
 from evidence.services.custody import custody_append
@@ -61,6 +62,20 @@ def check_evidence_dates(
             raise DomainError(message, field="acquired_at")
 
 
+def _check_confidentiality(actor: AbstractBaseUser, item: EvidenceItem, to: str | None, reason: str) -> None:
+    """Making an item less confidential opens its bytes to more of the team: a lead's decision, with a reason."""
+    if to is None or to == item.confidentiality:
+        return
+    if not user_may_lower_confidentiality(user=actor, item=item, to=to):
+        message = gettext(
+            "Only a lead of %(case)s who may reveal every witness and victim the item identifies makes it less "
+            "confidential."
+        )
+        raise NotAllowed(message % {"case": item.case.reference}, field="confidentiality")
+    if CONFIDENTIALITY_ORDER.index(to) < CONFIDENTIALITY_ORDER.index(item.confidentiality) and not reason.strip():
+        raise DomainError(gettext("Say why the item is made less confidential (reason)."), field="reason")
+
+
 @transaction.atomic
 def evidence_correct(*, actor: AbstractBaseUser, item: EvidenceItem, reason: str = "", **changes: Any) -> EvidenceItem:
     """Corrects what the item is said to be (EVIDENCE_CORRECTABLE_FIELDS). A date or a time without an
@@ -70,6 +85,7 @@ def evidence_correct(*, actor: AbstractBaseUser, item: EvidenceItem, reason: str
     if unknown:
         raise DomainError(gettext("%(field)s cannot be corrected.") % {"field": unknown[0]}, field=unknown[0])
     item = EvidenceItem.objects.select_for_update().select_related("case").get(pk=item.pk)
+    _check_confidentiality(actor, item, changes.get("confidentiality"), reason)
     changes.update(evidence_moments(changes, time_zone=item.case.time_zone))
     if changes.get("kind"):
         changes["kind_source"] = KindSource.SUBMITTER

@@ -169,3 +169,36 @@ def test_other_evidence_is_downloaded_as_before_with_no_reveal(client_for, case_
     assert download(client_for(people[Role.LEGAL]), photo).status_code == 200
     assert reveals() == []
     assert EvidenceItem.objects.get(pk=photo.pk).custody.filter(event_type="accessed").count() == 1
+
+
+def test_an_investigator_cannot_unmark_a_statement_to_download_it(client_for, people, statement):
+    """The attack: an investigator, refused the statement, corrects its confidentiality to public and asks again."""
+    investigator = client_for(people[Role.INVESTIGATOR])
+    assert download(investigator, statement).status_code == 403
+
+    for confidentiality in ("public", "restricted", "confidential"):
+        answer = investigator.patch(
+            f"/api/v1/evidence/{statement.pk}/",
+            {"confidentiality": confidentiality, "reason": "mistake"},
+            format="json",
+        )
+        assert answer.status_code == 403, answer.content
+        assert answer.json()["detail"].endswith("makes it less confidential.")
+
+    statement.refresh_from_db()
+    assert statement.confidentiality == "identifies_witness"
+    assert download(investigator, statement).status_code == 403
+
+
+def test_a_lead_makes_an_item_less_confidential_only_with_a_reason(client_for, people, statement):
+    lead = client_for(people[Role.LEAD])
+    path = f"/api/v1/evidence/{statement.pk}/"
+
+    refused = lead.patch(path, {"confidentiality": "confidential"}, format="json")
+    assert refused.status_code == 400 and "reason" in refused.json()
+
+    answer = lead.patch(path, {"confidentiality": "confidential", "reason": "The face is not visible"}, format="json")
+    assert answer.status_code == 200 and answer.json()["confidentiality"] == "confidential"
+    # More confidential again: anyone who writes the record may do that, without a reason.
+    raised = client_for(people[Role.INVESTIGATOR]).patch(path, {"confidentiality": "identifies_witness"}, format="json")
+    assert raised.status_code == 200 and raised.json()["confidentiality"] == "identifies_witness"
