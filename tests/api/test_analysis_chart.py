@@ -19,7 +19,7 @@ from tests.workers.test_exports import build, package_of, run_verify
 pytestmark = pytest.mark.django_db
 
 KILLING = "8(2)(a)(i)"
-# The stand-in's (and the Elements of Crimes') five elements of wilful killing, and 28(a)'s four (evidence.elements).
+# The Elements of Crimes' five elements of wilful killing; 28(a) has six (evidence/data/elements.json).
 KILLING_ELEMENTS = [f"crime:{KILLING}:{n}" for n in range(1, 6)]
 
 
@@ -73,7 +73,7 @@ def test_an_element_is_a_gap_exactly_when_no_verified_assessment_proves_it(clien
 
     body = chart(client, case_a, crime=KILLING).json()
 
-    assert [gap["key"] for gap in body["gaps"]] == KILLING_ELEMENTS[1:] + [f"mode:28(a):{n}" for n in (1, 2, 3, 4)]
+    assert [gap["key"] for gap in body["gaps"]] == KILLING_ELEMENTS[1:] + [f"mode:28(a):{n}" for n in range(1, 7)]
     (killing,) = body["crimes"]
     assert [e["gap"] for e in killing["elements"]] == [False, True, True, True, True]
     assert [a["verified"] for a in killing["elements"][1]["assessments"]] == [False]
@@ -94,7 +94,7 @@ def test_a_suspects_chart_has_their_incidents_crimes_and_modes(client_for, case_
     assert (mode["code"], mode["person"]["full_name"], mode["incidents"]) == (
         "28(a)", "Azatbek Omurbekov", [record["bucha"].pk],
     )  # fmt: skip
-    assert [e["gap"] for e in mode["elements"]] == [True, False, True, True]
+    assert [e["gap"] for e in mode["elements"]] == [True, False, True, True, True, True]
     assert mode["elements"][1]["assessments"][0]["ern"] == record["item"].ern
 
 
@@ -214,7 +214,7 @@ def test_the_demo_cases_chart_for_its_suspect_has_one_gap(client_for):
 
     body = chart(client_for(admin), case, suspect=suspect.pk, crime=KILLING).json()
 
-    assert [gap["key"] for gap in body["gaps"]] == ["mode:28(a):4"]
+    assert [gap["key"] for gap in body["gaps"]] == ["mode:28(a):6"]
     first = body["crimes"][0]["elements"][0]["assessments"]
     assert [(a["exculpatory"], a["review_state"]) for a in first] == [(True, "under_review"), (False, "verified")]
     assert len(body["exculpatory_assessments"]) == 1
