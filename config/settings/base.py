@@ -172,6 +172,16 @@ STORAGES = {
 if "location" in STORAGES["backups"]["OPTIONS"]:
     # A dump holds the whole record: readable by the user who made it alone.
     STORAGES["backups"]["OPTIONS"] |= {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700}
+else:
+    # On S3, the backups have an endpoint and credentials of their own (SLID_S3_BACKUPS_*), which only the backup
+    # job holds: never the application's, which web and worker hold, so whoever takes those cannot reach the
+    # backups. Left unset, the credentials are botocore's own chain (an instance role), never SLID_S3_*'s.
+    STORAGES["backups"]["OPTIONS"] |= {
+        "endpoint_url": env_str("SLID_S3_BACKUPS_ENDPOINT_URL") or None,
+        "region_name": env_str("SLID_S3_BACKUPS_REGION", "us-east-1"),
+        "access_key": env_str("SLID_S3_BACKUPS_ACCESS_KEY_ID") or None,
+        "secret_key": env_str("SLID_S3_BACKUPS_SECRET_ACCESS_KEY") or None,
+    }
 
 # Replicas of the archive (evidence.services.copies): further write-once stores, each configured on its own
 # so that one can be in another country with another provider. SLID_ARCHIVE_REPLICAS names them ("kyiv,

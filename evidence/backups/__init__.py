@@ -5,5 +5,7 @@
 - ``state``: what the manifest says of the record (migrations, row counts, chain heads, the audit log),
   read inside the dump's own snapshot, and read again after a restore to prove it;
 - ``make``: ``backup_make`` writes a dump and its manifest to the backups store;
-- ``restore``: ``backup_restore`` puts one into an empty database, and ``restore_proof`` proves it.
+- ``source``: where a backup is, and whether its manifest is well formed and authentic;
+- ``restore``: ``backup_restore`` puts one into an empty database;
+- ``proof``: ``restore_proof`` proves a restored (or recovered) database against a manifest.
 """

@@ -16,11 +16,18 @@ The file:
 
 The key id is the first 8 bytes of SHA-256("slid-backup-key-id" + key): it lets a restore say which
 key a backup needs, and reveals nothing of a random 256-bit key.
+
+The manifest, which stays readable, is authenticated with an HMAC-SHA256 under a key derived from the
+backup key (``manifest_mac``): whoever can write the backups store but does not hold the key can
+neither forge a manifest nor change one, so a plain dump passed off as the backup, or a manifest
+changed to match a changed dump, is refused before anything is restored.
 """
 
 import base64
 import binascii
 import hashlib
+import hmac
+import json
 import os
 import struct
 from collections.abc import Iterator
@@ -36,6 +43,7 @@ TAG_BYTES = 16
 NONCE_PREFIX_BYTES = 7
 HEADER = struct.Struct(f">8s8s{NONCE_PREFIX_BYTES}sI")
 KEY_BYTES = 32
+MANIFEST_MAC_SCHEME = "hmac-sha256/1"
 
 
 class BackupKeyError(ValueError):
@@ -67,6 +75,34 @@ def parse_key(text: str, *, variable: str = "SLID_BACKUP_KEY") -> bytes:
 
 def key_id(key: bytes) -> str:
     return hashlib.sha256(b"slid-backup-key-id" + key).hexdigest()[:16]
+
+
+def check_key(wanted: str, key: bytes) -> None:
+    """Raises BackupKeyError, naming both key ids, unless ``key`` is the key of id ``wanted``."""
+    if not hmac.compare_digest(wanted, key_id(key)):
+        raise BackupKeyError(
+            f"This backup was encrypted with key {wanted}, and the key given is {key_id(key)}: "
+            "set SLID_BACKUP_KEY to the key the backup was made with."
+        )
+
+
+def _manifest_key(key: bytes) -> bytes:
+    # Its own key, derived from the backup key: a MAC is never made with the key that encrypts.
+    return hmac.new(key, b"slid-backup-manifest-mac/1", hashlib.sha256).digest()
+
+
+def manifest_bytes(manifest: dict) -> bytes:
+    """The manifest as the MAC covers it: JSON with sorted keys and no spaces, without its ``authentication``."""
+    fields = {name: value for name, value in manifest.items() if name != "authentication"}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def manifest_mac(manifest: dict, key: bytes) -> str:
+    return hmac.new(_manifest_key(key), manifest_bytes(manifest), hashlib.sha256).hexdigest()
+
+
+def manifest_authentic(manifest: dict, key: bytes, mac: str) -> bool:
+    return hmac.compare_digest(manifest_mac(manifest, key), mac)
 
 
 def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
@@ -108,11 +144,7 @@ def decrypt_chunks(source: BinaryIO, key: bytes) -> Iterator[bytes]:
     """The plaintext, chunk by chunk, each released only once its tag holds. A wrong key is refused
     by its id before anything is decrypted."""
     header, wanted, prefix, chunk_bytes = read_header(source)
-    if wanted != key_id(key):
-        raise BackupKeyError(
-            f"This backup was encrypted with key {wanted}, and the key given is {key_id(key)}: "
-            "set SLID_BACKUP_KEY to the key the backup was made with."
-        )
+    check_key(wanted, key)
     cipher = AESGCM(key)
     block_bytes = chunk_bytes + TAG_BYTES
     index, block = 0, source.read(block_bytes)

@@ -1,7 +1,8 @@
 """Making a backup: the database dumped by pg_dump (custom format) inside one exported snapshot,
 and a manifest read inside the same snapshot, so it describes exactly what was dumped, whatever
 the service writes meanwhile. Both go to the backups store, the manifest last: a backup without
-its manifest is one that did not finish."""
+its manifest is one that did not finish. With a key, the manifest carries an HMAC under a key derived
+from it (``authentication``; crypto.manifest_mac), so a restore can tell it from a forged one."""
 
 import hashlib
 import json
@@ -28,7 +29,8 @@ from evidence.backups.state import record_state
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "slid-backup/1"
+# /2: the manifest is authenticated, and its audit section holds the head of the audit log's chain.
+FORMAT = "slid-backup/2"
 MANIFEST = "manifest.json"
 DUMP = "database.pgdump"
 ENCRYPTED_DUMP = "database.pgdump.enc"
@@ -78,6 +80,12 @@ def backup_make(*, database: postgres.Database | None = None, key: bytes | None 
             "dump": dump,
             **state,
         }
+        if key:
+            manifest["authentication"] = {
+                "scheme": crypto.MANIFEST_MAC_SCHEME,
+                "key_id": crypto.key_id(key),
+                "mac": crypto.manifest_mac(manifest, key),
+            }
         _store(store, f"{name}/{dump_path.name}", dump_path, sha256=dump["sha256"])
     store.save(f"{name}/{MANIFEST}", ContentFile(json.dumps(manifest, indent=1, ensure_ascii=False).encode()))
     logger.info("Backup %s written: %s bytes, SHA-256 %s", name, dump["size_bytes"], dump["sha256"])

@@ -5,9 +5,11 @@ backup reads it inside the very snapshot pg_dump dumps, and a restore reads it a
 - ``row_counts``: the rows of every table in ``public`` that no extension made;
 - ``chain_heads``: each item's public id → its ERN and the sequence and hash of its last custody entry
   (``null`` for an item with no custody entry, which ``verify_custody`` reports);
-- ``audit``: the audit log's entry count, last id, the SHA-256 of its last entry and of the whole log.
-  Audit entries carry no hash of their own; each is hashed here as JSON with sorted keys of its
-  fields (below), and the log's SHA-256 is taken over those JSON lines in the order of their ids.
+- ``audit``: the head of the audit log's hash chain (``chain``: how many links, the last one's position
+  and ``link_hash``, as evidence.audit_chain made them and a checkpoint records them), and the entry
+  count, last id, the SHA-256 of the last entry and of the whole log, each entry hashed as JSON with
+  sorted keys of its fields (below), in the order of their ids: that covers the entries not linked yet
+  too (an entry is linked shortly after it is written).
 """
 
 import hashlib
@@ -32,6 +34,11 @@ CHAIN_HEADS = (
 )
 AUDIT_ENTRIES = (
     "SELECT id, at, actor_id, case_id, action, target, details, host(source_ip) FROM evidence_auditentry ORDER BY id"
+)
+AUDIT_CHAIN_HEAD = (
+    "SELECT (SELECT count(*) FROM evidence_auditlink), "
+    "(SELECT position FROM evidence_auditlink ORDER BY position DESC LIMIT 1), "
+    "(SELECT link_hash FROM evidence_auditlink ORDER BY position DESC LIMIT 1)"
 )
 BATCH_ROWS = 5000
 
@@ -95,7 +102,9 @@ def audit_head(connection: psycopg.Connection) -> dict[str, Any]:
         entry = audit_entry_bytes(row)
         log.update(entry + b"\n")
         count, last_id, last_entry = count + 1, row[0], entry
+    links, head_position, head_link_hash = connection.execute(AUDIT_CHAIN_HEAD).fetchone()
     return {
+        "chain": {"links": links, "head_position": head_position, "head_link_hash": head_link_hash},
         "entries": count,
         "last_id": last_id,
         "last_entry_sha256": hashlib.sha256(last_entry).hexdigest() if last_entry is not None else None,

@@ -26,7 +26,8 @@ from psycopg import sql
 from evidence.agents import Agent
 from evidence.backups import crypto
 from evidence.backups.make import backups_list
-from evidence.models import Role
+from evidence.models import ArchiveCopy, AuditLink, Role
+from evidence.services.checkpoints import checkpoint_build
 from evidence.services.packages import export_request
 from evidence.services.witnesses import protected_person_create
 from tests.conftest import _owner_credentials
@@ -34,7 +35,8 @@ from tests.factories import CaseFactory, MembershipFactory, UserFactory, make_in
 from tests.workers.helpers import archived_item
 from tests.workers.replicas import configure_replicas, local_replica
 from tests.workers.test_exports import build
-from workers import replication
+from tests.workers.test_replication import flip_one_byte
+from workers import fixity, replication
 
 PHOTO = b"\xff\xd8\xff\xe0 photo of the courtyard " * 4000
 STATEMENT = b"%PDF-1.4 statement of a witness, signed"
@@ -175,6 +177,7 @@ def test_the_restore_drill(drill_database, backup_key, client_for, tmp_path, set
     for item in items:
         replication.replicate_item(item.pk, agent=Agent.for_worker("restore drill"))
     before = what_the_api_shows(client, record["case"], items)
+    checkpoint = checkpoint_build()  # links the audit log, and anchors the chains
 
     # 2. The backup, as the owner role (make backup).
     with drill_database.as_owner():
@@ -191,6 +194,15 @@ def test_the_restore_drill(drill_database, backup_key, client_for, tmp_path, set
     assert manifest["row_counts"]["evidence_incident"] == 2
     assert manifest["row_counts"]["evidence_protectedperson"] == 2
     assert ["evidence", "0027_provenance_read_at_intake"] in manifest["migrations"]
+    # The audit log's chain head, as the database links it (finding 13 of the review of #15).
+    head = AuditLink.objects.order_by("-position").first()
+    assert head is not None
+    assert manifest["audit"]["chain"] == {
+        "links": AuditLink.objects.count(), "head_position": head.position, "head_link_hash": head.link_hash,
+    }  # fmt: skip
+    # The manifest is authenticated with the backup key.
+    assert manifest["authentication"]["scheme"] == "hmac-sha256/1"
+    assert manifest["authentication"]["key_id"] == crypto.key_id(base64.b64decode(backup_key))
     heads = {head["ern"]: head for head in manifest["chain_heads"].values()}
     assert sorted(heads) == [f"UA-2022-BUCHA-{n:06d}" for n in (1, 2, 3, 4)]
     for item in items:
@@ -216,6 +228,9 @@ def test_the_restore_drill(drill_database, backup_key, client_for, tmp_path, set
         "migrations: ok",
         "row_counts: ok",
         "custody: ok, 4 checked",
+        "checkpoints: ok, 1 checked",
+        f"note: The latest checkpoint of the restored record is checkpoint {checkpoint.pk}, built ",
+        f"root {checkpoint.root}. Compare it with the latest root published outside Slid",
         "chain_heads: ok, 4 checked",
         "audit: ok",
         "fixity: FAILED (4), 8 checked",
@@ -311,8 +326,9 @@ def test_a_dump_changed_after_it_was_written_is_refused(drill_database, backup_k
     assert restored_tables(drill_database) == []
 
 
-def test_an_encrypted_dump_changed_with_its_manifest_does_not_decrypt(drill_database, backup_key):
-    # Whoever changes the dump and writes its new SHA-256 into the manifest still cannot forge a chunk.
+def test_an_encrypted_dump_changed_with_its_manifest_is_refused(drill_database, backup_key):
+    # Whoever changes the dump and writes its new SHA-256 into the manifest, without the key, cannot make the
+    # manifest authenticate; and even with the manifest's MAC made again, no chunk can be forged.
     folder = backed_up(drill_database)
     dump = folder / "database.pgdump.enc"
     content = bytearray(dump.read_bytes())
@@ -323,11 +339,133 @@ def test_an_encrypted_dump_changed_with_its_manifest_does_not_decrypt(drill_data
     (folder / "manifest.json").write_text(json.dumps(manifest))
 
     with drill_database.as_owner():
-        printed, error = run("restore_database", str(folder))  # a folder, as copied off the store
+        printed, forged = run("restore_database", str(folder))  # a folder, as copied off the store
+        manifest["authentication"]["mac"] = crypto.manifest_mac(manifest, base64.b64decode(backup_key))
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        printed, with_the_key = run("restore_database", str(folder))
+
+    assert forged is not None and with_the_key is not None
+    assert f"The manifest of {manifest['name']} does not authenticate under key " in str(forged)
+    assert "Chunk 0 of the encrypted dump does not authenticate" in str(with_the_key)
+    assert restored_tables(drill_database) == []
+
+
+def test_a_manifest_changed_to_match_another_record_is_refused(drill_database, backup_key):
+    folder = backed_up(drill_database)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["row_counts"]["evidence_incident"] = 0  # e.g. to hide what the dump holds from the proof
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    with drill_database.as_owner():
+        printed, error = run("restore_database", folder.name)
 
     assert error is not None
-    assert "Chunk 0 of the encrypted dump does not authenticate" in str(error)
+    assert "does not authenticate under key" in str(error) and "Nothing was restored." in str(error)
     assert restored_tables(drill_database) == []
+
+
+def test_a_plain_dump_passed_off_as_a_backup_is_refused_while_a_key_is_set(drill_database, backup_key, settings):
+    # Whoever can write the backups store but has no key makes an unencrypted backup (here: a real one, of
+    # the same record) and puts it where the restore looks.
+    settings.SLID_BACKUP_KEY = ""
+    folder = backed_up(drill_database)
+    settings.SLID_BACKUP_KEY = backup_key
+
+    with drill_database.as_owner():
+        printed, refused = run("restore_database", folder.name)
+        tables_after_refusal = restored_tables(drill_database)
+        printed, allowed = run("restore_database", "--allow-unencrypted", folder.name)
+
+    assert refused is not None
+    assert "is not encrypted, and SLID_BACKUP_KEY is set: its manifest cannot be authenticated" in str(refused)
+    assert tables_after_refusal == []
+    assert allowed is None, printed  # the operator who knows where it comes from may restore it
+    assert "WARNING: backup slid-" in printed and "is not encrypted: its manifest is not authenticated" in printed
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m["dump"].update(file="/etc/passwd"), "`dump.file` is not database.pgdump or database.pgdump.enc"),
+        (lambda m: m.pop("audit"), "`audit` is missing"),
+        (lambda m: m["dump"].update(sha256="not a hash"), "`dump.sha256` is not a SHA-256"),
+        (lambda m: m["audit"].pop("chain"), "`audit.chain` is missing"),
+        (lambda m: m["dump"].update(file="database.pgdump"), "`dump.file` is database.pgdump, but `dump.encryption`"),
+    ],
+)
+def test_a_manifest_that_is_not_well_formed_is_refused_naming_the_field(drill_database, backup_key, change, message):
+    folder = backed_up(drill_database)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    change(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    with drill_database.as_owner():
+        printed, error = run("restore_database", str(folder))
+
+    assert error is not None
+    assert f"The manifest of {folder} is not well formed: {message}" in str(error)
+    assert restored_tables(drill_database) == []
+
+
+def test_a_backup_name_that_is_a_path_is_refused(drill_database, backup_key):
+    drill_database.create(copy_of_test_database=True)
+    with drill_database.as_owner():
+        printed, error = run("restore_database", "../../etc")
+
+    assert error is not None and "'../../etc' is neither a folder nor the name of a backup" in str(error)
+
+
+def test_files_archived_after_the_backup_are_warned_of(drill_database, backup_key, client_for):
+    folder = backed_up(drill_database, then_empty=False)
+    case = CaseFactory(reference="UA-2022-IRPIN")
+    lead = MembershipFactory(case=case, role=Role.LEAD).user
+    later = archived_item(case, lead, VIDEO, name="after-the-backup.mp4")
+    drill_database.drop()
+    drill_database.create(copy_of_test_database=False)
+
+    with drill_database.as_owner():
+        printed, error = run("restore_database", folder.name)
+
+    assert error is None, printed  # the restore of that backup is proven; what came after it is not in it
+    assert (
+        f"WARNING: The archive store holds 1 files that no item of the restored record refers to (the first: "
+        f"{later.archive_key}): the archive is newer than this backup." in printed
+    ), printed
+
+
+def test_the_proof_reads_each_copy_where_its_record_says_and_counts_pending_ones_apart(
+    drill_database, backup_key, tmp_path, settings, monkeypatch
+):
+    configure_replicas(settings, monkeypatch, {"kyiv": local_replica(tmp_path / "kyiv")})
+    drill_database.create(copy_of_test_database=True)
+    case = CaseFactory(reference="UA-2022-CHERNIHIV")
+    lead = MembershipFactory(case=case, role=Role.LEAD).user
+    repaired = archived_item(case, lead, STATEMENT, name="statement.pdf")
+    waiting = archived_item(case, lead, VIDEO, name="video.mp4")  # its replica copy is never made here
+    replication.replicate_item(repaired.pk, agent=Agent.for_worker("test"))
+    key = repaired.archive_key
+    flip_one_byte(tmp_path / "kyiv" / key)
+    fixity.fixity_check([repaired], agent=Agent.for_worker("test"))  # repairs it to <key>.repair-1
+    copy = ArchiveCopy.objects.get(evidence=repaired, store="archive-replica-kyiv")
+    assert (copy.key, copy.state) == (f"{key}.repair-1", "repaired")
+    assert ArchiveCopy.objects.get(evidence=waiting, store="archive-replica-kyiv").state == "pending"
+    with drill_database.as_owner():
+        printed, error = run("backup_database")
+    assert error is None, printed
+    (backup,) = backups_list()
+
+    printed, error = run("restore_database", "--check-only", backup["name"])
+
+    assert error is None, printed
+    assert "fixity: ok, 3 checked" in printed, printed  # both primaries, and the replica's repaired copy
+    assert "note: 1 copies in the archive-replica-kyiv store are pending (never made yet), not checked" in printed
+
+    # Damaged again where the record says the good bytes are: named, at that key.
+    flip_one_byte(tmp_path / "kyiv" / f"{key}.repair-1")
+    printed, error = run("restore_database", "--check-only", backup["name"])
+
+    assert error is not None
+    assert f"  {repaired.ern}: archive-replica-kyiv store, {key}.repair-1: SHA-256 is " in printed, printed
 
 
 def test_a_wrong_key_or_none_is_refused_clearly(drill_database, backup_key, settings):
