@@ -88,6 +88,8 @@ ACCESS: dict[str, dict[str, object]] = {
     "evidence-unlink": {"POST": WRITE},
     "evidence-custody": {"GET": READ},
     "evidence-custody-proof": {"GET": READ},
+    # The chain of custody in words (HTML or PDF), for whoever may read the chain.
+    "evidence-custody-report": {"GET": READ},
     "evidence-download": {"GET": DOWNLOAD},
     "evidence-link": {"POST": WRITE},
     # Custody before Slid declared after intake: its uploader or a lead (access.user_may_declare_collection).

@@ -285,3 +285,12 @@ class EvidenceCorrectionSerializer(StrictSerializerMixin, serializers.Serializer
                 }
                 raise serializers.ValidationError({name: [message] for name in fixed})
         return super().to_internal_value(data)
+
+
+class CustodyReportQuerySerializer(serializers.Serializer):
+    """The query of GET …/custody/report/: the report's language and whether HTML or PDF."""
+
+    language = serializers.ChoiceField(
+        choices=["en", "uk"], required=False, help_text="en or uk; by default the language the request asks for."
+    )
+    format = serializers.ChoiceField(choices=["html", "pdf"], default="html")

@@ -1,10 +1,13 @@
 """Evidence: upload, read, chain of custody, download, links and retries."""
 
+from django.http import HttpResponse
+from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -23,19 +26,23 @@ from api.evidence.court_record import (
 from api.evidence.filters import EvidenceFilterSet
 from api.evidence.serializers import (
     CustodyEntrySerializer,
+    CustodyReportQuerySerializer,
     EvidenceCorrectionSerializer,
     EvidenceLinkSerializer,
     EvidenceSerializer,
     EvidenceUnlinkSerializer,
     EvidenceUploadSerializer,
 )
+from api.filters import refuse_unknown_parameters
 from api.parsers import SafeJSONParser
 from api.permissions import ensure_allowed, ensure_second_factor, required_rule
 from api.record.serializers import RevisionSerializer
+from evidence.custody_report import report_html, report_pdf
 from evidence.dates import resolve_moment
 from evidence.selectors.access import Action, download_refusal, identified_persons
 from evidence.selectors.checkpoints import ProofUnavailable, inclusion_proof
 from evidence.selectors.custody import custody_entry_list
+from evidence.selectors.custody_report import custody_report as custody_report_of
 from evidence.selectors.items import evidence_list
 from evidence.selectors.record import revision_list
 from evidence.selectors.relations import disclosure_list, relation_list
@@ -47,6 +54,15 @@ from evidence.services.downloads import evidence_file_response, evidence_serving
 from evidence.services.intake import evidence_link_incident, evidence_receive
 from evidence.services.processing import evidence_retry
 from evidence.services.relations import evidence_relate, evidence_unrelate
+
+
+# The custody report is not a representation DRF renders: it answers HTML or PDF itself, and its ``format``
+# parameter says which. DRF would read ``?format=`` as its own renderer override (and answer 404 for pdf), so
+# this route negotiates nothing; its errors are JSON.
+class JSONOnlyNegotiation(DefaultContentNegotiation):
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
 
 SHOWS_ITEMS = {"list", "retrieve", "create", "retry", "link", "unlink", "partial_update", "collection"}
 
@@ -142,6 +158,47 @@ class EvidenceViewSet(
         """The item's chain of custody, first entry first, each with the hash of the one before."""
         entries = custody_entry_list(item=self.get_object())
         return Response(CustodyEntrySerializer(entries, many=True).data)
+
+    @extend_schema(
+        parameters=[CustodyReportQuerySerializer],
+        responses={(200, "text/html"): OpenApiTypes.STR, (200, "application/pdf"): OpenApiTypes.BINARY},
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="custody/report",
+        url_name="custody-report",
+        filterset_class=None,
+        pagination_class=None,
+        content_negotiation_class=JSONOnlyNegotiation,
+    )
+    def custody_report(self, request, pk=None):
+        """The chain of custody for a person to read (`?language=en|uk&format=html|pdf`): each event in words,
+        people by name and role, times in UTC and in the case's time zone, the hashes, the timestamps, the
+        provenance and the verdict of verification (the chain recomputed, the last fixity check)."""
+        refuse_unknown_parameters(request, {"language", "format"})
+        query = CustodyReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        item = self.get_object()
+        language = query.validated_data.get("language") or ("uk" if get_language().startswith("uk") else "en")
+        report = custody_report_of(item=item, language=language)
+        name = f"{item.ern}-custody-{language}"
+        if query.validated_data["format"] == "pdf":
+            response = HttpResponse(report_pdf(report), content_type="application/pdf")
+            response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+        else:
+            response = HttpResponse(report_html(report), content_type="text/html; charset=utf-8")
+            response["Content-Disposition"] = f'inline; filename="{name}.html"'
+            # A page with its own style and no script: nothing else may load or run.
+            response["Content-Security-Policy"] = (
+                "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+                "frame-ancestors 'none'"
+            )
+        response["Content-Language"] = language
+        response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @extend_schema(responses=InclusionProofSerializer, filters=False)
     @action(

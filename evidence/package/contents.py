@@ -15,6 +15,7 @@ from django.db.models import Q
 import config
 from evidence.crimes import crimes
 from evidence.custody import canonical_time, entry_fields
+from evidence.custody_report import report_html
 from evidence.models import (
     PREMIS_EVENT_TYPES,
     Allegation,
@@ -30,6 +31,8 @@ from evidence.models import (
 from evidence.national_offences import national_offences
 from evidence.package import chart, proofs, register
 from evidence.selectors.analysis_chart import analysis_chart, analysis_chart_rows
+from evidence.selectors.custody_report import LANGUAGES as REPORT_LANGUAGES
+from evidence.selectors.custody_report import custody_report
 from evidence.selectors.record import person_assignment_on
 from evidence.selectors.relations import disclosures_of_many, related_of_many
 
@@ -187,6 +190,13 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
         contents.files.append(ExportFile(path, archive_key_of(item), item.size_bytes, item.sha256, item.ern))
         chain = list(item.custody.order_by("sequence"))
         contents.documents[f"custody/{safe_file_name(item.ern)}.jsonl"] = _custody_lines(item, chain)
+        # The same chain in words for a judge, in each language (HTML: a PDF per item and language costs about
+        # 0.2 s and 70 KB, the HTML 5 ms and 13 KB; GET …/custody/report/?format=pdf gives the PDF).
+        for language in REPORT_LANGUAGES:
+            report = custody_report(item=item, language=language, entries=chain)
+            contents.documents[f"custody-reports/{safe_file_name(item.ern)}.{language}.html"] = report_html(
+                report
+            ).encode("utf-8")
         packaged.append(proofs.PackagedItem(item, safe_file_name(item.ern), f"data/{path}", chain))
     tokens = proofs.packaged_tokens(packaged)
     register_items = [

@@ -80,6 +80,8 @@ PROOF_FILE = re.compile(r"data/checkpoints/proofs/[^/]+\.json")
 LAYOUT_PATTERNS = (
     re.compile(r"data/evidence/[^/]+/[^/]+"),
     re.compile(r"data/custody/[^/]+\.jsonl"),
+    # Each chain of custody in words, for a person (English and Ukrainian); verify.py checks the JSONL, not these.
+    re.compile(r"data/custody-reports/[^/]+\.(en|uk)\.(html|pdf)"),
     TOKEN_FILE,
     CERTIFICATE_FILE,
     CHECKPOINT_TOKEN_FILE,

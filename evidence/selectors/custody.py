@@ -48,11 +48,12 @@ def _hash_holds(entry: CustodyEntry, public_id: str) -> bool:
         return False
 
 
-def custody_timeline(*, item: EvidenceItem) -> CustodyTimeline:
+def custody_timeline(*, item: EvidenceItem, entries: list[CustodyEntry] | None = None) -> CustodyTimeline:
     """The item's custody for a person to read (the workspace's evidence page): every entry, first first,
     its hash recomputed (evidence.custody), the chain's links and the item's hashes checked as the
-    integrity check does (evidence.selectors.integrity.item_findings)."""
-    entries = list(custody_entry_list(item=item))
+    integrity check does (evidence.selectors.integrity.item_findings). ``entries``: the chain as already read
+    (a package's), else it is read now."""
+    entries = list(custody_entry_list(item=item)) if entries is None else entries
     public_id = str(item.public_id)
     checked = [CheckedEntry(entry, _hash_holds(entry, public_id)) for entry in entries]
     problems = [finding.problem for finding in item_findings(item=item, entries=entries)]

@@ -244,6 +244,7 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ),
         ("evidence-custody", "GET"): (f"/api/v1/evidence/{e.pk}/custody/", None, 200),
         ("evidence-custody-proof", "GET"): (f"/api/v1/evidence/{e.pk}/custody/proof/", None, 200),
+        ("evidence-custody-report", "GET"): (f"/api/v1/evidence/{e.pk}/custody/report/", None, 200),
         ("checkpoint-list", "GET"): ("/api/v1/checkpoints/", None, 200),
         ("evidence-download", "GET"): (f"/api/v1/evidence/{e.pk}/download/", None, 200),
         ("evidence-link", "POST"): (f"/api/v1/evidence/{e.pk}/incidents/", {"incident": w.spare_incident.pk}, 200),
