@@ -123,7 +123,11 @@ def test_only_staff_define_a_shared_profile_which_everyone_sees_and_every_case_u
         assert listed(client_for(user)) == {"default": None, "icc-e-court": None}
     item = archived_item(case_a, lead, b"photo")
     export = build(export_request(actor=lead, case=case_a, evidence=[item], profile="icc-e-court"))
-    assert register_of(export, tmp_path / "shared") == [["Evidence number"], [item.ern]]
+    # Every register says whether an item may be exculpatory, whatever its profile names (art. 67(2)).
+    assert register_of(export, tmp_path / "shared") == [
+        ["Evidence number", "Exculpatory (art. 67(2))"],
+        [item.ern, "no"],
+    ]
 
 
 def test_a_case_profile_may_not_take_a_name_its_exports_can_use_already(client_for, case_a, case_b, lead, staff):
@@ -154,8 +158,11 @@ def test_a_shared_profile_may_take_a_name_a_case_uses_and_the_case_keeps_its_own
     bucha_item, izium_item = archived_item(case_a, lead, b"bucha"), archived_item(case_b, izium_lead, b"izium")
     bucha = build(export_request(actor=lead, case=case_a, evidence=[bucha_item], profile="chamber"))
     izium = build(export_request(actor=izium_lead, case=case_b, evidence=[izium_item], profile="chamber"))
-    assert register_of(bucha, tmp_path / "bucha") == [["Bucha number"], [bucha_item.ern]]
-    assert register_of(izium, tmp_path / "izium") == [["Number"], [izium_item.ern]]
+    assert register_of(bucha, tmp_path / "bucha") == [
+        ["Bucha number", "Exculpatory (art. 67(2))"],
+        [bucha_item.ern, "no"],
+    ]
+    assert register_of(izium, tmp_path / "izium") == [["Number", "Exculpatory (art. 67(2))"], [izium_item.ern, "no"]]
 
 
 def test_defining_a_profile_is_audited_in_its_case(client_for, case_a, lead, staff):
