@@ -50,6 +50,9 @@ TRANSACTION_ROLLBACK = "40"
 
 
 def exception_handler(exc, context) -> Response | None:
+    if isinstance(exc, NotAllowed) and exc.field:
+        # Refused for the role, about one field of the request (taking the exculpatory mark off): named as a 400 is.
+        return Response({exc.field: [exc.message]}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, NotAllowed):
         exc = exceptions.PermissionDenied(exc.message)
     elif isinstance(exc, DomainError):

@@ -123,6 +123,11 @@ class DateTimeAsGivenField(serializers.DateTimeField):
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+class DateOrDateTimeAsGivenField(DateTimeAsGivenField, DateOrDateTimeField):
+    """A date or a date-time in (DateOrDateTimeField), the stored moment out in the UTC offset it was given in
+    (DateTimeAsGivenField)."""
+
+
 class ValidatedGeometryField(GeometryField):
     """GeoJSON geometry in, checked by geo.validation: out-of-range coordinates and invalid shapes are refused.
 

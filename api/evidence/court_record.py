@@ -69,8 +69,9 @@ def document_facts_of(item: EvidenceItem) -> dict[str, dict[str, Any]]:
     }
 
 
-class CourtRecordUploadFields(serializers.Serializer):
-    """The fields of the court record an upload may give (EvidenceUploadSerializer takes them)."""
+class CourtRecordFields(serializers.Serializer):
+    """The fields of the court record an upload may give and a PATCH may correct (EvidenceUploadSerializer and
+    EvidenceCorrectionSerializer take them, so they are checked the same way)."""
 
     document_date = DateOrDateTimeField(
         required=False,

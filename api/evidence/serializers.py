@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
 from api.evidence.collection import CollectionField
-from api.evidence.court_record import DOCUMENT_FACTS_HELP, CourtRecordUploadFields, document_facts_of
+from api.evidence.court_record import DOCUMENT_FACTS_HELP, CourtRecordFields, document_facts_of
 from api.fields import (
     DateOrDateTimeField,
     DateTimeAsGivenField,
@@ -189,7 +189,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
         return page[item.pk] if page is not None else related_of_many(items=[item])[item.pk]
 
 
-class EvidenceUploadSerializer(StrictSerializerMixin, CourtRecordUploadFields, serializers.Serializer):
+class EvidenceUploadSerializer(StrictSerializerMixin, CourtRecordFields, serializers.Serializer):
     """multipart/form-data: the file and what the submitter knows about it."""
 
     file = serializers.FileField(allow_empty_file=False, use_url=False)
@@ -258,9 +258,11 @@ class EvidenceUnlinkSerializer(StrictSerializerMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why the item no longer belongs to the incident.")
 
 
-class EvidenceCorrectionSerializer(StrictSerializerMixin, serializers.Serializer):
-    """What a person may correct after intake (evidence.models.items.EVIDENCE_CORRECTABLE_FIELDS); anything Slid
-    observed (the bytes, hashes, status, ERN, storage keys) is refused by name."""
+class EvidenceCorrectionSerializer(StrictSerializerMixin, CourtRecordFields, serializers.Serializer):
+    """What a person may correct after intake (evidence.models.items.EVIDENCE_CORRECTABLE_FIELDS): the description,
+    the dates, the document facts and the court classification, checked as an upload's are. Anything Slid
+    observed (the bytes, hashes, status, ERN, storage keys, the values read from the file) is refused by name.
+    The context names the ``item`` corrected (its case's time zone places a bare date)."""
 
     title = serializers.CharField(max_length=300, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -273,18 +275,30 @@ class EvidenceCorrectionSerializer(StrictSerializerMixin, serializers.Serializer
     confidentiality = serializers.ChoiceField(choices=Confidentiality.choices, required=False)
     graphic = serializers.BooleanField(required=False)
     reason = serializers.CharField(
-        max_length=2000, required=False, allow_blank=True, help_text="Why: kept in the chain of custody."
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="Why: kept in the chain of custody and the audit log; needed to take the exculpatory mark off.",
     )
 
     def to_internal_value(self, data):
         if hasattr(data, "keys"):
-            fixed = sorted(set(data.keys()) & (set(EvidenceSerializer.Meta.fields) - set(EVIDENCE_CORRECTABLE_FIELDS)))
+            fixed = sorted(set(data.keys()) & NOT_CORRECTABLE)
             if fixed:
                 message = gettext("Cannot be corrected: only %(fields)s can.") % {
                     "fields": ", ".join(EVIDENCE_CORRECTABLE_FIELDS)
                 }
                 raise serializers.ValidationError({name: [message] for name in fixed})
         return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        return self.court_record_attrs(attrs, time_zone=self.context["item"].case.time_zone)
+
+
+# What an item shows or stores that no one corrects: what Slid observed, derived or read from the file.
+NOT_CORRECTABLE = frozenset(
+    {*EvidenceSerializer.Meta.fields, *(field.name for field in EvidenceItem._meta.concrete_fields)}
+) - set(EVIDENCE_CORRECTABLE_FIELDS)
 
 
 class CustodyReportQuerySerializer(serializers.Serializer):

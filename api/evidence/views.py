@@ -114,12 +114,17 @@ class EvidenceViewSet(
 
     @extend_schema(request=EvidenceCorrectionSerializer, responses=EvidenceSerializer)
     def partial_update(self, request, pk=None):
-        """Corrects what the item is said to be (title, description, kind, source_type, source, source_url,
-        captured_at, acquired_at, confidentiality, graphic), with an optional `reason`. Each change is a
-        revision (`revisions/`), a `corrected` entry in the chain of custody and an audit entry; the bytes,
-        hashes, status, ERN and storage keys are never changed (naming one is a 400)."""
+        """Corrects what the item is said to be — title, description, kind, source_type, source, source_url,
+        captured_at, acquired_at, confidentiality, graphic; the document facts (document_date with its
+        precision, author, recipient, languages, pages, duration_seconds: the values read from the file stay
+        beside them); the court classification, the art. 54(3)(e) condition and the exculpatory mark — with
+        an optional `reason` (needed to take the exculpatory mark off, which is for the case's lawyers and
+        leads). One request is one correction, all or nothing: a revision (`revisions/`), a `corrected` entry
+        in the chain of custody and the audit entries. The bytes, hashes, status, ERN, storage keys and the
+        values read from the file are never changed (naming one is a 400)."""
         item = self.get_object()
-        correction = EvidenceCorrectionSerializer(data=request.data, context=self.get_serializer_context())
+        context = {**self.get_serializer_context(), "item": item}
+        correction = EvidenceCorrectionSerializer(data=request.data, context=context)
         correction.is_valid(raise_exception=True)
         evidence_correct(actor=request.user, item=item, **correction.validated_data)
         return Response(EvidenceSerializer(self.get_object(), context=self.get_serializer_context()).data)

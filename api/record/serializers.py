@@ -7,7 +7,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from api.fields import (
     CaseScopedSerializerMixin,
-    DateOrDateTimeField,
+    DateOrDateTimeAsGivenField,
     StrictSerializerMixin,
     TranslatedCharField,
     UserCaseField,
@@ -38,9 +38,15 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
 
     case = UserCaseField()
     location = ValidatedGeometryField()
-    occurred_from = DateOrDateTimeField(help_text="A date-time, or a date: that day's start in the case's time zone.")
-    occurred_to = DateOrDateTimeField(
-        required=False, allow_null=True, help_text="A date-time, or a date: that day's end in the case's time zone."
+    occurred_from = DateOrDateTimeAsGivenField(
+        help_text="A date-time, kept and shown with its UTC offset; without one, or a date (that day's start), it is "
+        "read in the case's time zone, named in occurred_from_time_zone."
+    )
+    occurred_to = DateOrDateTimeAsGivenField(
+        required=False,
+        allow_null=True,
+        help_text="A date-time, kept and shown with its UTC offset; without one, or a date (that day's end), it is "
+        "read in the case's time zone, named in occurred_to_time_zone.",
     )
     crimes = serializers.ListField(child=serializers.CharField(max_length=24), required=False, max_length=200)
     national_offences = serializers.ListField(
@@ -69,15 +75,16 @@ class IncidentSerializer(CaseScopedSerializerMixin, GeoFeatureModelSerializer):
         geo_field = "location"
         id_field = "id"
         fields = [
-            "id", "public_id", "case", "title", "description", "occurred_from", "occurred_to", "date_precision",
-            "location", "location_uncertainty_m", "place_name", "admin_area", "admin_area_name", "crimes",
-            "national_offences", "killed", "injured", "missing", "detained", "status", "created_by", "updated_by",
-            "created_at", "updated_at", "distance_m", "protected_persons", "pseudonyms", "warnings", "review_reason",
-            "review_requested_of", "reviewed_by", "reviewed_at", "reopened_at",
+            "id", "public_id", "case", "title", "description", "occurred_from", "occurred_from_time_zone",
+            "occurred_to", "occurred_to_time_zone", "date_precision", "location", "location_uncertainty_m",
+            "place_name", "admin_area", "admin_area_name", "crimes", "national_offences", "killed", "injured",
+            "missing", "detained", "status", "created_by", "updated_by", "created_at", "updated_at", "distance_m",
+            "protected_persons", "pseudonyms", "warnings", "review_reason", "review_requested_of", "reviewed_by",
+            "reviewed_at", "reopened_at",
         ]  # fmt: skip
         read_only_fields = [
-            "public_id", "created_at", "updated_at", "review_reason", "review_requested_of", "reviewed_by",
-            "reviewed_at", "reopened_at",
+            "public_id", "occurred_from_time_zone", "occurred_to_time_zone", "created_at", "updated_at",
+            "review_reason", "review_requested_of", "reviewed_by", "reviewed_at", "reopened_at",
         ]  # fmt: skip
 
     FEATURE_MEMBERS = {"type", "id", "geometry", "properties", "bbox"}

@@ -17,7 +17,9 @@ from evidence.models.copies import BAD_COPY_STATES, GOOD_COPY_STATES, PRIMARY_ST
 from evidence.models.custody import PREMIS_EVENT_TYPES, CustodyEntry, CustodyEvent, Outcome
 from evidence.models.disclosures import Disclosure, DisclosureRule, RecipientKind
 from evidence.models.items import (
+    EVIDENCE_CLASSIFICATION_FIELDS,
     EVIDENCE_CORRECTABLE_FIELDS,
+    EVIDENCE_DOCUMENT_FACTS,
     Confidentiality,
     CourtClassification,
     EvidenceIncidentLink,
@@ -58,7 +60,7 @@ from evidence.models.witnesses import (
 
 __all__ = [
     "ApiToken", "IssuedPassword", "ArchiveCopy", "BAD_COPY_STATES", "CopyState", "GOOD_COPY_STATES", "PRIMARY_STORE",
-    "EVIDENCE_CORRECTABLE_FIELDS",
+    "EVIDENCE_CLASSIFICATION_FIELDS", "EVIDENCE_CORRECTABLE_FIELDS", "EVIDENCE_DOCUMENT_FACTS",
     "Allegation", "AllegationRole", "AllegationStatus", "AuditAction", "AuditEntry", "CASE_REFERENCE_VALIDATOR",
     "Case", "CaseMembership", "Confidence", "Confidentiality", "CustodyEntry", "CustodyEvent", "DEFAULT_TIME_ZONE",
     "DatePrecision", "EvidenceIncidentLink", "EvidenceItem", "EvidenceKind", "EvidenceSearchDocument",

@@ -88,6 +88,17 @@ class ProvenanceState(models.TextChoices):
     ERROR = "error", _("Could not be read")
 
 
+# What an item records for a court (evidence.services.court_record checks them): the document facts people give
+# (beside what the worker read from the file, ``*_from_file``, which people never set), and the classification.
+EVIDENCE_DOCUMENT_FACTS = (
+    "document_date", "document_date_precision", "author", "recipient", "languages", "pages", "duration_seconds",
+)  # fmt: skip
+EVIDENCE_CLASSIFICATION_FIELDS = (
+    "court_classification", "received_on_condition_of_confidentiality", "confidentiality_provider",
+    "confidentiality_conditions", "exculpatory",
+)  # fmt: skip
+
+
 class ReviewState(models.TextChoices):
     """Where a record stands in its review with a second pair of eyes (evidence.services.reviews)."""
 
@@ -98,10 +109,10 @@ class ReviewState(models.TextChoices):
 
 
 # What a person may correct after intake (PATCH /api/v1/evidence/{id}/, evidence.services.corrections): what the
-# item is said to be, never what Slid observed (bytes, hashes, status, ERN, storage keys).
+# item is said to be, never what Slid observed (bytes, hashes, status, ERN, storage keys, the file's own values).
 EVIDENCE_CORRECTABLE_FIELDS = (
     "title", "description", "kind", "source_type", "source", "source_url", "captured_at", "acquired_at",
-    "confidentiality", "graphic",
+    "confidentiality", "graphic", *EVIDENCE_DOCUMENT_FACTS, *EVIDENCE_CLASSIFICATION_FIELDS,
 )  # fmt: skip
 # How each moment was given: its UTC offset in minutes, and the case's time zone when it had none.
 EVIDENCE_MOMENT_FIELDS = (

@@ -51,6 +51,13 @@ class Incident(models.Model):
     description = models.TextField(blank=True)
     occurred_from = models.DateTimeField()
     occurred_to = models.DateTimeField(null=True, blank=True)
+    # PostgreSQL keeps a moment, not the offset it was written with: as for evidence items' dates, the offset is
+    # kept here (minutes east of UTC), and, for a date or a time given without one, the case's time zone it was
+    # read in. Null for an incident recorded before they were kept (shown in UTC).
+    occurred_from_offset = models.SmallIntegerField(null=True, blank=True)
+    occurred_from_time_zone = models.CharField(max_length=64, blank=True)
+    occurred_to_offset = models.SmallIntegerField(null=True, blank=True)
+    occurred_to_time_zone = models.CharField(max_length=64, blank=True)
     date_precision = models.CharField(max_length=12, choices=DatePrecision.choices, default=DatePrecision.DAY)
     # Indexed together with the case below (nearly every query is restricted to the user's cases).
     location = models.GeometryField(srid=4326, spatial_index=False)

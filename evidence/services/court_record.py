@@ -1,8 +1,11 @@
 """What an evidence item records for a court, beside the file itself: its document facts (date with its
 precision, author, recipient, languages, pages, duration), the registry's classification, material received
 on condition of confidentiality (Rome Statute art. 54(3)(e)), the exculpatory mark (art. 67(2)), and each
-disclosure to the defence, the chamber or a national prosecutor. Every change is audited with the values
-before and after; what the worker read from the file is kept beside what people give, never replaced."""
+disclosure to the defence, the chamber or a national prosecutor. What the worker read from the file is kept
+beside what people give, never replaced.
+
+The rules for the facts and the classification live here; a change of them is a correction like any other
+(evidence.services.corrections.evidence_correct: one transaction, a revision, custody and the audit log)."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -16,6 +19,8 @@ from django.utils.translation import gettext
 from evidence.errors import DomainError, NotAllowed
 from evidence.languages import language_codes
 from evidence.models import (
+    EVIDENCE_CLASSIFICATION_FIELDS,
+    EVIDENCE_DOCUMENT_FACTS,
     AuditAction,
     CourtClassification,
     CustodyEntry,
@@ -30,13 +35,6 @@ from evidence.models import (
 from evidence.selectors.access import user_may_mark_exculpatory
 from evidence.services.audit import audit_record
 
-DOCUMENT_FACTS = (
-    "document_date", "document_date_precision", "author", "recipient", "languages", "pages", "duration_seconds",
-)  # fmt: skip
-CLASSIFICATION_FIELDS = (
-    "court_classification", "received_on_condition_of_confidentiality", "confidentiality_provider",
-    "confidentiality_conditions", "exculpatory",
-)  # fmt: skip
 NULLABLE = frozenset({"document_date", "pages", "duration_seconds"})
 MAX_TEXT = 500
 MAX_PAGES = 10_000_000
@@ -48,7 +46,7 @@ FUTURE_MARGIN = timedelta(days=1)
 def clean_document_facts(facts: dict[str, Any], *, item: EvidenceItem | None = None) -> dict[str, Any]:
     """The facts, checked and normalised; DomainError names the first field at fault. ``item`` is the item
     being corrected (for a precision given without a date), None at intake."""
-    unknown = sorted(set(facts) - set(DOCUMENT_FACTS))
+    unknown = sorted(set(facts) - set(EVIDENCE_DOCUMENT_FACTS))
     if unknown:
         raise DomainError(gettext("%(field)s cannot be set here.") % {"field": unknown[0]}, field=unknown[0])
     # An empty value clears a number or a date, as None does (a form sends "" for a field left empty).
@@ -119,7 +117,7 @@ def _clean_document_date(cleaned: dict[str, Any], item: EvidenceItem | None) -> 
 def clean_classification(fields: dict[str, Any], *, item: EvidenceItem | None = None) -> dict[str, Any]:
     """The court classification, the art. 54(3)(e) condition and the exculpatory mark, checked: material
     received on condition of confidentiality names who gave it."""
-    unknown = sorted(set(fields) - set(CLASSIFICATION_FIELDS))
+    unknown = sorted(set(fields) - set(EVIDENCE_CLASSIFICATION_FIELDS))
     if unknown:
         raise DomainError(gettext("%(field)s cannot be set here.") % {"field": unknown[0]}, field=unknown[0])
     cleaned = dict(fields)
@@ -146,74 +144,39 @@ def clean_classification(fields: dict[str, Any], *, item: EvidenceItem | None = 
     return cleaned
 
 
-def _apply(item: EvidenceItem, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Sets the values on the item; returns {field: {"from", "to"}} of those that changed, for the audit."""
+def check_exculpatory_change(*, actor: AbstractBaseUser, item: EvidenceItem, exculpatory: bool, reason: str) -> None:
+    """Anyone who writes may mark an item exculpatory; taking the mark off is for the case's lawyers and leads
+    (evidence.selectors.access.user_may_mark_exculpatory), and says why."""
+    if exculpatory == item.exculpatory:
+        return
+    if not user_may_mark_exculpatory(user=actor, item=item, exculpatory=exculpatory):
+        message = gettext(
+            "Your role in %(case)s does not allow taking the exculpatory mark off: that is for its lawyers and leads."
+        )
+        raise NotAllowed(message % {"case": item.case.reference}, field="exculpatory")
+    if not exculpatory and not reason.strip():
+        message = gettext("Say why the item is no longer considered exculpatory (reason).")
+        raise DomainError(message, field="reason")
+
+
+def recorded_changes(item: EvidenceItem, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Sets the values on the item; returns {field: {"from", "to"}} of those that changed, as JSON (for the
+    chain of custody and the audit log)."""
     changed = {}
     for name, value in values.items():
         before = getattr(item, name)
         if before != value:
-            changed[name] = {"from": _audited(before), "to": _audited(value)}
+            changed[name] = {"from": as_json(before), "to": as_json(value)}
             setattr(item, name, value)
     return changed
 
 
-def _audited(value: Any) -> Any:
+def as_json(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     return value
-
-
-@transaction.atomic
-def evidence_set_document_facts(*, actor: AbstractBaseUser, item: EvidenceItem, **facts: Any) -> EvidenceItem:
-    """Gives or corrects the item's document facts (``document_date`` as an aware datetime with
-    ``document_date_precision``, ``author``, ``recipient``, ``languages`` as ISO 639 codes, ``pages``,
-    ``duration_seconds``); None or "" clears a given value, and the value read from the file is in effect
-    again. The values read from the file are never changed here. One ``evidence.document_facts`` audit entry
-    names each change; giving what is already there records nothing."""
-    locked = EvidenceItem.objects.select_for_update().select_related("case").get(pk=item.pk)
-    cleaned = clean_document_facts(facts, item=locked)
-    changed = _apply(locked, cleaned)
-    if changed:
-        locked.save(update_fields=list(changed))
-        audit_record(
-            actor=actor, case=locked.case, action=AuditAction.EVIDENCE_DOCUMENT_FACTS, target=locked.ern,
-            details=changed,
-        )  # fmt: skip
-    return locked
-
-
-@transaction.atomic
-def evidence_set_classification(
-    *, actor: AbstractBaseUser, item: EvidenceItem, reason: str = "", **fields: Any
-) -> EvidenceItem:
-    """Changes the court classification, the art. 54(3)(e) condition (``received_on_condition_of_
-    confidentiality`` with ``confidentiality_provider`` and ``confidentiality_conditions``) or the exculpatory
-    mark. Taking the exculpatory mark off is for the case's lawyers and leads, with a reason. Audited as
-    ``evidence.classify`` with each change (and the reason)."""
-    locked = EvidenceItem.objects.select_for_update().select_related("case").get(pk=item.pk)
-    cleaned = clean_classification(fields, item=locked)
-    if "exculpatory" in cleaned and cleaned["exculpatory"] != locked.exculpatory:
-        if not user_may_mark_exculpatory(user=actor, item=locked, exculpatory=cleaned["exculpatory"]):
-            message = gettext(
-                "Your role in %(case)s does not allow taking the exculpatory mark off: that is for its lawyers "
-                "and leads."
-            )
-            raise NotAllowed(message % {"case": locked.case.reference}, field="exculpatory")
-        if not cleaned["exculpatory"] and not reason.strip():
-            message = gettext("Say why the item is no longer considered exculpatory (reason).")
-            raise DomainError(message, field="reason")
-    changed = _apply(locked, cleaned)
-    if changed:
-        locked.save(update_fields=list(changed))
-        details: dict[str, Any] = dict(changed)
-        if reason.strip():
-            details["reason"] = reason.strip()
-        audit_record(
-            actor=actor, case=locked.case, action=AuditAction.EVIDENCE_CLASSIFY, target=locked.ern, details=details
-        )
-    return locked
 
 
 def package_includes(*, package: Export, item: EvidenceItem) -> bool:

@@ -20,6 +20,8 @@ from evidence.errors import DomainError
 from evidence.hashing import CHUNK_BYTES, Digests, ParallelDigests
 from evidence.media_kinds import kind_for_file_name
 from evidence.models import (
+    EVIDENCE_CLASSIFICATION_FIELDS,
+    EVIDENCE_DOCUMENT_FACTS,
     AuditAction,
     Case,
     CustodyEvent,
@@ -32,12 +34,7 @@ from evidence.services.audit import audit_record
 from evidence.services.collection import collection_entries, collection_kept, collection_record
 from evidence.services.common import check_same_case, set_protected_persons
 from evidence.services.corrections import check_evidence_dates, evidence_moments
-from evidence.services.court_record import (
-    CLASSIFICATION_FIELDS,
-    DOCUMENT_FACTS,
-    clean_classification,
-    clean_document_facts,
-)
+from evidence.services.court_record import clean_classification, clean_document_facts
 from evidence.services.custody import NewEntry, custody_append, custody_append_many
 from evidence.services.queue import evidence_enqueue_processing
 from evidence.services.reviews import evidence_reopen_if_sealed
@@ -45,7 +42,7 @@ from geo.selectors import as_geography
 
 EVIDENCE_SUBMITTED_FIELDS = {
     "title", "description", "kind", "source_type", "source", "source_url", "captured_at", "acquired_at",
-    "submitted_sha256", "confidentiality", "graphic", *DOCUMENT_FACTS, *CLASSIFICATION_FIELDS,
+    "submitted_sha256", "confidentiality", "graphic", *EVIDENCE_DOCUMENT_FACTS, *EVIDENCE_CLASSIFICATION_FIELDS,
 }  # fmt: skip
 
 
@@ -79,8 +76,9 @@ def evidence_receive(
         message = gettext("The file name contains a NUL character; rename the file and send it again.")
         raise DomainError(message, field="file")
     # Document facts, the court's classification and the exculpatory mark: checked as a correction is.
-    fields.update(clean_document_facts({name: fields[name] for name in DOCUMENT_FACTS if name in fields}))
-    fields.update(clean_classification({name: fields[name] for name in CLASSIFICATION_FIELDS if name in fields}))
+    fields.update(clean_document_facts({name: fields[name] for name in EVIDENCE_DOCUMENT_FACTS if name in fields}))
+    classification = {name: fields[name] for name in EVIDENCE_CLASSIFICATION_FIELDS if name in fields}
+    fields.update(clean_classification(classification))
     fields.update(_sources(fields, original_filename))
     fields.update(evidence_moments(fields, time_zone=case.time_zone))
     check_evidence_dates(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evidence.crimes import unknown_crime_codes
-from evidence.dates import resolve_moment
+from evidence.dates import place_moment
 from evidence.errors import DomainError
 from evidence.models import (
     Allegation,
@@ -49,12 +49,27 @@ PERSON_FIELDS = {
 ALLEGATION_FIELDS = {"incident", "person", "unit", "role", "basis", "confidence", "status"}
 
 
-def _place_dates(fields: dict[str, Any], *, time_zone: str) -> None:
+# How each of the incident's moments was given: its UTC offset, and the case's time zone when it had none.
+INCIDENT_MOMENT_FIELDS = {
+    "occurred_from_offset", "occurred_from_time_zone", "occurred_to_offset", "occurred_to_time_zone",
+}  # fmt: skip
+
+
+def _place_dates(fields: dict[str, Any], *, time_zone: str) -> dict[str, Any]:
     """A bare date (or a time without an offset) means that day (or time) in the case's time zone:
-    occurred_from from the day's start, occurred_to to its end."""
+    occurred_from from the day's start, occurred_to to its end. Returns how each was given
+    (``<name>_offset``, ``<name>_time_zone``), which PostgreSQL does not keep with the moment."""
+    given: dict[str, Any] = {}
     for name, end_of_day in (("occurred_from", False), ("occurred_to", True)):
-        if fields.get(name) is not None:
-            fields[name] = resolve_moment(fields[name], time_zone=time_zone, end_of_day=end_of_day)
+        if name not in fields:
+            continue
+        if fields[name] is None:
+            given.update({f"{name}_offset": None, f"{name}_time_zone": ""})
+            continue
+        placed = place_moment(fields[name], time_zone=time_zone, end_of_day=end_of_day)
+        fields[name] = placed.at
+        given.update({f"{name}_offset": placed.offset_minutes, f"{name}_time_zone": placed.time_zone})
+    return given
 
 
 # Set by a review with a second pair of eyes only (evidence.services.reviews), never by writing the record.
@@ -91,8 +106,9 @@ def incident_create(*, actor: AbstractBaseUser | None, case: Case, **fields: Any
     people = fields.pop("protected_persons", None)
     incident = Incident(case=case, created_by=actor, updated_by=actor)
     _check_status_given(fields)
-    _place_dates(fields, time_zone=case.time_zone)
+    given = _place_dates(fields, time_zone=case.time_zone)
     apply_changes(incident, fields, INCIDENT_FIELDS)
+    apply_changes(incident, given, INCIDENT_MOMENT_FIELDS)
     _check_incident(incident)
     incident.admin_area = admin_area_containing(incident.location)
     incident.warnings = location_warnings(incident.location)
@@ -121,9 +137,10 @@ def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: A
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     _check_status_given(changes, now=incident.status)
     linked = _link_protected_persons(incident, changes.pop("protected_persons", None))
-    if changes.get("occurred_from") is not None or changes.get("occurred_to") is not None:
-        _place_dates(changes, time_zone=incident.case.time_zone)
+    given = _place_dates(changes, time_zone=incident.case.time_zone)
     changed = apply_changes(incident, changes, INCIDENT_FIELDS)
+    # The same moment given in another offset is a change too: the record says how it was given.
+    changed.update(apply_changes(incident, given, INCIDENT_MOMENT_FIELDS))
     if not changed:
         if linked:
             audit_record(

@@ -9,7 +9,7 @@ import pytest
 
 from evidence.errors import DomainError, NotAllowed
 from evidence.models import AuditEntry, EvidenceItem, Role
-from evidence.services.court_record import evidence_set_classification, evidence_set_document_facts
+from evidence.services.corrections import evidence_set_classification, evidence_set_document_facts
 from tests.workers.helpers import archived_item
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from django.db import DatabaseError, transaction
 
 from evidence.models import AuditEntry, Disclosure, Role
-from evidence.services.court_record import evidence_set_classification
+from evidence.services.corrections import evidence_set_classification
 from evidence.services.packages import export_request
 from tests.workers.helpers import archived_item
 from tests.workers.test_exports import build

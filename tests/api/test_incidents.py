@@ -32,9 +32,9 @@ def test_an_investigator_creates_an_incident_from_a_geojson_feature(client_for, 
     assert isinstance(body["id"], int)
     assert body["geometry"] == {"type": "Point", "coordinates": [30.2208, 50.5445]}
     assert body["properties"]["crimes"] == ["8(2)(a)(i)"]
-    # Whole days in the case's time zone, Europe/Kyiv (UTC+2 in March 2022).
-    assert body["properties"]["occurred_from"] == "2022-03-03T22:00:00Z"
-    assert body["properties"]["occurred_to"] == "2022-03-06T21:59:59.999999Z"
+    # Whole days in the case's time zone, Europe/Kyiv (UTC+2 in March 2022), shown in that offset.
+    assert body["properties"]["occurred_from"] == "2022-03-04T00:00:00+02:00"
+    assert body["properties"]["occurred_to"] == "2022-03-06T23:59:59.999999+02:00"
     assert body["properties"]["killed"] == 7
     assert body["properties"]["injured"] is None
     assert AuditEntry.objects.filter(action="incident.create", case=case_a).exists()

@@ -43,8 +43,10 @@ def test_a_new_case_is_kept_in_kyiv_time(case_a):
 def test_bare_dates_are_whole_days_in_kyiv_by_default(client_for, case_a):
     period = create_incident(client_for, case_a, occurred_from="2022-03-04", occurred_to="2022-03-06")
 
-    assert period["occurred_from"] == "2022-03-03T22:00:00Z"
-    assert period["occurred_to"] == "2022-03-06T21:59:59.999999Z"
+    # Shown in the offset Kyiv had then, which the case's zone gave them (and says so).
+    assert period["occurred_from"] == "2022-03-04T00:00:00+02:00"
+    assert period["occurred_to"] == "2022-03-06T23:59:59.999999+02:00"
+    assert period["occurred_from_time_zone"] == period["occurred_to_time_zone"] == "Europe/Kyiv"
     incident = Incident.objects.get()
     assert incident.occurred_from == datetime(2022, 3, 3, 22, 0, tzinfo=UTC)
     assert incident.occurred_to == datetime(2022, 3, 6, 21, 59, 59, 999999, tzinfo=UTC)
@@ -55,19 +57,31 @@ def test_bare_dates_are_whole_days_in_the_cases_own_time_zone(client_for):
 
     period = create_incident(client_for, case, occurred_from="2022-03-04", occurred_to="2022-03-06")
 
-    assert period["occurred_from"] == "2022-03-04T05:00:00Z"
-    assert period["occurred_to"] == "2022-03-07T04:59:59.999999Z"
+    assert period["occurred_from"] == "2022-03-04T00:00:00-05:00"  # 05:00Z
+    assert period["occurred_to"] == "2022-03-06T23:59:59.999999-05:00"  # 2022-03-07T04:59:59.999999Z
 
 
 @pytest.mark.parametrize(
     ("time_zone", "start", "end", "expected_from", "expected_to"),
     [
-        # The day the clocks go forward in Kyiv has 23 hours: it ends at 24:00 UTC+3.
-        ("Europe/Kyiv", "2022-03-27", "2022-03-27", "2022-03-26T22:00:00Z", "2022-03-27T20:59:59.999999Z"),
-        # The day Santiago's clocks go back has 25 hours: it ends at 24:00 UTC-4.
-        ("America/Santiago", "2022-04-02", "2022-04-02", "2022-04-02T03:00:00Z", "2022-04-03T03:59:59.999999Z"),
-        # In Santiago 2022-09-11 has no midnight: it begins at 01:00 UTC-3.
-        ("America/Santiago", "2022-09-11", "2022-09-11", "2022-09-11T04:00:00Z", "2022-09-12T02:59:59.999999Z"),
+        # The day the clocks go forward in Kyiv has 23 hours: from 22:00Z, it ends at 24:00 UTC+3 (20:59:59Z).
+        ("Europe/Kyiv", "2022-03-27", "2022-03-27", "2022-03-27T00:00:00+02:00", "2022-03-27T23:59:59.999999+03:00"),
+        # The day Santiago's clocks go back has 25 hours: from 03:00Z, it ends at 24:00 UTC-4 (03:59:59Z next day).
+        (
+            "America/Santiago",
+            "2022-04-02",
+            "2022-04-02",
+            "2022-04-02T00:00:00-03:00",
+            "2022-04-02T23:59:59.999999-04:00",
+        ),
+        # In Santiago 2022-09-11 has no midnight: it begins at 01:00 UTC-3 (04:00Z).
+        (
+            "America/Santiago",
+            "2022-09-11",
+            "2022-09-11",
+            "2022-09-11T01:00:00-03:00",
+            "2022-09-11T23:59:59.999999-03:00",
+        ),
     ],
 )
 def test_days_when_the_clocks_change_are_as_long_as_they_are(
@@ -81,8 +95,9 @@ def test_days_when_the_clocks_change_are_as_long_as_they_are(
 def test_a_time_without_an_offset_is_a_time_in_the_cases_zone(client_for, case_a):
     period = create_incident(client_for, case_a, occurred_from="2022-03-04T10:15", occurred_to="2022-03-04T11:00:00")
 
-    assert period["occurred_from"] == "2022-03-04T08:15:00Z"
-    assert period["occurred_to"] == "2022-03-04T09:00:00Z"
+    assert period["occurred_from"] == "2022-03-04T10:15:00+02:00"  # 08:15Z
+    assert period["occurred_to"] == "2022-03-04T11:00:00+02:00"
+    assert period["occurred_from_time_zone"] == "Europe/Kyiv"
 
 
 def test_a_time_with_an_offset_is_kept_as_it_is(client_for):
@@ -92,8 +107,11 @@ def test_a_time_with_an_offset_is_kept_as_it_is(client_for):
         client_for, case, occurred_from="2022-03-04T10:15:00+02:00", occurred_to="2022-03-05T00:00Z"
     )
 
-    assert period["occurred_from"] == "2022-03-04T08:15:00Z"
+    # In the offsets they were given in, not the case's (Tokyo, +09:00).
+    assert period["occurred_from"] == "2022-03-04T10:15:00+02:00"
     assert period["occurred_to"] == "2022-03-05T00:00:00Z"
+    assert period["occurred_from_time_zone"] == period["occurred_to_time_zone"] == ""
+    assert Incident.objects.get().occurred_from == datetime(2022, 3, 4, 8, 15, tzinfo=UTC)
 
 
 def test_a_changed_end_date_is_the_end_of_that_day_in_the_cases_zone(client_for):
@@ -106,7 +124,7 @@ def test_a_changed_end_date_is_the_end_of_that_day_in_the_cases_zone(client_for)
     )
 
     assert response.status_code == 200, response.content
-    assert response.json()["properties"]["occurred_to"] == "2022-03-02T14:59:59.999999Z"
+    assert response.json()["properties"]["occurred_to"] == "2022-03-02T23:59:59.999999+09:00"  # 14:59:59Z
 
 
 def test_a_period_that_ends_before_it_starts_in_the_cases_zone_is_refused(client_for):
@@ -240,7 +258,7 @@ def test_a_lead_sets_the_cases_time_zone(client_for, case_a, member_of):
     entry = AuditEntry.objects.get(case=case_a, action="case.update")
     assert entry.details == {"time_zone": {"from": "Europe/Kyiv", "to": "Asia/Tokyo"}}
     period = create_incident(client_for, case_a, occurred_from="2022-03-04")
-    assert period["occurred_from"] == "2022-03-03T15:00:00Z"
+    assert period["occurred_from"] == "2022-03-04T00:00:00+09:00"  # 2022-03-03T15:00Z
 
 
 @pytest.mark.parametrize("name", ["Mars/Olympus_Mons", "europe/kyiv", "UTC+2", ""])

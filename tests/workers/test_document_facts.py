@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from evidence.models import Role
-from evidence.services.court_record import evidence_set_document_facts
+from evidence.services.corrections import evidence_set_document_facts
 from tests.media import photo_bytes
 from tests.workers.helpers import archived_item
 from workers.document_facts import document_facts
