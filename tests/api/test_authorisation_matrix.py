@@ -18,6 +18,7 @@ from api.permissions import CHOOSE_YOUR_OWN_FIRST
 from evidence.models import ApiToken, IssuedPassword, Role
 from evidence.selectors.access import Action, role_allows
 from evidence.services.checkpoints import checkpoint_build
+from evidence.services.export_profiles import export_profile_create
 from evidence.services.packages import export_request
 from evidence.services.record import allegation_create, person_assignment_create, person_create, unit_create
 from evidence.services.relations import evidence_relate
@@ -79,6 +80,7 @@ class World:
     victim: object
     assignment: object
     relation: object
+    profile: object = None
 
 
 @pytest.fixture
@@ -110,6 +112,8 @@ def world(case_a, case_b):
         victim=protected_person_create(actor=lead, case=case_a, kind="victim", identity={"full_name": "V"}),
         assignment=person_assignment_create(actor=lead, person=person, rank="Major", valid_from=date(2022, 1, 1)),
         relation=evidence_relate(actor=lead, item=transcript, target=item, kind="transcript_of"),
+        profile=export_profile_create(actor=lead, case=case_a, name="chamber", columns=[{"column": "E",
+                                                                                         "field": "ern"}]),
     )  # fmt: skip
 
 
@@ -248,6 +252,10 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
             "/api/v1/export-profiles/", {"case": c.pk, "name": "p1", "columns": [{"column": "ERN", "field": "ern"}]},
             201,
         ),
+        ("export-profile-detail", "GET"): (f"/api/v1/export-profiles/{w.profile.pk}/", None, 200),
+        ("export-profile-detail", "PATCH"): (f"/api/v1/export-profiles/{w.profile.pk}/", {"description": "x"}, 200),
+        ("export-profile-retire", "POST"): (f"/api/v1/export-profiles/{w.profile.pk}/retire/", {"reason": "x"}, 200),
+        ("export-profile-revisions", "GET"): (f"/api/v1/export-profiles/{w.profile.pk}/revisions/", None, 200),
     }  # fmt: skip
     for kind, person in (("witness", w.witness), ("victim", w.victim)):
         route = f"/api/v1/{kind}es/" if kind == "witness" else f"/api/v1/{kind}s/"
