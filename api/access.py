@@ -124,6 +124,13 @@ ACCESS: dict[str, dict[str, object]] = {
     # defined by its leads and legal members; one with no case, shared by every case, by staff only
     # (evidence.selectors.access.user_may_define_export_profile).
     "export-profile-list": {"GET": AUTHENTICATED, "POST": EXPORT},
+    # One profile: whoever sees it reads it and its revisions (a case's profile: its members; another case's
+    # answers 404); whoever may define it (as above) edits and retires it. A case's profile answers to these
+    # actions in its case; a shared one (no case) is read by anyone and changed by staff only
+    # (evidence.services.export_profiles).
+    "export-profile-detail": {"GET": READ, "PATCH": EXPORT},
+    "export-profile-retire": {"POST": EXPORT},
+    "export-profile-revisions": {"GET": READ},
     # Identities: leads, and the members a lead names for that person (evidence.selectors.user_may_reveal).
     "witness-list": {"GET": READ, "POST": WRITE},
     "witness-detail": {"GET": READ, "PATCH": MANAGE_CASE},

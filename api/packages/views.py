@@ -2,26 +2,31 @@
 
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from api.downloads import requested_range
 from api.filters import ALWAYS_KNOWN, refuse_unknown_parameters
 from api.packages.filters import ExportFilterSet
-from api.packages.serializers import ExportProfileSerializer, ExportRequestSerializer, ExportSerializer
+from api.packages.serializers import (
+    ExportProfileRetireSerializer,
+    ExportProfileSerializer,
+    ExportProfileUpdateSerializer,
+    ExportRequestSerializer,
+    ExportSerializer,
+)
+from api.record.serializers import RevisionSerializer
 from evidence.errors import NotAllowed
-from evidence.models import ExportStatus
+from evidence.models import ExportProfile, ExportStatus
 from evidence.package import register
 from evidence.selectors.access import user_may_download_export
-from evidence.selectors.packages import export_list, export_profile_list
+from evidence.selectors.packages import export_list, export_profile_list, export_profile_revision_list
 from evidence.services.downloads import export_file_response
-from evidence.services.packages import (
-    IDENTITIES_FOR_LEADS,
-    export_profile_create,
-    export_request,
-)
+from evidence.services.export_profiles import export_profile_create, export_profile_retire, export_profile_update
+from evidence.services.packages import IDENTITIES_FOR_LEADS, export_request
 
 
 class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -66,15 +71,32 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
 
 
+PROFILE_ID = OpenApiParameter(
+    "id", int, OpenApiParameter.PATH, description="The profile's id (built-in ones have none)."
+)
+
+
 class ExportProfileViewSet(viewsets.ViewSet):
-    """Register profiles: which columns data/register.csv has, in which order, with which date format.
-    `default` is built in. A case's legal members and leads add profiles of the case (`case`), which
-    its members see and its exports use; staff add profiles shared by every case (no `case`)."""
+    """Register profiles: which columns data/register.csv (and register.xlsx) have, in which order, with which
+    date format. `default` and `e-court` are built in. A case's legal members and leads add profiles of the
+    case (`case`), which its members see and its exports use; staff add profiles shared by every case (no
+    `case`). Whoever may define a profile edits its description and columns (`PATCH`) and retires it
+    (`retire/`, with a reason): a retired profile is chosen by no new export, and old exports still name it.
+    `revisions/`: every state it had."""
+
+    def get_object(self, pk) -> ExportProfile:
+        profile = export_profile_list(user=self.request.user).select_related("case").filter(pk=pk).first()
+        if profile is None:
+            raise NotFound()
+        if profile.case_id is not None:
+            self.check_object_permissions(self.request, profile)
+        return profile
 
     @extend_schema(responses=ExportProfileSerializer(many=True))
     def list(self, request):
         refuse_unknown_parameters(request, set(ALWAYS_KNOWN))
-        profiles = [register.DEFAULT_PROFILE, *map(register.profile_from_model, export_profile_list(user=request.user))]
+        rows = map(register.profile_from_model, export_profile_list(user=request.user))
+        profiles = [*register.BUILTIN_PROFILES.values(), *rows]
         return Response(ExportProfileSerializer(profiles, many=True).data)
 
     @extend_schema(request=ExportProfileSerializer, responses={201: ExportProfileSerializer})
@@ -83,3 +105,34 @@ class ExportProfileViewSet(viewsets.ViewSet):
         profile.is_valid(raise_exception=True)
         created = export_profile_create(actor=request.user, **profile.validated_data)
         return Response(ExportProfileSerializer(register.profile_from_model(created)).data, status=201)
+
+    @extend_schema(responses=ExportProfileSerializer, parameters=[PROFILE_ID])
+    def retrieve(self, request, pk=None):
+        refuse_unknown_parameters(request, set(ALWAYS_KNOWN))
+        return Response(ExportProfileSerializer(register.profile_from_model(self.get_object(pk))).data)
+
+    @extend_schema(request=ExportProfileUpdateSerializer, responses=ExportProfileSerializer, parameters=[PROFILE_ID])
+    def partial_update(self, request, pk=None):
+        profile = self.get_object(pk)
+        changes = ExportProfileUpdateSerializer(data=request.data)
+        changes.is_valid(raise_exception=True)
+        updated = export_profile_update(actor=request.user, profile=profile, **changes.validated_data)
+        return Response(ExportProfileSerializer(register.profile_from_model(updated)).data)
+
+    @extend_schema(request=ExportProfileRetireSerializer, responses=ExportProfileSerializer, parameters=[PROFILE_ID])
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        """Retires the profile: no new export may choose it; exports made with it still name it."""
+        profile = self.get_object(pk)
+        retirement = ExportProfileRetireSerializer(data=request.data)
+        retirement.is_valid(raise_exception=True)
+        retired = export_profile_retire(actor=request.user, profile=profile, **retirement.validated_data)
+        return Response(ExportProfileSerializer(register.profile_from_model(retired)).data)
+
+    @extend_schema(responses=RevisionSerializer(many=True), parameters=[PROFILE_ID])
+    @action(detail=True, methods=["get"])
+    def revisions(self, request, pk=None):
+        """Every revision of the profile: when, by whom, which fields changed from what to what."""
+        refuse_unknown_parameters(request, set(ALWAYS_KNOWN))
+        revisions = export_profile_revision_list(profile=self.get_object(pk))
+        return Response(RevisionSerializer(revisions, many=True).data)

@@ -460,6 +460,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Named in every package's bag-info.txt as its Source-Organization.
 SLID_SOURCE_ORGANIZATION = env_str("SLID_SOURCE_ORGANIZATION", "Slid war-crimes documentation")
+# Whom a registry or a defence team writes to about a package: bag-info.txt's Contact-Name and Contact-Email
+# (RFC 8493 §2.2.2), each left out while empty.
+SLID_CONTACT_NAME = env_str("SLID_CONTACT_NAME")
+SLID_CONTACT_EMAIL = env_str("SLID_CONTACT_EMAIL")
 
 # Database backups (evidence.backups; README, "Backups and the restore drill"): the key they are encrypted
 # with at rest (32 random bytes in base64; empty: not encrypted), and the folder of the PostgreSQL client

@@ -61,6 +61,8 @@ class AuditAction(models.TextChoices):
     EXPORT_IDENTITIES_REQUESTED = "export.identities_requested", _("Package with identities requested")
     EXPORT_DOWNLOAD = "export.download", _("Package downloaded")
     EXPORT_PROFILE_CREATE = "export_profile.create", _("Register profile created")
+    EXPORT_PROFILE_UPDATE = "export_profile.update", _("Register profile edited")
+    EXPORT_PROFILE_RETIRE = "export_profile.retire", _("Register profile retired")
     WITNESS_CREATE = "witness.create", _("Witness recorded")
     WITNESS_UPDATE = "witness.update", _("Witness changed")
     WITNESS_IDENTITY_REVEAL = "witness.identity_reveal", _("Witness identity revealed")

@@ -2,6 +2,7 @@
 
 import uuid
 
+import pghistory
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
@@ -19,13 +20,25 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+@pghistory.track(
+    pghistory.InsertEvent("created"),
+    pghistory.UpdateEvent("changed"),
+    model_name="ExportProfileRevision",
+    obj_field=pghistory.ObjForeignKey(related_name="events"),
+    append_only=True,
+)
 class ExportProfile(models.Model):
     """The columns of a package's evidence register, as one chamber's e-Court protocol wants them.
-    The built-in "default" profile lives in evidence.register; these are the ones teams add.
+    The built-in profiles ("default", "e-court") live in evidence.package.register; these are the ones
+    teams add.
 
     A profile belongs to one case (its leads and legal members define it, its members see it, its
     exports use it), or, with no case, is shared by every case: those are defined by staff and carry
-    no case information (evidence.selectors.access.user_may_define_export_profile)."""
+    no case information (evidence.selectors.access.user_may_define_export_profile).
+
+    Its description and columns may be edited, and it may be retired: every state is kept as a revision
+    (pghistory), each export names the revision it was built with, and a retired profile is chosen by no
+    new export but keeps its name, so old exports still name it and nothing else takes the name."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="export_profiles")
     name = models.SlugField(max_length=64)
@@ -34,6 +47,11 @@ class ExportProfile(models.Model):
     columns = models.JSONField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    retired_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name", "id"]
@@ -43,6 +61,9 @@ class ExportProfile(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["name"], condition=Q(case__isnull=True), name="export_profile_shared_name_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(retired_at__isnull=True) | ~Q(retired_reason=""), name="export_profile_retired_with_reason"
             ),
         ]
 
@@ -59,6 +80,11 @@ class Export(models.Model):
     incident_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     evidence_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     profile = models.CharField(max_length=64, default="default")
+    # The revision of the profile the export was requested with (none for a built-in profile): the builder
+    # uses it, so an edit or a retirement after the request does not change the package.
+    profile_revision = models.ForeignKey(
+        "evidence.ExportProfileRevision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     include_identities = models.BooleanField(default=False)
     # data/analysis-chart.csv: the elements of the package's crimes and modes of liability, the assessments that
     # prove them and the gaps (evidence.selectors.analysis_chart).

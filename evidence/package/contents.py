@@ -7,6 +7,7 @@ import unicodedata
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -33,6 +34,7 @@ from evidence.package import chart, proofs, register
 from evidence.selectors.analysis_chart import analysis_chart, analysis_chart_rows
 from evidence.selectors.custody_report import LANGUAGES as REPORT_LANGUAGES
 from evidence.selectors.custody_report import custody_report
+from evidence.selectors.packages import export_profile_of
 from evidence.selectors.record import person_assignment_on
 from evidence.selectors.relations import disclosures_of_many, related_of_many
 
@@ -73,6 +75,8 @@ class ExportContents:
     # seals them with the identity keys), and the witnesses and victims they name.
     sealed_documents: set[str] = field(default_factory=set)
     identities: list[ProtectedPerson] = field(default_factory=list)
+    # When the package is built (UTC): bag-info's Bagging-Date and every zip member's date.
+    built_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def safe_file_name(name: str) -> str:
@@ -215,17 +219,22 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
         for entry in packaged
     ]
 
-    profile = register.profile_named(export.profile, case=export.case)
+    profile = export_profile_of(export)
     marked_corrupt = [item for item in included if item.status == EvidenceStatus.CORRUPT]
     if marked_corrupt:
         profile = register.with_integrity_column(profile)
     rows = register.register_rows(profile, register_items, time_zone=export.case.time_zone)
     contents.documents["register.csv"] = register.register_csv(rows)
+    contents.documents["register.xlsx"] = register.register_xlsx(rows, created=contents.built_at)
 
     incidents = Incident.objects.filter(case=export.case).filter(
         pk__in={*export.incident_ids, *(i.pk for item in included for i in item.incidents.all())}
     )
-    contents.documents["incidents.geojson"] = _incidents_geojson(incidents)
+    erns_by_incident: dict[int, list[str]] = {}
+    for item in included:  # in ERN order
+        for incident in item.incidents.all():
+            erns_by_incident.setdefault(incident.pk, []).append(item.ern)
+    contents.documents["incidents.geojson"] = _incidents_geojson(incidents, erns_by_incident)
     contents.documents["suspects.json"] = _suspects_json(incidents)
     if export.include_analysis_chart:
         contents.documents[chart.CHART_DOCUMENT] = _analysis_chart_csv(export, incidents)
@@ -239,16 +248,22 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     contents.documents["VERIFY.txt"] = (PACKAGE_FILES / "VERIFY.txt").read_bytes()
     contents.documents["verify.py"] = (PACKAGE_FILES / "verify.py").read_bytes()
 
+    requested_by = requester(export)
+    revision = f" (revision {profile.revision})" if profile.revision else ""
     contents.info = {
         "BagIt-Profile-Identifier": BAGIT_PROFILE_IDENTIFIER,
         "Source-Organization": settings.SLID_SOURCE_ORGANIZATION,
+        **({"Contact-Name": settings.SLID_CONTACT_NAME} if settings.SLID_CONTACT_NAME else {}),
+        **({"Contact-Email": settings.SLID_CONTACT_EMAIL} if settings.SLID_CONTACT_EMAIL else {}),
         "External-Identifier": str(export.public_id),
         "External-Description": (
             f"Case {export.case.reference}: {len(included)} evidence items, selected by incidents "
             f"{sorted(export.incident_ids) or 'none'} and evidence {sorted(export.evidence_ids) or 'none'}; "
-            f"register profile {export.profile!r}, dates in {export.case.time_zone}; witness identities "
+            f"requested by {requested_by}; register profile {export.profile!r}{revision}, dates in "
+            f"{export.case.time_zone}; witness identities "
             f"{'included at the request of a lead' if export.include_identities else 'withheld'}."
         ),
+        "Slid-Requested-By": requested_by,
         "Bag-Software-Agent": f"Slid {config.__version__}",
         "Bag-Count": "1 of 1",
     }
@@ -268,6 +283,13 @@ def _analysis_chart_csv(export: Export, incidents) -> bytes:
         table = analysis_chart_rows(analysis_chart(case=export.case, incident=incident))
         rows.extend(table if not rows else table[1:])
     return chart.chart_csv(rows or analysis_chart_rows({"crimes": [], "modes": []}))
+
+
+def requester(export: Export) -> str:
+    """Who asked for the package: "<full name> (<username>)", or the username alone."""
+    user = export.requested_by
+    full_name = " ".join(user.get_full_name().split())
+    return f"{full_name} ({user.username})" if full_name else user.username
 
 
 def _protected_persons_of(export: Export, included: list[EvidenceItem]) -> list[ProtectedPerson]:
@@ -310,10 +332,14 @@ def _custody_lines(item: EvidenceItem, chain: list) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _incidents_geojson(incidents) -> bytes:
+def _incidents_geojson(incidents, erns_by_incident: dict[int, list[str]]) -> bytes:
+    """The incidents as GeoJSON features. Each feature's id is the incident's public id, as the register's
+    incidents column names it; "evidence" lists the ERNs of its items in this package, "protected_persons"
+    its witnesses and victims by pseudonym (who they are is only ever in identities.json)."""
     vocabulary, national = crimes(), national_offences()
     features = []
-    for incident in incidents.select_related("admin_area").prefetch_related("allegations__person", "allegations__unit"):
+    related = ("allegations__person", "allegations__unit", "protected_persons")
+    for incident in incidents.select_related("admin_area").prefetch_related(*related):
         allegations = [
             {
                 "person": allegation.person.full_name if allegation.person else None,
@@ -350,6 +376,11 @@ def _incidents_geojson(incidents) -> bytes:
                     "detained": incident.detained,
                     "status": incident.status,
                     "allegations": allegations,
+                    "evidence": erns_by_incident.get(incident.pk, []),
+                    "protected_persons": [
+                        {"pseudonym": person.pseudonym, "kind": person.kind}
+                        for person in sorted(incident.protected_persons.all(), key=lambda p: p.pseudonym)
+                    ],
                 },
             }
         )
@@ -372,7 +403,8 @@ def _suspects_json(incidents) -> bytes:
     at_the_time = {person.pk: _held_at_the_time(person, person_incidents.get(person.pk, [])) for person in persons}
     held_units = {row["unit"] for rows in at_the_time.values() for row in rows if row["unit"]}
     unit_ids = {*allegations.values_list("unit", flat=True), *persons.values_list("unit", flat=True)}
-    units = Unit.objects.filter(Q(pk__in=unit_ids - {None}) | Q(public_id__in=held_units))
+    named = Unit.objects.filter(Q(pk__in=unit_ids - {None}) | Q(public_id__in=held_units))
+    units = _with_chain_of_command(list(named.select_related("parent")))
     document = {
         "persons": [
             {
@@ -396,10 +428,22 @@ def _suspects_json(incidents) -> bytes:
                 "designation": unit.designation,
                 "parent": str(unit.parent.public_id) if unit.parent else None,
             }
-            for unit in units.select_related("parent")
+            for unit in units
         ],
     }
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _with_chain_of_command(units: list[Unit]) -> list[Unit]:
+    """The units and every unit above them, up to the top of each chain (one query a level), each once,
+    in the order found: a reader can follow every "parent" in the document."""
+    found = {unit.pk: unit for unit in units}
+    wanted = {unit.parent_id for unit in units} - set(found) - {None}
+    while wanted:
+        superiors = list(Unit.objects.filter(pk__in=wanted).select_related("parent").order_by("name", "pk"))
+        found.update((unit.pk, unit) for unit in superiors)
+        wanted = {unit.parent_id for unit in superiors} - set(found) - {None}
+    return list(found.values())
 
 
 def _held_at_the_time(person: Person, incidents: list) -> list[dict]:

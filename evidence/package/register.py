@@ -1,23 +1,30 @@
-"""The evidence register of a submission package (data/register.csv): which fields a profile may
-name, and the built-in "default" profile. Profiles pick columns, their order and date format.
+"""The evidence register of a submission package (data/register.csv, and the same cells in
+data/register.xlsx): which fields a profile may name, and the built-in profiles ("default", every field
+but disclosures; "e-court", the columns of the ICC's e-Court protocol). Profiles pick columns, their
+order and date format.
 
 Dates are printed in the case's time zone, never in UTC: an ISO date carries its offset
 (2022-03-04T10:15:00+02:00), and the header of every date column names the zone
 ("Date of item (Europe/Kyiv)"), since a strftime pattern such as %d/%m/%Y shows no offset.
 
-Every cell is written quoted, and a cell a spreadsheet would run as a formula goes in behind a single
-quote (OWASP's CSV-injection advice); see ``spreadsheet_safe``."""
+The CSV is UTF-8 with a byte order mark, which is how Excel knows it is UTF-8 (without one it reads
+Cyrillic as Windows-1252 mojibake). Every cell is written quoted, and a cell a spreadsheet would run as a
+formula goes in behind a single quote (OWASP's CSV-injection advice); see ``spreadsheet_safe``. The XLSX
+holds the exact values, every cell typed as text, which no spreadsheet runs."""
 
 import csv
 import dataclasses
 import io
+import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import F, Q
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from evidence.models import Case, EvidenceItem, ExportProfile
 
@@ -37,10 +44,19 @@ class Profile:
     description: str
     columns: tuple[Column, ...]
     case_id: int | None = None  # the case whose profile it is; None: built in, or shared by every case
+    id: int | None = None  # the row's; None for a built-in profile
+    builtin: bool = False
+    revision: int | None = None  # which revision of the row this is (ExportProfileRevision), None if built in
+    retired_at: datetime | None = None  # retired: chosen by no new export
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
 
 
 def _incidents(item: EvidenceItem, context: dict) -> str:
-    return "; ".join(f"{incident.pk}: {incident.title}" for incident in item.incidents.all())
+    """Each incident as "<public id>: <title>": the public id is the feature id in incidents.geojson."""
+    return "; ".join(f"{incident.public_id}: {incident.title}" for incident in item.incidents.all())
 
 
 def _location(item: EvidenceItem, context: dict) -> str:
@@ -111,7 +127,7 @@ FIELDS: dict[str, tuple[str, Callable[[EvidenceItem, dict], Any]]] = {
     "sha256": ("SHA-256", lambda item, context: item.sha256),
     "md5": ("MD5", lambda item, context: item.md5),
     "media_type": ("media type from the content", lambda item, context: item.media_type),
-    "incidents": ("linked incidents (id: title)", _incidents),
+    "incidents": ("linked incidents (public id, as in incidents.geojson: title)", _incidents),
     "location": ("where it was captured (latitude, longitude)", _location),
     "confidentiality": ("public, restricted, confidential, identifies_witness", lambda i, c: i.confidentiality),
     "custody_head_hash": ("hash of the last custody entry", lambda item, context: context["custody_head_hash"]),
@@ -157,9 +173,15 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@")
 LEADING_CONTROLS = ("\t", "\r")
 NEUTRALISER = "'"
 
+# Every field but "disclosures": which recipients were given an item, when and under which rule is the
+# disclosing party's own working record. A package handed to the defence or a chamber as it is should not
+# tell one recipient what another was given; a profile that names the field puts it in on purpose.
+FIELDS_LEFT_OUT_OF_DEFAULT = frozenset({"disclosures"})
+
 DEFAULT_PROFILE = Profile(
     name="default",
-    description="Every field, ISO 8601 dates.",
+    description="Every field but disclosures, ISO 8601 dates.",
+    builtin=True,
     columns=tuple(
         Column(column, field)
         for column, field in [
@@ -169,8 +191,10 @@ DEFAULT_PROFILE = Profile(
             ("Kind", "kind"),
             ("Date of item", "captured_at"),
             ("Date acquired", "acquired_at"),
+            ("Date received", "received_at"),
             ("Source type", "source_type"),
             ("Source", "source"),
+            ("Source URL", "source_url"),
             ("Original file name", "original_filename"),
             ("File in package", "package_path"),
             ("Size (bytes)", "size_bytes"),
@@ -205,43 +229,119 @@ DEFAULT_PROFILE = Profile(
     ),
 )
 
+# The metadata the ICC's e-Court protocol (the "Unified Technical protocol for the provision of evidence,
+# witness and victims information in electronic form") asks for each item of evidence: document ID (the ERN),
+# title, date, type, author, recipient, source, confidentiality level, pages, language, and the documents it
+# is related to (a translation, a transcript, a redacted version), dates as DD/MM/YYYY. Chambers adapt the
+# protocol in each case: a team whose chamber asks for other columns defines its own profile.
+E_COURT_DATE_FORMAT = "%d/%m/%Y"
+E_COURT_PROFILE = Profile(
+    name="e-court",
+    description="The columns of the ICC e-Court protocol, dates as DD/MM/YYYY.",
+    builtin=True,
+    columns=(
+        Column("Document ID", "ern"),
+        Column("Title", "title"),
+        Column("Date", "document_date", E_COURT_DATE_FORMAT),
+        Column("Date precision", "document_date_precision"),
+        Column("Type", "kind"),
+        Column("Author", "author"),
+        Column("Recipient", "recipient"),
+        Column("Source", "source"),
+        Column("Confidentiality level", "court_classification"),
+        Column("Pages", "pages"),
+        Column("Duration (seconds)", "duration_seconds"),
+        Column("Language", "languages"),
+        Column("Related documents", "related"),
+        Column("Date of capture", "captured_at", E_COURT_DATE_FORMAT),
+        Column("Date collected", "acquired_at", E_COURT_DATE_FORMAT),
+        Column("File name", "package_path"),
+        Column("Hash (SHA-256)", "sha256"),
+        Column(EXCULPATORY_COLUMN, "exculpatory"),
+    ),
+)
+BUILTIN_PROFILES = {profile.name: profile for profile in (DEFAULT_PROFILE, E_COURT_PROFILE)}
 
-def profile_from_model(profile: ExportProfile) -> Profile:
+
+def profile_from_model(profile: ExportProfile, *, revision: int | None = None) -> Profile:
     return Profile(
         name=profile.name,
         description=profile.description,
         columns=tuple(Column(c["column"], c["field"], c.get("date_format") or ISO_DATE) for c in profile.columns),
         case_id=profile.case_id,
+        id=profile.pk,
+        retired_at=profile.retired_at,
+        revision=revision,
     )
 
 
-def profile_named(name: str, *, case: Case) -> Profile | None:
-    """The profile an export of ``case`` gets by this name: the built-in default, the case's own, or
-    one shared by every case (the case's own first). Another case's profile is never found."""
-    if name == DEFAULT_PROFILE.name:
-        return DEFAULT_PROFILE
+def profile_named(name: str, *, case: Case, retired_too: bool = False) -> Profile | None:
+    """The profile an export of ``case`` gets by this name: a built-in one, the case's own, or one shared
+    by every case (the case's own first). Another case's profile is never found; a retired one only with
+    ``retired_too`` (the builder of an export requested before it was retired). A case's own profile,
+    retired, still hides a shared one of its name: the case meant its own."""
+    if name in BUILTIN_PROFILES:
+        return BUILTIN_PROFILES[name]
     usable = ExportProfile.objects.filter(name=name).filter(Q(case=case) | Q(case__isnull=True))
     found = usable.order_by(F("case").asc(nulls_last=True)).first()
-    return profile_from_model(found) if found else None
+    if found is None or (found.retired_at is not None and not retired_too):
+        return None
+    return profile_from_model(found)
+
+
+# The strftime directives a date format may use: those C99 and Python define alike, so a pattern means the
+# same on every platform (%e, %k, %-d and the like are glibc's own, and Windows refuses them).
+DATE_DIRECTIVES = frozenset("aAbBdHIjmMpSyYzZ%")
+DIRECTIVE = re.compile(r"%(.?)", re.DOTALL)
+
+
+def date_format_error(date_format: Any) -> str | None:
+    """Why ``date_format`` is not one a register column can use, or None: "iso", or a strftime pattern of
+    DATE_DIRECTIVES with at least one of them."""
+    if date_format is None or date_format == ISO_DATE:
+        return None
+    if not isinstance(date_format, str) or not date_format.strip():
+        return "date_format is 'iso' or a strftime pattern such as '%d/%m/%Y'"
+    directives = DIRECTIVE.findall(date_format)
+    unknown = [directive for directive in directives if directive not in DATE_DIRECTIVES]
+    if unknown:
+        return (
+            f"date_format {date_format!r} has %{unknown[0]}, which is not a date directive; use "
+            f"{', '.join('%' + d for d in sorted(DATE_DIRECTIVES - {'%'}))} (or 'iso')"
+        )
+    if not [directive for directive in directives if directive != "%"]:
+        return f"date_format {date_format!r} has no date directive; it is 'iso' or a pattern such as '%d/%m/%Y'"
+    return None
 
 
 def column_errors(columns: Any) -> list[str]:
     """What is wrong with a profile's columns, if anything."""
     if not isinstance(columns, list) or not columns:
         return ["columns must be a non-empty list of {column, field, date_format}"]
-    errors = []
+    errors, names = [], set()
     for number, column in enumerate(columns, start=1):
         if not isinstance(column, dict) or not isinstance(column.get("column"), str) or not column["column"].strip():
             errors.append(f"column {number}: needs a non-empty 'column' name")
             continue
+        if column["column"].strip().casefold() in names:
+            errors.append(f"column {number}: the name {column['column']!r} is used by another column")
+        names.add(column["column"].strip().casefold())
         if column.get("field") not in FIELDS:
             errors.append(f"column {number}: unknown field {column.get('field')!r}; known: {', '.join(FIELDS)}")
         unknown = set(column) - {"column", "field", "date_format"}
         if unknown:
             errors.append(f"column {number}: unknown key {sorted(unknown)[0]!r}")
         date_format = column.get("date_format")
-        if date_format not in (None, ISO_DATE) and (not isinstance(date_format, str) or "%" not in date_format):
-            errors.append(f"column {number}: date_format is 'iso' or a strftime pattern such as '%d/%m/%Y'")
+        error = date_format_error(date_format)
+        if error:
+            errors.append(f"column {number}: {error}")
+        elif (
+            date_format not in (None, ISO_DATE) and column.get("field") in FIELDS and column["field"] not in DATE_FIELDS
+        ):
+            errors.append(
+                f"column {number}: date_format applies to date fields only ({', '.join(sorted(DATE_FIELDS))}), "
+                f"not {column['field']!r}"
+            )
     return errors
 
 
@@ -280,11 +380,47 @@ def spreadsheet_safe(value: str) -> str:
 
 
 def register_csv(rows: list[list[str]]) -> bytes:
-    """The register file: UTF-8, every cell quoted and made spreadsheet-safe, CRLF line ends (RFC 4180)."""
+    """The register file: UTF-8 with a byte order mark (Excel reads it as UTF-8 only then), every cell
+    quoted and made spreadsheet-safe, CRLF line ends (RFC 4180)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+REGISTER_SHEET = "Register"
+# A spreadsheet cell holds at most this many characters (Excel's limit, which openpyxl enforces by cutting).
+CELL_LIMIT = 32_767
+CUT_MARK = " […cut: data/register.csv holds the whole value]"
+# What XML 1.0, and so an XLSX, cannot hold: control characters other than tab, line feed and carriage return.
+ILLEGAL_XML_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def register_xlsx(rows: list[list[str]], *, created: datetime) -> bytes:
+    """The register as a workbook: one sheet, the same rows as the CSV with the exact values (no quote in
+    front), every cell a text cell, so nothing runs as a formula and an ERN or a hash is never read as a
+    number. Two things a spreadsheet cannot hold are changed, visibly, and the CSV keeps them: a control
+    character XML cannot hold becomes U+FFFD, and a value longer than a cell holds is cut with a note
+    saying so. ``created`` is the workbook's stated creation time (the package's build time)."""
+    workbook = Workbook(write_only=True)
+    workbook.properties.creator = "Slid"
+    workbook.properties.created = created.astimezone(UTC).replace(tzinfo=None)
+    sheet = workbook.create_sheet(REGISTER_SHEET)
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet)
+            # Set after the value: openpyxl would read a value beginning with "=" as a formula.
+            value = ILLEGAL_XML_CHARACTERS.sub("\ufffd", value)
+            if len(value) > CELL_LIMIT:
+                value = value[: CELL_LIMIT - len(CUT_MARK)] + CUT_MARK
+            cell.value = value
+            cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def cell(value: Any, date_format: str, zone: zoneinfo.ZoneInfo) -> str:
@@ -304,7 +440,7 @@ def header(column: Column, time_zone: str) -> str:
 
 def register_rows(profile: Profile, items: list[tuple[EvidenceItem, dict]], *, time_zone: str) -> list[list[str]]:
     """The register's rows, header first; dates in ``time_zone`` (the case's), which date headers name.
-    The values are as they are: ``register_csv`` makes them spreadsheet-safe."""
+    The values are as they are: ``register_csv`` makes them spreadsheet-safe, ``register_xlsx`` text cells."""
     profile = with_exculpatory_column(with_ern_column(profile))
     zone = zoneinfo.ZoneInfo(time_zone)
     rows = [[header(column, time_zone) for column in profile.columns]]

@@ -68,9 +68,17 @@ DOCUMENTS = ("data/register.csv", "data/incidents.geojson", "data/suspects.json"
 TIMESTAMP_INDEX = "data/timestamps/index.json"
 PROVENANCE = "data/provenance.json"
 CHECKPOINT = "data/checkpoints/checkpoint.json"
-# Packages built before Slid put timestamps, provenance and checkpoints in them do not have these.
-# The analysis chart is in a package when its export asked for it.
-OPTIONAL_DOCUMENTS = ("data/identities.json", TIMESTAMP_INDEX, PROVENANCE, CHECKPOINT, "data/analysis-chart.csv")
+REGISTER_XLSX = "data/register.xlsx"
+# Packages built before Slid put timestamps, provenance, checkpoints and the register as a workbook in them
+# do not have these; the analysis chart is in a package when its export asked for it.
+OPTIONAL_DOCUMENTS = (
+    "data/identities.json",
+    TIMESTAMP_INDEX,
+    PROVENANCE,
+    CHECKPOINT,
+    REGISTER_XLSX,
+    "data/analysis-chart.csv",
+)
 # The files of which a package holds one per item, or per token or certificate (below the bag folder).
 TOKEN_FILE = re.compile(r"data/timestamps/[^/]+/[^/]+\.tst")
 CERTIFICATE_FILE = re.compile(r"data/timestamps/certificates/[^/]+\.pem")
@@ -91,6 +99,8 @@ LAYOUT_PATTERNS = (
 # The package's BagIt profile; packages built before Slid shipped one do not have it.
 OPTIONAL_TAG_FILES = ("bagit-profile.json",)
 REGISTER = "data/register.csv"
+# The register begins with a byte order mark, so that Excel reads it as UTF-8 (older packages have none).
+BYTE_ORDER_MARK = "\ufeff"
 # A register cell that begins with a single quote had one put in front by Slid, so that no
 # spreadsheet runs it as a formula; the value is the rest of the cell.
 NEUTRALISER = "'"
@@ -365,7 +375,8 @@ def check_register(package: Package, files: dict, problems: list) -> None:
         return  # check_layout reports it
     csv.field_size_limit(2**31 - 1)  # a description may be long
     try:
-        rows = list(csv.reader(io.StringIO(package.read_text(REGISTER), newline="")))
+        text = package.read_text(REGISTER)
+        rows = list(csv.reader(io.StringIO(text[1:] if text.startswith(BYTE_ORDER_MARK) else text, newline="")))
     except (Unreadable, csv.Error) as error:
         problems.append(str(error) if isinstance(error, Unreadable) else f"{REGISTER}: not readable as CSV ({error}).")
         return

@@ -8,6 +8,7 @@ originals again from the archive and checks each against its SHA-256 on the way 
 """
 
 import hashlib
+import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -120,6 +121,21 @@ class PackageWriter:
         return PackageLayout(size=self.size, sha256=sha256, structure_key=structure_key, segments=self.segments)
 
 
+# The zip's "extended timestamp" extra field (Info-ZIP, header 0x5455): the modification time in Unix seconds,
+# UTC. A zip's own date has no zone; with this, unzip, 7-Zip and libarchive show the UTC time it states.
+EXTENDED_TIMESTAMP = 0x5455
+
+
+def member_info(name: str, built_at: datetime) -> zipfile.ZipInfo:
+    """A zip member dated ``built_at`` (the package's build time, UTC): in the header's own date and time
+    (which has no zone and two-second steps) and, exactly, in an extended timestamp."""
+    built_at = built_at.astimezone(UTC)
+    info = zipfile.ZipInfo(name, date_time=built_at.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    info.extra = struct.pack("<HHBl", EXTENDED_TIMESTAMP, 5, 1, int(built_at.timestamp()))
+    return info
+
+
 def manifest_path(path: str) -> str:
     """RFC 8493 §2.1.3: percent-encode CR, LF and % in file paths of manifests."""
     return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -138,7 +154,9 @@ def write_bag(
 
         def add(path: str, content: bytes = b"", archived: ExportFile | None = None) -> dict[str, str]:
             nonlocal done
-            with bag.open(f"{contents.bag_name}/{path}", "w", force_zip64=True) as target:
+            with bag.open(
+                member_info(f"{contents.bag_name}/{path}", contents.built_at), "w", force_zip64=True
+            ) as target:
                 if archived is None:
                     with out.sealed_part() if path in sealed else nullcontext():
                         target.write(content)
@@ -167,7 +185,7 @@ def write_bag(
 
         tag_files = {
             "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
-            "bag-info.txt": _bag_info(contents.info, total, len(digests)),
+            "bag-info.txt": _bag_info(contents.info, total, len(digests), contents.built_at),
             "bagit-profile.json": BAGIT_PROFILE,
         }
         for algorithm in PAYLOAD_ALGORITHMS:
@@ -180,8 +198,8 @@ def write_bag(
         add("tagmanifest-sha256.txt", tag_manifest.encode("utf-8"))
 
 
-def _bag_info(tags: dict[str, str | list[str]], octets: int, streams: int) -> bytes:
-    info = {"Bagging-Date": datetime.now(UTC).date().isoformat(), **tags, "Payload-Oxum": f"{octets}.{streams}"}
+def _bag_info(tags: dict[str, str | list[str]], octets: int, streams: int, built_at: datetime) -> bytes:
+    info = {"Bagging-Date": built_at.astimezone(UTC).date().isoformat(), **tags, "Payload-Oxum": f"{octets}.{streams}"}
     lines = []
     for label, values in info.items():
         for value in values if isinstance(values, list) else [values]:

@@ -28,7 +28,6 @@ from evidence.models import (
     CustodyEvent,
     EvidenceItem,
     Export,
-    ExportProfile,
     ExportStatus,
     Incident,
     OutboxTask,
@@ -36,7 +35,8 @@ from evidence.models import (
     ProtectedPerson,
 )
 from evidence.package import register
-from evidence.selectors.access import Action, user_may, user_may_define_export_profile, user_may_download_export
+from evidence.selectors.access import Action, user_may, user_may_download_export
+from evidence.selectors.packages import export_profile_latest_revision
 from evidence.services.audit import audit_record
 from evidence.services.common import check_same_case
 from evidence.services.custody import custody_append
@@ -73,7 +73,8 @@ def export_request(
         check_same_case(case, **{"incidents" if isinstance(obj, Incident) else "evidence": obj})
     if not incidents and not evidence:
         raise DomainError(gettext("Choose at least one incident or evidence item."), field="incidents")
-    if register.profile_named(profile, case=case) is None:
+    chosen = register.profile_named(profile, case=case)
+    if chosen is None:
         message = gettext("No export profile %(profile)s; see /api/v1/export-profiles/.") % {"profile": repr(profile)}
         raise DomainError(message, field="profile")
     export = Export.objects.create(
@@ -82,6 +83,8 @@ def export_request(
         incident_ids=sorted(i.pk for i in incidents),
         evidence_ids=sorted(e.pk for e in evidence),
         profile=profile,
+        # The profile as it stands now: an edit or a retirement before the package is built changes nothing in it.
+        profile_revision=export_profile_latest_revision(profile_id=chosen.id) if chosen.id else None,
         include_identities=include_identities,
         include_analysis_chart=include_analysis_chart,
         lease_expires_at=_message_deadline(),
@@ -237,38 +240,6 @@ def export_record_damaged_original(
             f"expected {item.sha256}"
         )
         evidence_record_fixity(item=item, agent=agent, sha256=sha256, error=error, store=store)
-
-
-@transaction.atomic
-def export_profile_create(
-    *, actor: AbstractBaseUser, name: str, columns: list[dict], description: str = "", case: Case | None = None
-) -> ExportProfile:
-    """A register profile of ``case``, for its exports and seen by its members; or, with no case, one
-    shared by every case, which only staff define (it carries no case information). Its name is
-    unique among what an export of the case may use: the built-in default, the case's own and the
-    shared ones."""
-    if not user_may_define_export_profile(user=actor, case=case):
-        if case is None:
-            raise NotAllowed(
-                gettext("Only staff define profiles shared by every case; name the case the profile is for.")
-            )
-        message = gettext("Your role in %(case)s does not allow defining export profiles.")
-        raise NotAllowed(message % {"case": case.reference})
-    errors = register.column_errors(columns)
-    if errors:
-        raise DomainError("; ".join(errors), field="columns")
-    # A shared profile may take a name a case uses already (the case's own comes first in its exports):
-    # refusing it would tell staff the names of cases' profiles.
-    usable_by_name = Q(case__isnull=True) if case is None else Q(case__isnull=True) | Q(case=case)
-    if name == register.DEFAULT_PROFILE.name or ExportProfile.objects.filter(usable_by_name, name=name).exists():
-        raise DomainError(gettext("A profile named %(name)s exists already.") % {"name": repr(name)}, field="name")
-    profile = ExportProfile.objects.create(
-        case=case, name=name, description=description, columns=columns, created_by=actor
-    )
-    audit_record(
-        actor=actor, case=case, action=AuditAction.EXPORT_PROFILE_CREATE, target=name, details={"columns": columns}
-    )
-    return profile
 
 
 def export_sweep_stuck() -> list[int]:

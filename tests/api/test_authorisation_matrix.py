@@ -19,6 +19,7 @@ from evidence.models import ApiToken, IssuedPassword, Role
 from evidence.selectors.access import Action, role_allows
 from evidence.services.assessments import assessment_create
 from evidence.services.checkpoints import checkpoint_build
+from evidence.services.export_profiles import export_profile_create
 from evidence.services.packages import export_request
 from evidence.services.record import allegation_create, person_assignment_create, person_create, unit_create
 from evidence.services.relations import evidence_relate
@@ -87,6 +88,7 @@ class World:
     review_incident: object
     review_item: object
     review_assessment: object
+    profile: object = None
 
 
 @pytest.fixture
@@ -137,6 +139,8 @@ def world(case_a, case_b):
         relation=evidence_relate(actor=lead, item=transcript, target=item, kind="transcript_of"),
         assessment=assessment, review_incident=review_incident, review_item=review_item,
         review_assessment=review_assessment,
+        profile=export_profile_create(actor=lead, case=case_a, name="chamber", columns=[{"column": "E",
+                                                                                         "field": "ern"}]),
     )  # fmt: skip
 
 
@@ -303,6 +307,10 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
             "/api/v1/export-profiles/", {"case": c.pk, "name": "p1", "columns": [{"column": "ERN", "field": "ern"}]},
             201,
         ),
+        ("export-profile-detail", "GET"): (f"/api/v1/export-profiles/{w.profile.pk}/", None, 200),
+        ("export-profile-detail", "PATCH"): (f"/api/v1/export-profiles/{w.profile.pk}/", {"description": "x"}, 200),
+        ("export-profile-retire", "POST"): (f"/api/v1/export-profiles/{w.profile.pk}/retire/", {"reason": "x"}, 200),
+        ("export-profile-revisions", "GET"): (f"/api/v1/export-profiles/{w.profile.pk}/revisions/", None, 200),
     }  # fmt: skip
     for kind, person in (("witness", w.witness), ("victim", w.victim)):
         route = f"/api/v1/{kind}es/" if kind == "witness" else f"/api/v1/{kind}s/"

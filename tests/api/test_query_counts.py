@@ -320,7 +320,7 @@ def test_the_export_profile_list_runs_three_queries_however_many_profiles(reader
         response = reader.get("/api/v1/export-profiles/")
 
     assert response.status_code == 200
-    assert len(response.json()) == profiles + 1  # and the built-in default
+    assert len(response.json()) == profiles + 2  # and the built-in default and e-court
 
 
 @pytest.mark.parametrize("kind", [ProtectedKind.WITNESS, ProtectedKind.VICTIM])

@@ -150,7 +150,8 @@ def test_the_package_carries_each_verified_token_as_stored_with_its_certificates
 def test_the_register_and_provenance_json_carry_what_slid_recorded(items, package):
     _, bag = package
     photo, statement = items["photo"], items["statement"]
-    rows = {row["ERN"]: row for row in csv.DictReader(io.StringIO((bag / "data" / "register.csv").read_text()))}
+    register_text = (bag / "data" / "register.csv").read_text(encoding="utf-8-sig")
+    rows = {row["ERN"]: row for row in csv.DictReader(io.StringIO(register_text))}
     provenance = json.loads((bag / "data" / "provenance.json").read_text())
 
     token = TimestampToken.objects.get(evidence=photo, verified=True)

@@ -36,9 +36,12 @@ def lead(case_a, member_of):
 
 
 def written_register(bag: Path) -> tuple[bytes, list[list[str]]]:
-    """The register's bytes as written, and its rows as a CSV reader gets them (no newline translation:
-    a carriage return inside a cell is part of the cell)."""
+    """The register's bytes as written (after the UTF-8 byte order mark, which every register begins with),
+    and its rows as a CSV reader gets them (no newline translation: a carriage return inside a cell is part
+    of the cell)."""
     raw = (bag / "data" / "register.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    raw = raw[3:]
     return raw, list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
 
 

@@ -62,7 +62,7 @@ def bag_info(bag: Path) -> dict:
 
 
 def register(bag: Path) -> list[dict]:
-    return list(csv.DictReader(io.StringIO((bag / "data" / "register.csv").read_text())))
+    return list(csv.DictReader(io.StringIO((bag / "data" / "register.csv").read_text(encoding="utf-8-sig"))))
 
 
 def test_a_corrupt_item_selected_through_its_incident_is_left_out_and_named_with_the_reason(
@@ -326,7 +326,8 @@ def test_a_package_cut_and_sealed_again_is_consistent_but_not_the_package_slid_r
     shutil.rmtree(bag / "data" / "evidence" / corrupt.ern)
     (bag / "data" / "custody" / f"{corrupt.ern}.jsonl").unlink()
     register_path = bag / "data" / "register.csv"
-    rows = [row for row in csv.reader(io.StringIO(register_path.read_text())) if corrupt.ern not in row]
+    register_text = register_path.read_text(encoding="utf-8-sig")
+    rows = [row for row in csv.reader(io.StringIO(register_text)) if corrupt.ern not in row]
     with register_path.open("w", newline="") as register_file:
         csv.writer(register_file, quoting=csv.QUOTE_ALL).writerows(rows)
     info = bag / "bag-info.txt"

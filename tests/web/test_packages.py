@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from evidence.models import AuditEntry, Confidentiality, Export, ExportProfile, Role
-from evidence.services.packages import export_profile_create
+from evidence.services.export_profiles import export_profile_create
 from evidence.services.witnesses import protected_person_create
 from tests.factories import make_incident
 from tests.otp import PASSWORD, current_code, enrol
@@ -133,7 +133,8 @@ def test_the_profiles_offered_are_the_case_own_and_the_shared_ones(lead, legal, 
     foreign = signed_in(legal).post(PACKAGES, {"incidents": [record["grave"].pk], "profile": "other-case-chamber"})
 
     profiles = re.search(r'<select name="profile".*?</select>', page, re.DOTALL).group()
-    assert re.findall(r'<option value="([^"]+)"', profiles) == ["default", "icc-trial-chamber", "shared-protocol"]
+    offered = re.findall(r'<option value="([^"]+)"', profiles)
+    assert offered == ["default", "e-court", "icc-trial-chamber", "shared-protocol"]
     assert foreign.status_code == 400 and "Select a valid choice" in foreign.content.decode()
     assert ExportProfile.objects.count() == 3 and not Export.objects.exists()
 
@@ -369,8 +370,8 @@ def test_the_package_pages_are_in_ukrainian(legal, record):
     ready = re.sub(r'<details class="verify-text">.*?</details>', "", ready, flags=re.DOTALL)
     names = {"IMG", "jpg", "pdf", "PDF", "BagIt", "verify", "py", "zip", "export", "data", "VERIFY", "txt", "SHA",
              "Python", "Linux", "macOS", "Windows", "sha256sum", "shasum", "certutil", "hashfile", "python3",
-             "default", "counsel", "Yablunska", "Street", "Killings", "Mass", "grave", "by", "the", "church", "Bucha",
-             "Statement", "of", "W", "KB", "slid", "ERN", "on", "sha", "sum", "python"}  # fmt: skip
+             "default", "court", "counsel", "Yablunska", "Street", "Killings", "Mass", "grave", "by", "the", "church",
+             "Bucha", "Statement", "of", "W", "KB", "slid", "ERN", "on", "sha", "sum", "python"}  # fmt: skip
 
     pages = {
         "list": client.get(PACKAGES),

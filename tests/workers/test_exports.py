@@ -123,7 +123,7 @@ def test_the_register_incidents_and_suspects_describe_the_selection(lead, case_a
     export = build(export_request(actor=lead, case=case_a, incidents=[record["incident"]]))
     _, bag = package_of(export, tmp_path)
 
-    rows = list(csv.DictReader(io.StringIO((bag / "data" / "register.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO((bag / "data" / "register.csv").read_text(encoding="utf-8-sig"))))
     incidents = json.loads((bag / "data" / "incidents.geojson").read_text())
     suspects = json.loads((bag / "data" / "suspects.json").read_text())
 
@@ -204,7 +204,7 @@ def test_hostile_and_unicode_names_are_made_safe_and_kept_in_the_register(lead, 
     )
     originals = [
         row["Original file name"]
-        for row in csv.DictReader(io.StringIO((bag_path / "data" / "register.csv").read_text()))
+        for row in csv.DictReader(io.StringIO((bag_path / "data" / "register.csv").read_text(encoding="utf-8-sig")))
     ]
     assert "../../etc/passwd" in originals and nfd in originals
     bagit.Bag(str(bag_path)).validate()
@@ -226,14 +226,18 @@ def test_two_profiles_give_different_registers(client_for, lead, case_a, record,
         format="json",
     )
     assert created.status_code == 201, created.content
-    assert [p["name"] for p in client.get("/api/v1/export-profiles/").json()] == ["default", "icc-trial-chamber"]
+    assert [p["name"] for p in client.get("/api/v1/export-profiles/").json()] == [
+        "default",
+        "e-court",
+        "icc-trial-chamber",
+    ]
 
     headers = {}
     for profile in ("default", "icc-trial-chamber"):
         export = build(export_request(actor=lead, case=case_a, evidence=[record["photo"]], profile=profile))
         (tmp_path / profile).mkdir()
         _, bag = package_of(export, tmp_path / profile)
-        headers[profile] = (bag / "data" / "register.csv").read_text().splitlines()[0]
+        headers[profile] = (bag / "data" / "register.csv").read_text(encoding="utf-8-sig").splitlines()[0]
 
     # Every register says whether an item is exculpatory (art. 67(2)), whatever its profile leaves out.
     assert headers["icc-trial-chamber"] == (
@@ -410,7 +414,7 @@ def test_witness_identifying_evidence_and_identities_go_only_where_a_lead_asked(
 def register_of(export: Export, tmp_path: Path) -> list[list[str]]:
     tmp_path.mkdir(exist_ok=True)
     _, bag = package_of(export, tmp_path)
-    return list(csv.reader(io.StringIO((bag / "data" / "register.csv").read_text())))
+    return list(csv.reader(io.StringIO((bag / "data" / "register.csv").read_text(encoding="utf-8-sig"))))
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ def order(case_a, lead):
 
 
 def register_rows(bag) -> list[dict]:
-    return list(csv.DictReader(io.StringIO((bag / "data" / "register.csv").read_text(encoding="utf-8"))))
+    return list(csv.DictReader(io.StringIO((bag / "data" / "register.csv").read_text(encoding="utf-8-sig"))))
 
 
 def test_the_default_register_has_every_field_of_the_court_record(case_a, lead, order, tmp_path):

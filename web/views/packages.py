@@ -59,14 +59,15 @@ def _chosen_ids(values: list[str]) -> list[int]:
 
 
 def profile_choices(*, user, case) -> list[tuple[str, str]]:
-    """The profiles an export of the case may use: the built-in default, the case's own, the shared ones (a
-    case's own profile comes before a shared one of the same name, as evidence.package.register finds it)."""
-    choices = {register.DEFAULT_PROFILE.name: _("default (built in)")}
+    """The profiles an export of the case may use: the built-in ones, the case's own, the shared ones (a
+    case's own profile comes before a shared one of the same name, as evidence.package.register finds it),
+    none that is retired (a retired profile of the case still hides a shared one of its name)."""
+    choices = {name: _("%(name)s (built in)") % {"name": name} for name in register.BUILTIN_PROFILES}
     profiles = export_profile_list(user=user).filter(Q(case=case) | Q(case__isnull=True))
     for profile in sorted(profiles, key=lambda p: (p.case_id is None, p.name)):
         label = profile.name if not profile.description else f"{profile.name}: {profile.description[:80]}"
-        choices.setdefault(profile.name, label)
-    return list(choices.items())
+        choices.setdefault(profile.name, None if profile.retired_at else label)
+    return [(name, label) for name, label in choices.items() if label is not None]
 
 
 class PackageRequestForm(forms.Form):
