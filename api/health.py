@@ -26,10 +26,12 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from storages.backends.s3 import S3Storage
 
 import config
 from api.auth.authentication import ApiTokenAuthentication, SecondFactorSessionAuthentication
 from config.celery import app as celery_app
+from evidence import replication
 from evidence.selectors.checkpoints import health_checkpoints
 from evidence.selectors.copies import replica_stores
 from evidence.selectors.health import (
@@ -101,8 +103,12 @@ def replicas_reachable() -> dict[str, str]:
     (its copies wait and are retried), so it is a staff detail, not part of the liveness answer."""
     reachable = {}
     for name in replica_stores():
+        store = storages[name]
         try:
-            _look_at(storages[name], writable=False)
+            if isinstance(store, S3Storage):
+                replication.probe_s3(store)  # short timeouts, no retry, and not asked again while down
+            else:
+                _look_at(store, writable=False)
             reachable[name] = "ok"
         except Exception as error:  # noqa: BLE001 - any failure of a store is reported, not raised
             reachable[name] = f"error: {type(error).__name__}: {error}"[:300]

@@ -19,6 +19,7 @@ from evidence.services.packages import (
     export_claim,
     export_mark_failed,
     export_mark_ready,
+    export_record_damaged_original,
     export_renew_lease,
     export_set_progress,
 )
@@ -70,10 +71,40 @@ def _write_package(contents: ExportContents, folder: str, lease: Lease) -> tuple
     return store.save(f"{folder}/layout.json", ContentFile(layout.to_json())), layout, bytes(writer.sealed)
 
 
+def _write_from_good_copies(
+    export, contents: ExportContents, folder: str, lease: Lease, agent: Agent
+) -> tuple[str, packaging.PackageLayout, bytes]:
+    """``_write_package``, again from the start each time an original's copy is found damaged: that copy is
+    recorded as failing its fixity check (evidence.services.copies repairs it), so the next try reads another
+    good copy of it. Raises DigestMismatch when the same copy is read twice (no other good copy) or when the
+    copy read could not be recorded (it changed meanwhile)."""
+    damaged: set[tuple[str, str]] = set()
+    while True:
+        try:
+            return _write_package(contents, folder, lease)
+        except packaging.DigestMismatch as mismatch:
+            copy = (mismatch.store, mismatch.key)
+            if mismatch.store is None or copy in damaged:
+                raise
+            damaged.add(copy)
+            archive_key = next(f.archive_key for f in contents.files if f.ern == mismatch.label)
+            export_record_damaged_original(
+                export=export,
+                archive_key=archive_key,
+                sha256=mismatch.actual,
+                agent=agent,
+                store=mismatch.store,
+                key=mismatch.key,
+                while_doing="built",
+            )
+            logger.error("Export %s: %s (%s in %s); built again from another copy", export.pk, mismatch, *copy[::-1])
+
+
 def build_export(export_id: int, *, agent: Agent) -> str:
-    """Builds the package: each evidence file is read from the archive and checked against its
-    recorded SHA-256 on the way; a mismatch stops the export, and nothing bad is ever shipped.
-    Only the builder that holds the export's claim proceeds, and only while it holds it."""
+    """Builds the package: each evidence file is read from a good copy and checked against its recorded
+    SHA-256 on the way; a copy that does not match is recorded as damaged and the package is built again from
+    the next good copy; with none left the export fails, and nothing bad is ever shipped. Only the builder
+    that holds the export's claim proceeds, and only while it holds it."""
     export = export_claim(export_id=export_id)
     if export is None:
         return "not claimed"
@@ -81,7 +112,8 @@ def build_export(export_id: int, *, agent: Agent) -> str:
     lease = Lease(export_id, token)
     try:
         contents = export_contents(export, heartbeat=lease.keep)
-        key, layout, sealed = _write_package(contents, f"{export.case.public_id}/{contents.bag_name}", lease)
+        folder = f"{export.case.public_id}/{contents.bag_name}"
+        key, layout, sealed = _write_from_good_copies(export, contents, folder, lease, agent)
         if not export_mark_ready(
             export=export,
             token=token,

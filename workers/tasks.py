@@ -75,7 +75,36 @@ def sweep_timestamps() -> list[int]:
     return timestamps_sweep()
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+# Making one item's copies good reads the file from a good copy, writes it to each store that needs it (at
+# most every store but one) and reads each copy back: three passes of the largest file allowed
+# (SLID_MAX_UPLOAD_BYTES) per store, at no less than REPLICATION_MIN_BYTES_PER_SECOND (an off-site link),
+# and never less than any task's limit (CELERY_TASK_TIME_LIMIT). A copy stopped by the soft limit is recorded
+# as failed and tried again after its backoff; one stopped by the hard limit is left to the sweep.
+# The broker hands a message not yet acknowledged out again after SLID_BROKER_VISIBILITY_SECONDS: a copy
+# running longer may then be made a second time alongside. That is safe (a key is written once, and a copy
+# found good already records nothing more), at the cost of the transfer; with large files, raise the
+# visibility timeout towards the time a copy takes.
+REPLICATION_MIN_BYTES_PER_SECOND = 10 * 1024**2
+
+
+def replicate_soft_time_limit(*, max_file_bytes: int, replicas: int) -> int:
+    copying = 3 * max_file_bytes * max(1, replicas) // REPLICATION_MIN_BYTES_PER_SECOND
+    return max(settings.CELERY_TASK_SOFT_TIME_LIMIT, copying)
+
+
+REPLICATE_SOFT_TIME_LIMIT = replicate_soft_time_limit(
+    max_file_bytes=settings.SLID_MAX_UPLOAD_BYTES, replicas=len(settings.SLID_ARCHIVE_REPLICAS)
+)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    soft_time_limit=REPLICATE_SOFT_TIME_LIMIT,
+    time_limit=REPLICATE_SOFT_TIME_LIMIT + 60,
+)
 def replicate_evidence(self, item_id: int) -> str:
     # A store that fails is recorded on the copy and tried again through the outbox after a backoff (and by
     # sweep_copies); only a database that cannot be reached is retried here, as for processing.

@@ -130,6 +130,11 @@ S3_ACCESS_KEY_ID = env_str("SLID_S3_ACCESS_KEY_ID")
 S3_SECRET_ACCESS_KEY = env_str("SLID_S3_SECRET_ACCESS_KEY")
 
 
+# django-storages reads an S3 object whole into a spool before the first byte is read; its default (0) never
+# rolls over to disk, so a 20 GB video would be held in memory. Past this size it goes to FILE_UPLOAD_TEMP_DIR.
+# (Slid's own reads of archived files stream the object instead: evidence.replication.read_chunks.)
+S3_MAX_MEMORY_BYTES = 8 * 1024**2
+
 # The archive is write-once: read-only files never overwritten, or S3 objects under Object Lock.
 WRITE_ONCE_BACKENDS = {
     "local": "workers.archive.WriteOnceFileSystemStorage",
@@ -156,6 +161,7 @@ def _store(name: str, location: Path | None = None) -> dict:
             "file_overwrite": False,
             "default_acl": None,
             "querystring_auth": True,
+            "max_memory_size": S3_MAX_MEMORY_BYTES,
         },
     }
 
@@ -212,6 +218,7 @@ def replica_store(name: str) -> dict:
             "file_overwrite": False,
             "default_acl": None,
             "querystring_auth": True,
+            "max_memory_size": S3_MAX_MEMORY_BYTES,
         },
     }
 

@@ -46,9 +46,15 @@ class SealedPartWithheld(Exception):
 
 
 class DigestMismatch(Exception):
-    def __init__(self, label: str, expected: str, actual: str) -> None:
+    """An archived original read back does not have its SHA-256; ``store`` and ``key`` say which copy was read
+    (when known), so that copy, and no other, is recorded as damaged."""
+
+    def __init__(
+        self, label: str, expected: str, actual: str, *, store: str | None = None, key: str | None = None
+    ) -> None:
         super().__init__(f"{label}: the archived copy's SHA-256 is {actual}, expected {expected}")
         self.label, self.expected, self.actual = label, expected, actual
+        self.store, self.key = store, key
 
 
 @dataclass
@@ -104,7 +110,7 @@ def package_chunks(
 
     An archived original sent whole is hashed on the way, and its last chunk held back until the
     SHA-256 is known. A copy that no longer matches is reported to ``on_mismatch(segment, actual_sha256,
-    store=…)`` (the store it was read from) and raises
+    store=…, key=…)`` (the copy it was read from) and raises
     DigestMismatch, which breaks the download off: a bad file is never delivered whole.
 
     The sealed part is decrypted by ``unseal`` only when the range reaches it; without ``unseal``
@@ -132,7 +138,7 @@ def package_chunks(
                 store, key = (copy.store, copy.key) if copy else (PRIMARY_STORE, segment.archive_key)
                 if first == 0 and last == segment.length:
                     chunks = read_range(storages[store], key, 0, segment.length)
-                    yield from _verified(chunks, segment, partial(on_mismatch, store=store))
+                    yield from _verified(chunks, segment, partial(on_mismatch, store=store, key=key))
                 else:
                     yield from read_range(storages[store], key, first, last - first)
         segment_start = segment_end

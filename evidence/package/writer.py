@@ -18,7 +18,9 @@ from typing import BinaryIO
 from django.core.files.storage import storages
 from isal import isal_zlib
 
-from evidence.hashing import CHUNK_BYTES, DigestLane
+from evidence import replication
+from evidence.hashing import DigestLane
+from evidence.models import PRIMARY_STORE
 from evidence.package.contents import BAGIT_PROFILE, ExportContents, ExportFile
 from evidence.package.layout import DigestMismatch, PackageLayout, Segment
 from evidence.selectors.copies import good_copy_of_key
@@ -165,20 +167,24 @@ def write_bag(
                     return {name: hashlib.new(name, content).hexdigest() for name in PAYLOAD_ALGORITHMS}
                 # The original's good bytes: the primary's copy, or a replica's (evidence.selectors.copies).
                 copy = good_copy_of_key(archive_key=archived.archive_key, size=archived.size)
-                store, key = (copy.store, copy.key) if copy else ("archive", archived.archive_key)
-                source = storages[store].open(key, "rb")
-                with source, out.payload(archived.archive_key, archived.sha256) as hashers:
-                    while chunk := source.read(CHUNK_BYTES):
+                read_from[archived.archive_key] = (
+                    (copy.store, copy.key) if copy else (PRIMARY_STORE, archived.archive_key)
+                )
+                store, key = read_from[archived.archive_key]
+                with out.payload(archived.archive_key, archived.sha256) as hashers:
+                    for chunk in replication.read_chunks(storages[store], key):  # streamed, never whole
                         target.write(chunk)
                         done += len(chunk)
                         progress(done, total)
             out.drain()
             return {name: hasher.hexdigest() for name, hasher in hashers.items()}
 
+        read_from: dict[str, tuple[str, str]] = {}
         for archived in contents.files:
             hexdigests = add(f"data/{archived.path}", archived=archived)
             if hexdigests["sha256"] != archived.sha256:
-                raise DigestMismatch(archived.ern, archived.sha256, hexdigests["sha256"])
+                store, key = read_from[archived.archive_key]
+                raise DigestMismatch(archived.ern, archived.sha256, hexdigests["sha256"], store=store, key=key)
             digests[f"data/{archived.path}"] = hexdigests
         for path, content in contents.documents.items():
             digests[f"data/{path}"] = add(f"data/{path}", content)

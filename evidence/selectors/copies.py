@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db.models import Count, Q, QuerySet
 
+from evidence import replication
 from evidence.models import GOOD_COPY_STATES, PRIMARY_STORE, ArchiveCopy, EvidenceItem
 
 logger = logging.getLogger(__name__)
@@ -72,9 +73,11 @@ def good_copy_of_key(*, archive_key: str, size: int | None) -> GoodCopy | None:
 
 
 def _first_answering(candidates: list[GoodCopy], *, size: int | None) -> GoodCopy | None:
+    """Asked on a web thread: each store gets a short probe (evidence.replication.probe_size), and one that did
+    not answer lately is passed over without waiting for it again."""
     for candidate in candidates:
         try:
-            found = storages[candidate.store].size(candidate.key)
+            found = replication.probe_size(storages[candidate.store], candidate.key)
         except Exception as problem:  # noqa: BLE001 - a store that does not answer: the next copy is read
             logger.warning("The copy %s in %s could not be reached: %s", candidate.key, candidate.store, problem)
             continue

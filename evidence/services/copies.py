@@ -245,8 +245,10 @@ def evidence_check_copies(*, item: EvidenceItem, agent: Agent, repair: bool = Tr
         if look.error:
             look = replication.Look(error=f"The copy in {store} could not be read: {look.error}")
         held = evidence_record_fixity(
-            item=item, agent=agent, sha256=look.sha256, error=look.error, store=store, missing=look.missing
+            item=item, agent=agent, sha256=look.sha256, error=look.error, store=store, missing=look.missing, key=key
         )
+        if held is None:
+            continue  # a repair moved the copy while it was read: its new key is checked next time
         if not held:
             report.failed[store] = look.error or ("missing" if look.missing else f"SHA-256 {look.sha256}")
     if report.failed and repair:

@@ -205,7 +205,9 @@ def evidence_file_response(
             f"While {agent.name} downloaded {item.ern}: the {where}'s SHA-256 is {actual_sha256}, "
             f"expected {item.sha256}; the download was broken off"
         )
-        evidence_record_fixity(item=item, agent=agent, sha256=actual_sha256, error=error, store=copy.store)
+        evidence_record_fixity(
+            item=item, agent=agent, sha256=actual_sha256, error=error, store=copy.store, key=copy.key
+        )
 
     return file_download(
         partial(package_layout.read_range, storages[copy.store], copy.key),
@@ -250,9 +252,14 @@ def export_file_response(
     layout = package_layout.stored_layout(export.package_key)
     unseal = partial(package_identities_document, export=export) if layout.sealed else None
 
-    def on_mismatch(segment: package_layout.Segment, actual: str, store: str) -> None:
+    def on_mismatch(segment: package_layout.Segment, actual: str, store: str, key: str) -> None:
         export_record_damaged_original(
-            export=export, archive_key=segment.archive_key, sha256=actual, agent=Agent.for_user(actor), store=store
+            export=export,
+            archive_key=segment.archive_key,
+            sha256=actual,
+            agent=Agent.for_user(actor),
+            store=store,
+            key=key,
         )
 
     return answer(partial(package_layout.package_chunks, layout, on_mismatch=on_mismatch, unseal=unseal))

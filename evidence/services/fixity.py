@@ -31,9 +31,12 @@ def evidence_record_fixity(
     error: str = "",
     store: str = PRIMARY_STORE,
     missing: bool = False,
-) -> bool:
+    key: str | None = None,
+) -> bool | None:
     """Records one fixity check of the item's copy in ``store``; returns whether it held. ``error`` is why the
-    copy could not be read (``sha256`` is then None); ``missing``: nothing was at its key.
+    copy could not be read (``sha256`` is then None); ``missing``: nothing was at its key. ``key`` is the key
+    that was read: when the copy's record names another one by now (a repair moved it while this check read),
+    what was found says nothing of the copy, and nothing is recorded (returns None).
 
     Every check moves the item to the back of the fixity queue (``last_checked_at``), whatever it found, so a
     damaged item cannot hold up the rest. ``last_verified_at`` is the last time a copy held. A copy that
@@ -42,6 +45,11 @@ def evidence_record_fixity(
     storage outage is over, or a repair: the failures stay in custody)."""
     item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
     copy = _copy_of(item, store)
+    if key is not None and copy.key != key:
+        logger.info(
+            "Fixity of %s in %s read %s, but the copy is at %s now: not recorded", item.ern, store, key, copy.key
+        )
+        return None
     held = sha256 == item.sha256
     now = timezone.now()
     failed_before = copy.state in BAD_COPY_STATES

@@ -229,17 +229,28 @@ def export_mark_failed(
 
 
 def export_record_damaged_original(
-    *, export: Export, archive_key: str, sha256: str, agent: Agent, store: str = PRIMARY_STORE
-) -> None:
-    """A package's download found an archived original (its copy in ``store``) that no longer matches: a
-    failed fixity check of that copy of each item stored under that key (the download itself is broken off)."""
+    *,
+    export: Export,
+    archive_key: str,
+    sha256: str,
+    agent: Agent,
+    store: str = PRIMARY_STORE,
+    key: str | None = None,
+    while_doing: str = "downloaded",
+) -> int:
+    """A package's download (or build: ``while_doing``) read an archived original at ``key`` in ``store`` and
+    found bytes that no longer match: a failed fixity check of that copy of each item stored under that
+    archive key, in whatever case (they share the bytes, and the next read must not pick that copy again; the
+    package is named only in its own case's items), so the sweep repairs it. A copy whose record names
+    another key by now (repaired meanwhile) is left as it is. Returns how many copies were recorded bad."""
     where = "archived copy" if store == PRIMARY_STORE else f"copy in {store}"
-    for item in EvidenceItem.objects.filter(case=export.case, archive_key=archive_key):
-        error = (
-            f"While package {export.public_id} was downloaded: the {where}'s SHA-256 is {sha256}, "
-            f"expected {item.sha256}"
-        )
-        evidence_record_fixity(item=item, agent=agent, sha256=sha256, error=error, store=store)
+    recorded = 0
+    for item in EvidenceItem.objects.filter(archive_key=archive_key).order_by("pk"):
+        package = f"package {export.public_id}" if item.case_id == export.case_id else "a package of another case"
+        error = f"While {package} was {while_doing}: the {where}'s SHA-256 is {sha256}, expected {item.sha256}"
+        held = evidence_record_fixity(item=item, agent=agent, sha256=sha256, error=error, store=store, key=key)
+        recorded += held is False
+    return recorded
 
 
 def export_sweep_stuck() -> list[int]:

@@ -5,6 +5,7 @@ back-fill, and repairing everything after the primary store is lost."""
 import hashlib
 import os
 import shutil
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from evidence.models import ArchiveCopy, OutboxTask, Role
 from evidence.selectors.copies import evidence_good_copy, items_below_min_copies
 from evidence.services.copies import copies_repair_all, copies_sweep
 from tests.workers.helpers import archived_item
-from tests.workers.replicas import MotoServer, configure_replicas, local_replica, s3_replica
+from tests.workers.replicas import S3_CREDENTIALS, MotoServer, configure_replicas, local_replica, s3_replica
 from workers import fixity, replication
 
 pytestmark = pytest.mark.django_db
@@ -331,3 +332,214 @@ def test_repairing_everything_after_the_primary_store_is_lost_restores_it_from_a
     assert (copy.state, copy.key) == ("repaired", KEY)  # nothing was at the key: written there
     assert [below.ern for below in items_below_min_copies()] == [other.ern]
     assert item.custody.filter(event_type="repaired", details__store="archive").count() == 1
+
+
+# --- Review of issue #15: reading S3 copies, exports on a damaged primary, fixity races, probes, limits -----
+
+
+def test_reading_an_s3_copy_streams_it_and_never_holds_the_file_in_memory(settings, monkeypatch, moto):
+    """django-storages' file object spools a whole S3 object into memory (max_memory_size 0): a 20 GB video
+    would be held whole by every fixity check or copy of it."""
+    import tracemalloc
+
+    from evidence import replication as copies
+
+    configure_replicas(settings, monkeypatch, {"frankfurt": s3_replica(moto, "slid-replica-frankfurt")})
+    size = 40 * 1024 * 1024
+    content = os.urandom(1024 * 1024) * (size // (1024 * 1024))
+    expected = hashlib.sha256(content).hexdigest()
+    moto.client().put_object(Bucket="slid-replica-frankfurt", Key="large", Body=content)
+    moto.client().put_object(Bucket="slid-replica-frankfurt", Key="small", Body=b"small")
+    del content
+    store = storages["archive-replica-frankfurt"]
+    assert copies.look_at(store, "small").sha256 == hashlib.sha256(b"small").hexdigest()  # botocore set up
+
+    tracemalloc.start()
+    try:
+        look = copies.look_at(store, "large")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert look.sha256 == expected
+    assert peak < size // 2, f"reading a {size >> 20} MiB copy held {peak >> 20} MiB in memory"
+
+
+def test_every_s3_store_spools_what_django_storages_reads_to_disk(monkeypatch):
+    from config.settings.base import _store, replica_store
+
+    monkeypatch.setenv("SLID_ARCHIVE_STORAGE", "s3")
+    monkeypatch.setenv("SLID_REPLICA_OFF_SITE_BACKEND", "s3")
+
+    for options in (_store("archive")["OPTIONS"], replica_store("off-site")["OPTIONS"]):
+        assert 0 < options["max_memory_size"] <= 64 * 1024 * 1024
+
+
+def test_an_export_built_on_a_damaged_primary_reads_a_replica_and_records_the_damage(
+    settings, monkeypatch, tmp_path, case_a, member_of
+):
+    from evidence.services.packages import export_request
+    from tests.workers.test_exports import build, package_bytes
+
+    configure_replicas(settings, monkeypatch, {"kyiv": local_replica(tmp_path / "kyiv")})
+    lead = member_of(case_a, Role.LEAD)
+    item = replicated_item(case_a, lead)
+    flip_one_byte(Path(storages["archive"].path(KEY)))
+
+    export = build(export_request(actor=lead, case=case_a, evidence=[item]))
+
+    assert (export.status, export.status_reason) == ("ready", "")
+    assert CONTENT in package_bytes(export)  # the replica's bytes (stored, not compressed)
+    primary = ArchiveCopy.objects.get(evidence=item, store="archive")
+    assert (primary.state, primary.key, primary.due_at) == ("damaged", KEY, None)  # the sweep repairs it now
+    failure = item.custody.get(event_type="fixity_check", outcome="failure")
+    assert failure.details["store"] == "archive"
+    assert f"package {export.public_id} was built" in failure.detail
+    item.refresh_from_db()
+    assert item.fixity_failed_at is not None
+    # Settling the item again (a later check of another copy) does not clear it: the copy itself is bad.
+    fixity.fixity_check([item], agent=AGENT, repair=False)
+    item.refresh_from_db()
+    assert item.fixity_failed_at is not None
+
+
+def test_an_export_with_no_good_copy_left_fails_and_records_the_copy_once(case_a, member_of):
+    from evidence.services.packages import export_request
+    from tests.workers.test_exports import build
+
+    lead = member_of(case_a, Role.LEAD)
+    item = archived_item(case_a, lead, CONTENT, name="testimony.txt")
+    flip_one_byte(Path(storages["archive"].path(KEY)))
+
+    export = build(export_request(actor=lead, case=case_a, evidence=[item]))
+
+    assert export.status == "failed"
+    assert SHA256 in export.status_reason
+    assert ArchiveCopy.objects.get(evidence=item, store="archive").state == "damaged"
+    assert item.custody.filter(event_type="fixity_check", outcome="failure").count() == 1
+
+
+def test_a_fixity_check_of_a_key_that_a_repair_replaced_meanwhile_records_nothing_against_the_new_key(
+    replicas, monkeypatch, case_a, investigator
+):
+    """A check reads the damaged bytes at the archive key; meanwhile a repair (the sweep's task) writes the good
+    bytes at the repair key and records the copy there. The check's finding is about the old key only."""
+    from evidence.services import copies as copy_services
+
+    item = replicated_item(case_a, investigator)
+    flip_one_byte(replicas / "kyiv" / KEY)
+    fixity.fixity_check([item], agent=AGENT, repair=False)
+    assert states(item)["archive-replica-kyiv"] == "damaged"
+    real_look_at = copy_services.replication.look_at
+
+    def look_while_a_repair_runs(store, key):
+        look = real_look_at(store, key)
+        if store is storages["archive-replica-kyiv"] and key == KEY:
+            made = copy_services.evidence_make_copies_good(item_id=item.pk, agent=AGENT, stores=[store_name(store)])
+            assert made.written == ["archive-replica-kyiv"]
+        return look
+
+    monkeypatch.setattr(copy_services.replication, "look_at", look_while_a_repair_runs)
+    check = copy_services.evidence_check_copies(item=item, agent=AGENT, repair=False)
+
+    copy = ArchiveCopy.objects.get(evidence=item, store="archive-replica-kyiv")
+    assert (copy.state, copy.key) == ("repaired", f"{KEY}.repair-1")
+    assert "archive-replica-kyiv" not in check.failed
+    failures = item.custody.filter(event_type="fixity_check", outcome="failure")
+    assert [entry.details["key"] for entry in failures] == [KEY]  # the first check's, none for the repair key
+    item.refresh_from_db()
+    assert item.fixity_failed_at is None
+
+
+def store_name(store) -> str:
+    return next(name for name in storages.backends if name.startswith("archive") and storages[name] is store)
+
+
+class SilentServer:
+    """A TCP port that takes connections and never answers: an S3 endpoint that hangs."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(64)
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def timed(work):
+    """(``work()``'s result, the seconds it took)."""
+    started = time.monotonic()
+    result = work()
+    return result, time.monotonic() - started
+
+
+@pytest.mark.timeout(120)  # without short probes, each wait is minutes (botocore: 60 s a read, retried)
+def test_choosing_a_copy_and_the_health_probe_do_not_wait_for_a_store_that_does_not_answer(
+    settings, monkeypatch, tmp_path, case_a, investigator
+):
+    from api.health import replicas_reachable
+
+    silent = SilentServer()
+    try:
+        kyiv = local_replica(tmp_path / "kyiv")
+        configure_replicas(settings, monkeypatch, {"kyiv": kyiv})
+        item = replicated_item(case_a, investigator)
+        hangs = {"BACKEND": "s3", "BUCKET": "hangs", "ENDPOINT_URL": silent.url, **S3_CREDENTIALS}
+        configure_replicas(settings, monkeypatch, {"kyiv": kyiv, "frankfurt": hangs})
+        # The primary is damaged, and the S3 replica was verified last: it is the first copy to try.
+        ArchiveCopy.objects.filter(evidence=item, store="archive").update(state="damaged")
+        ArchiveCopy.objects.create(
+            evidence=item, store="archive-replica-frankfurt", key=KEY, state="verified", verified_at=timezone.now()
+        )
+        assert states(item) == {
+            "archive": "damaged",
+            "archive-replica-kyiv": "verified",
+            "archive-replica-frankfurt": "verified",
+        }
+
+        chosen, took = timed(lambda: evidence_good_copy(item=item))
+        assert chosen.store == "archive-replica-kyiv"
+        assert took < 6
+        # The health check, right after: the store that did not answer is not waited for again.
+        reachable, took = timed(replicas_reachable)
+        assert reachable["archive-replica-kyiv"] == "ok"
+        assert reachable["archive-replica-frankfurt"].startswith("error: ")
+        assert took < 1
+        # Asked afresh, the health check waits one short probe, not botocore's minutes.
+        from evidence import replication as copies
+
+        copies.forget_unanswered()
+        reachable, took = timed(replicas_reachable)
+        assert reachable["archive-replica-frankfurt"].startswith("error: StoreNotAnswering")
+        assert took < 6
+    finally:
+        silent.close()
+
+
+def test_the_replication_task_has_time_limits_sized_for_the_largest_file_and_every_replica(settings):
+    from workers.tasks import replicate_evidence, replicate_soft_time_limit
+
+    assert replicate_evidence.soft_time_limit == replicate_soft_time_limit(
+        max_file_bytes=settings.SLID_MAX_UPLOAD_BYTES, replicas=len(settings.SLID_ARCHIVE_REPLICAS)
+    )
+    assert replicate_evidence.time_limit > replicate_evidence.soft_time_limit
+    # 20 GiB to five replicas, three passes each (read, write, read back) at 10 MiB/s: 30720 s.
+    assert replicate_soft_time_limit(max_file_bytes=20 * 1024**3, replicas=5) == 30720
+    # Never shorter than any task's limit.
+    assert replicate_soft_time_limit(max_file_bytes=1024, replicas=1) == settings.CELERY_TASK_SOFT_TIME_LIMIT
+
+
+def test_a_copy_to_an_s3_store_is_sent_from_a_private_copy_of_the_hashed_bytes(replicas, case_a, investigator):
+    from evidence import replication as copies
+
+    archived_item(case_a, investigator, CONTENT, name="testimony.txt")
+    primary = storages["archive"]
+
+    with copies.verified_source(primary, KEY, SHA256, private=True) as path:
+        assert path != primary.path(KEY)
+        assert Path(path).read_bytes() == CONTENT
+        assert Path(path).stat().st_mode & 0o077 == 0  # nobody else's to change
