@@ -80,7 +80,7 @@ def _pages(value) -> int | None:
         return None
     try:
         pages = int(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: JSON's 1e999 is read as infinity
         return None
     return pages if 1 <= pages <= 10_000_000 else None
 

@@ -1,11 +1,12 @@
 """Assessments, reviews and the review queue as the API shows and accepts them."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import StrictSerializerMixin, VisibleRelatedField
-from evidence.models import Assessment, EvidenceItem, Incident, Person, ReviewCheck, Unit
+from evidence.models import Assessment, Case, EvidenceItem, Incident, Person, ReviewCheck, Unit
 from evidence.selectors.items import evidence_list
 from evidence.selectors.record import incident_list, person_list, unit_list
 from evidence.selectors.reviews import REVIEW_TYPES
@@ -49,6 +50,18 @@ class AssessmentSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         ]  # fmt: skip
         extra_kwargs = {"relevance": {"max_length": 10000}}
 
+    def to_internal_value(self, data):
+        # A read-only field given is refused by name, not silently dropped: a client that PATCHes review_state
+        # must learn that a review goes through submit/, verify/ and reject/.
+        if hasattr(data, "keys"):
+            fixed = sorted(name for name in data.keys() if name in self.fields and self.fields[name].read_only)
+            if fixed:
+                message = gettext(
+                    "Cannot be written: Slid sets it (a review goes through submit/, verify/ or reject/)."
+                )
+                raise serializers.ValidationError({name: [message] for name in fixed})
+        return super().to_internal_value(data)
+
     def validate_evidence(self, item: EvidenceItem) -> EvidenceItem:
         if self.instance is not None and item.case_id != self.instance.case_id:
             raise serializers.ValidationError("An assessment cannot be moved to another case.")
@@ -60,6 +73,17 @@ class SubmitSerializer(StrictSerializerMixin, serializers.Serializer):
         queryset=UserModel.objects.filter(is_active=True), required=False, allow_null=True,
         help_text="The legal member or lead asked to review it (an account id; see the case's members).",
     )  # fmt: skip
+
+    def __init__(self, *args, case: Case | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the case's members are looked up: any other id is "does not exist", whether it exists or not, so
+        # that nobody learns another case's accounts (or their names) by submitting.
+        if case is None:  # the API schema's instance: it is never validated
+            self.fields["reviewer"].queryset = UserModel.objects.none()
+        else:
+            self.fields["reviewer"].queryset = UserModel.objects.filter(
+                is_active=True, case_memberships__case=case
+            ).distinct()
 
 
 class RejectSerializer(StrictSerializerMixin, serializers.Serializer):

@@ -1,6 +1,8 @@
 """Assessments, review transitions (on incidents, evidence items and assessments), the review queue, an item's
 review checklist and the analysis chart (CSV and XLSX too)."""
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -31,6 +33,15 @@ from evidence.selectors.reviews import REVIEW_TYPES, assessment_list, evidence_c
 from evidence.services.assessments import assessment_create, assessment_update
 from evidence.services.reviews import evidence_check, review_reject, review_state, review_submit, review_verify
 
+# A text filter longer than any crime code or element key is a mistake (or an attack), not a search.
+FILTER_MAX_LENGTH = 100
+
+
+def is_id(value: str) -> bool:
+    """An id in a query parameter: ASCII digits only (str.isdigit also takes "²"), small enough for a bigint."""
+    return re.fullmatch(r"[0-9]{1,18}", value) is not None
+
+
 UserModel = get_user_model()
 
 
@@ -55,7 +66,7 @@ class ReviewActionsMixin:
     def submit(self, request, pk=None):
         """Submits it for review, optionally asking one legal member or lead (`reviewer`, an account id)."""
         obj = self.get_object()
-        given = SubmitSerializer(data=request.data)
+        given = SubmitSerializer(data=request.data, case=obj.case)
         given.is_valid(raise_exception=True)
         obj = review_submit(actor=request.user, obj=obj, reviewer=given.validated_data.get("reviewer"))
         return Response(ReviewStateSerializer(_review_state(obj)).data)
@@ -105,9 +116,15 @@ class AssessmentViewSet(ReviewActionsMixin, CaseScopedViewSet):
             return assessments
         refuse_unknown_parameters(self.request, {*ALWAYS_KNOWN, *self.FILTERS, "page", "page_size"})
         given = {name: self.request.query_params.get(name) for name in self.FILTERS}
-        for name in ("case", "evidence", "incident", "person", "unit"):
-            if given[name] is not None and not given[name].isdigit():
-                raise ValidationError({name: [gettext("Give an id (a number).")]})
+        for name, value in given.items():
+            if value is None:
+                continue
+            if name in ("case", "evidence", "incident", "person", "unit"):
+                if not is_id(value):
+                    raise ValidationError({name: [gettext("Give an id (a number).")]})
+            elif "\x00" in value or len(value) > FILTER_MAX_LENGTH:
+                message = gettext("Give at most %(max)s characters, without a NUL character.")
+                raise ValidationError({name: [message % {"max": FILTER_MAX_LENGTH}]})
         lookups = {f"{name}_id" if name in ("case", "evidence", "incident", "person", "unit") else name: value
                    for name, value in given.items() if value is not None}  # fmt: skip
         return assessments.filter(**lookups).order_by("pk")
@@ -166,7 +183,7 @@ class ReviewQueueViewSet(viewsets.GenericViewSet):
         if reviewer == "me":
             reviewer_id = request.user.pk
         elif reviewer is not None:
-            if not reviewer.isdigit() or len(reviewer) > 18:
+            if not is_id(reviewer):
                 raise ValidationError({"reviewer": [gettext("Give an account id, or me.")]})
             reviewer_id = int(reviewer)
         entries = review_queue(user=request.user, case_ids=case_ids, state=state, types=types, reviewer_id=reviewer_id)
@@ -244,7 +261,7 @@ class AnalysisChartMixin:
         if value is None:
             return None
         found = None
-        if value.isdigit() and len(value) < 19:
+        if is_id(value):
             found = selector(user=self.request.user).filter(case=case, pk=int(value)).first()
         if found is None:
             message = gettext("No %(field)s %(id)s in %(case)s.")

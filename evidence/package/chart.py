@@ -6,6 +6,7 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
 from evidence.package.register import register_csv
@@ -43,6 +44,10 @@ def chart_xlsx(rows: list[list[str]]) -> bytes:
 
 
 def _cell(sheet, value: str, *, font: Font | None = None, fill: PatternFill | None = None) -> WriteOnlyCell:
+    # Text pasted from Word may hold control characters (a vertical tab) that XLSX cannot hold: openpyxl refuses
+    # them. They are dropped from the spreadsheet only; the CSV keeps the text as written.
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"  # text, never a formula, whatever it starts with
     if font is not None:

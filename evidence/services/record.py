@@ -136,6 +136,8 @@ def _link_protected_persons(incident: Incident, people: Iterable | None) -> dict
 def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: Any) -> Incident:
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     _check_status_given(changes, now=incident.status)
+    # Read before the change: a status given with the change (the form sends one) must not hide the reopening.
+    was_sealed = incident.status == IncidentStatus.VERIFIED
     linked = _link_protected_persons(incident, changes.pop("protected_persons", None))
     given = _place_dates(changes, time_zone=incident.case.time_zone)
     changed = apply_changes(incident, changes, INCIDENT_FIELDS)
@@ -153,9 +155,14 @@ def incident_update(*, actor: AbstractBaseUser, incident: Incident, **changes: A
         incident.warnings = location_warnings(incident.location)
     incident.updated_by = actor
     incident.updated_at = timezone.now()
-    # A verified incident is sealed: this change reopens its review, in the same revision as the change
-    # (unless the change itself puts it back to draft).
-    reopened = changes.get("status") != IncidentStatus.DRAFT and reopen_fields(incident)
+    # A verified incident is sealed: any change reopens its review, in the same revision as the change. A status
+    # given with it (back to draft, or under review) is kept, but the reopening is marked and recorded all the same.
+    reopened = was_sealed
+    if was_sealed:
+        if incident.status == IncidentStatus.VERIFIED:
+            reopen_fields(incident)
+        else:
+            incident.reopened_at = timezone.now()
     with history_context(actor, "incident.update"):
         incident.save()
     if reopened:

@@ -218,3 +218,67 @@ def test_the_demo_cases_chart_for_its_suspect_has_one_gap(client_for):
     first = body["crimes"][0]["elements"][0]["assessments"]
     assert [(a["exculpatory"], a["review_state"]) for a in first] == [(True, "under_review"), (False, "verified")]
     assert len(body["exculpatory_assessments"]) == 1
+
+
+def test_hostile_query_parameters_are_refused_by_name(client_for, case_a, people, record):
+    # "²" is a digit to str.isdigit but not to int(); a NUL cannot go to PostgreSQL: each was a 500.
+    client = client_for(people["lead"])
+    chart_url = f"/api/v1/cases/{case_a.pk}/analysis-chart/"
+    for url, params, field in [
+        ("/api/v1/assessments/", {"case": "²"}, "case"),
+        ("/api/v1/assessments/", {"incident": "9" * 19}, "incident"),
+        ("/api/v1/assessments/", {"element": "a\x00b"}, "element"),
+        ("/api/v1/assessments/", {"crime": "a\x00b"}, "crime"),
+        ("/api/v1/assessments/", {"element": "x" * 101}, "element"),
+        ("/api/v1/reviews/", {"reviewer": "²"}, "reviewer"),
+        (chart_url, {"suspect": "²"}, "suspect"),
+        (chart_url, {"incident": "²"}, "incident"),
+        (chart_url, {"crime": "a\x00b"}, "crime"),
+    ]:
+        response = client.get(url, params)
+        assert (response.status_code, list(response.json())) == (400, [field]), (url, params, response.content)
+
+
+def test_a_control_character_pasted_into_an_assessment_is_dropped_from_the_xlsx_only(
+    client_for, case_a, people, record
+):
+    assess(people, record, KILLING_ELEMENTS[0], relevance="pasted from Word\x0bline two")
+    client = client_for(people["legal"])
+
+    sheet = openpyxl.load_workbook(io.BytesIO(chart(client, case_a, format="xlsx").content))["Analysis chart"]
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    column = cells[0].index("Relevance")
+    assert "pasted from Wordline two" in [row[column] for row in cells[1:]]
+    rows = list(csv.reader(io.StringIO(chart(client, case_a, format="csv").content.decode())))
+    assert "pasted from Word\x0bline two" in [row[rows[0].index("Relevance")] for row in rows[1:]]
+
+
+def test_submitting_to_an_account_of_another_case_does_not_reveal_it(client_for, case_a, case_b, member_of, record):
+    lead = member_of(case_a, Role.LEAD, username="lead-of-bucha")
+    stranger = member_of(case_b, Role.LEAD, username="secret-lead-of-izium")
+    client = client_for(lead)
+    url = f"/api/v1/incidents/{record['izium'].pk}/submit/"
+
+    to_stranger = client.post(url, {"reviewer": stranger.pk}, format="json")
+    to_nobody = client.post(url, {"reviewer": stranger.pk + 1000}, format="json")
+
+    assert to_stranger.status_code == to_nobody.status_code == 400
+    assert b"secret-lead-of-izium" not in to_stranger.content
+    assert to_stranger.json()["reviewer"] == [
+        message.replace(str(stranger.pk + 1000), str(stranger.pk)) for message in to_nobody.json()["reviewer"]
+    ]
+    record["izium"].refresh_from_db()
+    assert record["izium"].status == "draft"
+
+
+def test_a_patch_of_an_assessments_review_state_is_refused_by_name(client_for, case_a, people, record):
+    assessment = assess(people, record, KILLING_ELEMENTS[0], state="draft")
+
+    response = client_for(people["analyst"]).patch(
+        f"/api/v1/assessments/{assessment.pk}/", {"review_state": "verified", "relevance": "New"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["review_state"]
+    assessment.refresh_from_db()
+    assert (assessment.review_state, assessment.relevance) == ("draft", f"Goes to {KILLING_ELEMENTS[0]}")

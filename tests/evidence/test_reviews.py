@@ -187,3 +187,23 @@ def test_a_form_that_repeats_the_verified_status_with_a_change_reopens_the_revie
 
     incident.refresh_from_db()
     assert (incident.status, incident.title) == ("under_review", "Shelling, corrected")
+
+
+@pytest.mark.parametrize("status", ["under_review", "draft"])
+def test_a_status_patched_with_a_change_does_not_hide_that_a_verified_incident_was_reopened(
+    case_a, people, client_for, status
+):
+    incident = make_incident(case_a, actor=people["investigator"], title="Shelling", status="under_review")
+    review_verify(actor=people["legal"], obj=incident)
+    before = timezone.now()
+
+    response = client_for(people["investigator"]).patch(
+        f"/api/v1/incidents/{incident.pk}/", {"title": "Rewritten", "status": status}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    incident.refresh_from_db()
+    assert (incident.status, incident.title) == (status, "Rewritten")
+    assert incident.reopened_at is not None and incident.reopened_at >= before
+    reopened = AuditEntry.objects.get(action="review.reopen", target=str(incident.public_id))
+    assert reopened.details == {"type": "incident", "changed": ["status", "title"]}

@@ -115,3 +115,11 @@ def test_values_that_cannot_be_are_passed_over():
     facts = document_facts(metadata)
 
     assert (facts.pages, facts.duration_seconds, facts.author, facts.created) == (None, None, "", None)
+
+
+@pytest.mark.parametrize("count", [float("inf"), float("-inf"), float("nan"), "1e999"])
+def test_a_page_count_of_infinity_is_passed_over(count):
+    # exiftool's JSON may say 1e999, which Python reads as infinity: int() of it overflows.
+    facts = document_facts({"exiftool": {"PDF:PageCount": count}})
+
+    assert facts.pages is None
