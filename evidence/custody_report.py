@@ -179,7 +179,8 @@ def report_pdf(report: CustodyReport) -> bytes:
 
 
 def _table(rows: list, widths: list[float], *, header: bool = True) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+    # An event may be taller than a page (a correction's reason, a hand-over's note): its row is split across pages.
+    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0, splitInRow=1)
     style = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),

@@ -270,7 +270,10 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     if marked_corrupt:
         contents.info["Slid-Marked-Corrupt"] = [f"{item.ern}: {corrupt_reason(item)}" for item in marked_corrupt]
     if left_out:
-        contents.info["Slid-Not-Included"] = [f"{item.ern}: {why}" for item, why in left_out]
+        # No package leaves out an item the record calls exculpatory without saying so (art. 67(2)).
+        contents.info["Slid-Not-Included"] = [
+            f"{item.ern}: {why}" + (" (exculpatory, art. 67(2))" if item.exculpatory else "") for item, why in left_out
+        ]
     return contents
 
 

@@ -176,11 +176,13 @@ NEUTRALISER = "'"
 # Every field but "disclosures": which recipients were given an item, when and under which rule is the
 # disclosing party's own working record. A package handed to the defence or a chamber as it is should not
 # tell one recipient what another was given; a profile that names the field puts it in on purpose.
-FIELDS_LEFT_OUT_OF_DEFAULT = frozenset({"disclosures"})
+# A package often goes to the defence or a chamber: it says neither what another recipient was given nor who gave
+# material on condition of confidentiality (art. 54(3)(e)), and on what conditions; a profile may name them.
+FIELDS_LEFT_OUT_OF_DEFAULT = frozenset({"disclosures", "confidentiality_provider", "confidentiality_conditions"})
 
 DEFAULT_PROFILE = Profile(
     name="default",
-    description="Every field but disclosures, ISO 8601 dates.",
+    description="Every field but disclosures and who gave material on condition of confidentiality; ISO 8601 dates.",
     builtin=True,
     columns=tuple(
         Column(column, field)

@@ -134,7 +134,9 @@ def member_info(name: str, built_at: datetime) -> zipfile.ZipInfo:
     built_at = built_at.astimezone(UTC)
     info = zipfile.ZipInfo(name, date_time=built_at.timetuple()[:6])
     info.compress_type = zipfile.ZIP_STORED
-    info.extra = struct.pack("<HHBl", EXTENDED_TIMESTAMP, 5, 1, int(built_at.timestamp()))
+    seconds = int(built_at.timestamp())
+    if seconds < 2**31:  # the extended timestamp is a signed 32-bit number: after 2038 the header's date alone
+        info.extra = struct.pack("<HHBl", EXTENDED_TIMESTAMP, 5, 1, seconds)
     return info
 
 

@@ -315,6 +315,12 @@ def user_may_lower_confidentiality(*, user: User, item: EvidenceItem, to: str) -
     return persons is None or user_may_reveal_all(user=user, case=item.case, persons=persons)
 
 
+def user_may_lower_classification(*, user: User, item: EvidenceItem) -> bool:
+    """Lowering an item's court classification, or taking off that it was received on condition of
+    confidentiality (art. 54(3)(e)): legal judgements, for the case's lawyers and leads (Action.DISCLOSE)."""
+    return user_may(user=user, case=item.case, action=Action.DISCLOSE)
+
+
 def user_may_mark_exculpatory(*, user: User, item: EvidenceItem, exculpatory: bool) -> bool:
     """Anyone who writes the record, or discloses, may mark an item exculpatory (art. 67(2)): erring towards
     disclosure harms no one. Taking the mark off withholds it from the defence's view of what must be

@@ -27,6 +27,7 @@ from evidence.selectors.access import CONFIDENTIALITY_ORDER, user_may_lower_conf
 from evidence.services.audit import audit_record
 from evidence.services.common import history_context
 from evidence.services.court_record import (
+    check_classification_lowered,
     check_exculpatory_change,
     clean_classification,
     clean_document_facts,
@@ -115,6 +116,7 @@ def evidence_correct(*, actor: AbstractBaseUser, item: EvidenceItem, reason: str
     classification = clean_classification(_taken(changes, EVIDENCE_CLASSIFICATION_FIELDS), item=item)
     if "exculpatory" in classification:
         check_exculpatory_change(actor=actor, item=item, exculpatory=classification["exculpatory"], reason=reason)
+    check_classification_lowered(actor=actor, item=item, fields=classification, reason=reason)
     description = {**changes, **evidence_moments(changes, time_zone=item.case.time_zone)}
     if changes.get("kind"):
         description["kind_source"] = KindSource.SUBMITTER

@@ -32,7 +32,7 @@ from evidence.models import (
     Export,
     RecipientKind,
 )
-from evidence.selectors.access import user_may_mark_exculpatory
+from evidence.selectors.access import user_may_lower_classification, user_may_mark_exculpatory
 from evidence.services.audit import audit_record
 
 NULLABLE = frozenset({"document_date", "pages", "duration_seconds"})
@@ -157,6 +157,32 @@ def check_exculpatory_change(*, actor: AbstractBaseUser, item: EvidenceItem, exc
     if not exculpatory and not reason.strip():
         message = gettext("Say why the item is no longer considered exculpatory (reason).")
         raise DomainError(message, field="reason")
+
+
+# From the least to the most protected, as a registry classifies documents.
+COURT_CLASSIFICATION_ORDER = ("public", "confidential", "under_seal", "ex_parte")
+
+
+def check_classification_lowered(*, actor: AbstractBaseUser, item: EvidenceItem, fields: dict, reason: str) -> None:
+    """Anyone who writes may protect an item more. Lowering its court classification, or taking off that it was
+    received on condition of confidentiality (art. 54(3)(e)), are legal judgements for the case's lawyers and
+    leads, who say why."""
+    to = fields.get("court_classification", item.court_classification)
+    lowered = COURT_CLASSIFICATION_ORDER.index(to) < COURT_CLASSIFICATION_ORDER.index(item.court_classification)
+    condition_removed = item.received_on_condition_of_confidentiality and not fields.get(
+        "received_on_condition_of_confidentiality", True
+    )
+    if not (lowered or condition_removed):
+        return
+    field = "court_classification" if lowered else "received_on_condition_of_confidentiality"
+    if not user_may_lower_classification(user=actor, item=item):
+        message = gettext(
+            "Your role in %(case)s does not allow lowering a court classification or an art. 54(3)(e) condition: "
+            "that is for its lawyers and leads."
+        )
+        raise NotAllowed(message % {"case": item.case.reference}, field=field)
+    if not reason.strip():
+        raise DomainError(gettext("Say why the item is less protected now (reason)."), field="reason")
 
 
 def recorded_changes(item: EvidenceItem, values: dict[str, Any]) -> dict[str, dict[str, Any]]:

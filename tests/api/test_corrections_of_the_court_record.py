@@ -235,3 +235,35 @@ def test_the_same_moment_given_in_another_offset_is_a_revision(case_a, investiga
     assert revisions[-1]["user"] == "olena"
     assert revisions[-1]["changes"] == {"occurred_from_offset": {"from": 330, "to": 480}}
     assert revisions[-2]["changes"]["occurred_from_offset"] == {"from": 0, "to": 330}
+
+
+def test_lowering_a_court_classification_or_an_art_54_3_e_condition_is_for_lawyers_and_leads(
+    case_a, item, investigator, member_of, client_for
+):
+    lead = client_for(member_of(case_a, Role.LEAD, username="lead-of-bucha"))
+    path = f"/api/v1/evidence/{item.pk}/"
+    protected = {
+        "court_classification": "ex_parte", "received_on_condition_of_confidentiality": True,
+        "confidentiality_provider": "A state's intelligence service", "confidentiality_conditions": "Lead only",
+    }  # fmt: skip
+    assert lead.patch(path, protected, format="json").status_code == 200
+
+    for lowering in (
+        {"court_classification": "public", "reason": "mistake"},
+        {"received_on_condition_of_confidentiality": False, "confidentiality_provider": "", "reason": "mistake"},
+    ):
+        refused = client_for(investigator).patch(path, lowering, format="json")
+        assert refused.status_code == 403, refused.content
+    item.refresh_from_db()
+    assert (item.court_classification, item.received_on_condition_of_confidentiality) == ("ex_parte", True)
+
+    no_reason = lead.patch(path, {"court_classification": "confidential"}, format="json")
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()
+    lowered = lead.patch(
+        path, {"court_classification": "confidential", "reason": "Unsealed by the chamber"}, format="json"
+    )
+    assert lowered.status_code == 200 and lowered.json()["court_classification"] == "confidential"
+    # Protecting an item more needs no one's leave and no reason.
+    assert (
+        client_for(investigator).patch(path, {"court_classification": "under_seal"}, format="json").status_code == 200
+    )

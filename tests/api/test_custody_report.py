@@ -183,3 +183,20 @@ def test_the_workspace_evidence_page_links_to_the_reports_which_its_session_open
     opened = browser.get(pdf.replace("&amp;", "&"))
     assert opened.status_code == 200
     assert opened["Content-Type"] == "application/pdf"
+
+
+def test_an_event_taller_than_a_page_is_split_across_pages_not_a_500(case_a, member_of, client_for):
+    lead = member_of(case_a, Role.LEAD, username="lead-of-the-report")
+    item = archived_item(case_a, lead, b"%PDF-1.4 a long story", name="long.pdf")
+    client = client_for(lead)
+    reason = ("The title named the wrong street; the statement and the map agree on Vokzalna. " * 25)[:2000]
+    assert (
+        client.patch(f"/api/v1/evidence/{item.pk}/", {"title": "Vokzalna", "reason": reason}, format="json").status_code
+        == 200
+    )
+
+    answer = client.get(f"/api/v1/evidence/{item.pk}/custody/report/", {"format": "pdf", "language": "en"})
+
+    assert answer.status_code == 200
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
+    assert item.ern in text and "Vokzalna" in text

@@ -391,7 +391,7 @@ def test_witness_identifying_evidence_and_identities_go_only_where_a_lead_asked(
     witness = protected_person_create(actor=lead, case=case_a, kind="witness", identity={"full_name": "Olena K."})
     identifying = archived_item(
         case_a, lead, b"face of the witness", confidentiality=Confidentiality.IDENTIFIES_WITNESS,
-        protected_persons=[witness],
+        protected_persons=[witness], exculpatory=True,
     )  # fmt: skip
 
     chosen = [record["photo"], identifying]
@@ -405,7 +405,10 @@ def test_witness_identifying_evidence_and_identities_go_only_where_a_lead_asked(
     _, full_bag = package_of(full, tmp_path / "full")
 
     assert plain.item_count == 1 and not (plain_bag / "data" / "identities.json").exists()
-    assert bagit.Bag(str(plain_bag)).info["Slid-Not-Included"] == f"{identifying.ern}: identifies a witness"
+    # Left out, and still said to be exculpatory (art. 67(2)): no package hides that.
+    assert bagit.Bag(str(plain_bag)).info["Slid-Not-Included"] == (
+        f"{identifying.ern}: identifies a witness (exculpatory, art. 67(2))"
+    )
     assert full.item_count == 2
     assert json.loads((full_bag / "data" / "identities.json").read_text())["people"][0]["full_name"] == "Olena K."
     bagit.Bag(str(full_bag)).validate()
