@@ -22,6 +22,7 @@ from evidence.models import (
     RecipientKind,
     RelationKind,
 )
+from evidence.selectors.exculpatory import evidence_is_exculpatory
 from evidence.selectors.items import evidence_list
 from evidence.selectors.packages import export_list
 from evidence.selectors.relations import relation_seen_from
@@ -228,7 +229,9 @@ class DisclosuresSerializer(serializers.Serializer):
 
     evidence = serializers.IntegerField(source="item.pk")
     ern = serializers.CharField(source="item.ern")
-    exculpatory = serializers.BooleanField(source="item.exculpatory")
+    exculpatory = serializers.BooleanField(
+        help_text="Marked exculpatory, or with an exculpatory assessment (evidence.selectors.exculpatory)."
+    )
     current = DisclosureSerializer(many=True, help_text="The latest decision for each recipient.")
     disclosures = DisclosureSerializer(many=True, help_text="Every decision recorded, oldest first.")
 
@@ -237,4 +240,9 @@ def disclosures_view(item: EvidenceItem, disclosures: list[Disclosure]) -> dict:
     latest: dict[tuple[str, str], Disclosure] = {}
     for disclosure in disclosures:
         latest[(disclosure.recipient_kind, disclosure.recipient_name.casefold())] = disclosure
-    return {"item": item, "current": list(latest.values()), "disclosures": disclosures}
+    return {
+        "item": item,
+        "exculpatory": evidence_is_exculpatory(item),
+        "current": list(latest.values()),
+        "disclosures": disclosures,
+    }

@@ -31,9 +31,10 @@ from evidence.models import (
 )
 from evidence.national_offences import national_offences
 from evidence.package import chart, proofs, register
-from evidence.selectors.analysis_chart import analysis_chart, analysis_chart_rows
+from evidence.selectors.analysis_chart import analysis_chart, analysis_chart_rows, pinpoint
 from evidence.selectors.custody_report import LANGUAGES as REPORT_LANGUAGES
 from evidence.selectors.custody_report import custody_report
+from evidence.selectors.exculpatory import exculpatory_assessments_of_many
 from evidence.selectors.packages import export_profile_of
 from evidence.selectors.record import person_assignment_on
 from evidence.selectors.relations import disclosures_of_many, related_of_many
@@ -41,6 +42,7 @@ from evidence.selectors.relations import disclosures_of_many, related_of_many
 PACKAGE_FILES = Path(__file__).parent  # VERIFY.txt, verify.py and the BagIt profile, shipped in every package
 # What a Slid package is, as a BagIt profile (bagit-profiles spec): in every package as a tag file, and named
 # by bag-info.txt, so a registry's BagIt tools can check a package against it.
+EXCULPATORY_DOCUMENT = "exculpatory-assessments.csv"
 BAGIT_PROFILE = (PACKAGE_FILES / "bagit-profile.json").read_bytes()
 BAGIT_PROFILE_IDENTIFIER = json.loads(BAGIT_PROFILE)["BagIt-Profile-Info"]["BagIt-Profile-Identifier"]
 FORBIDDEN_CHARACTERS = set('<>:"/\\|?*')
@@ -186,6 +188,7 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     checkpoint = proofs.packaged_checkpoint()  # before the chains are read: each then holds its head in it
     packaged, taken_by_folder = [], {}
     related, disclosures = related_of_many(items=included), disclosures_of_many(items=included)
+    exculpatory = exculpatory_assessments_of_many(items=included)
     for item in included:
         heartbeat()
         folder = f"evidence/{safe_file_name(item.ern)}"
@@ -213,6 +216,7 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
                 "timestamps": proofs.timestamps_cell(tokens.get(entry.item.pk, [])),
                 "related": related[entry.item.pk],
                 "disclosures": disclosures[entry.item.pk],
+                "exculpatory_assessments": exculpatory[entry.item.pk],
                 "time_zone": export.case.time_zone,
             },
         )
@@ -226,6 +230,8 @@ def export_contents(export: Export, *, heartbeat: Callable[[], None] = lambda: N
     rows = register.register_rows(profile, register_items, time_zone=export.case.time_zone)
     contents.documents["register.csv"] = register.register_csv(rows)
     contents.documents["register.xlsx"] = register.register_xlsx(rows, created=contents.built_at)
+    # In every package, chart or not: the defence must find each exculpatory assessment of what it receives.
+    contents.documents[EXCULPATORY_DOCUMENT] = _exculpatory_csv([a for item in included for a in exculpatory[item.pk]])
 
     incidents = Incident.objects.filter(case=export.case).filter(
         pk__in={*export.incident_ids, *(i.pk for item in included for i in item.incidents.all())}
@@ -286,6 +292,25 @@ def _analysis_chart_csv(export: Export, incidents) -> bytes:
         table = analysis_chart_rows(analysis_chart(case=export.case, incident=incident))
         rows.extend(table if not rows else table[1:])
     return chart.chart_csv(rows or analysis_chart_rows({"crimes": [], "modes": []}))
+
+
+EXCULPATORY_COLUMNS = [
+    "ERN", "Assessment", "Goes to", "Element", "Pinpoint", "Incident", "Crime", "Mode of liability", "Person",
+    "Unit", "Relevance", "Probative value", "Direct or circumstantial", "Review state",
+]  # fmt: skip
+
+
+def _exculpatory_csv(assessments: list) -> bytes:
+    """Every exculpatory assessment (Rome Statute art. 67(2)) of the package's items, in any review state, one a row
+    under a header (the header alone when there is none)."""
+    rows = [list(EXCULPATORY_COLUMNS)]
+    for a in assessments:
+        rows.append([
+            a.evidence.ern, str(a.pk), "crime" if a.crime else "mode", a.element, pinpoint(a), str(a.incident_id or ""),
+            a.crime, a.mode, a.person.full_name if a.person else "", a.unit.name if a.unit else "", a.relevance,
+            a.probative_value, a.directness, a.review_state,
+        ])  # fmt: skip
+    return register.register_csv(rows)
 
 
 def requester(export: Export) -> str:

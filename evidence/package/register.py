@@ -159,7 +159,12 @@ FIELDS: dict[str, tuple[str, Callable[[EvidenceItem, dict], Any]]] = {
     ),
     "confidentiality_provider": ("who gave art. 54(3)(e) material", lambda i, c: i.confidentiality_provider),
     "confidentiality_conditions": ("the conditions it was given on", lambda i, c: i.confidentiality_conditions),
-    "exculpatory": ("yes: Rome Statute art. 67(2) material", lambda i, c: _yes_no(i.exculpatory)),
+    # Marked so, or with an exculpatory assessment (evidence.selectors.exculpatory; the package lists those in
+    # data/exculpatory-assessments.csv).
+    "exculpatory": (
+        "yes: Rome Statute art. 67(2) material (marked, or assessed so)",
+        lambda i, c: _yes_no(i.exculpatory or bool(c.get("exculpatory_assessments"))),
+    ),
     "related": ("related items (relation ERN), both ways", _related),
     "disclosures": ("latest disclosure decision per recipient", _disclosures),
 }

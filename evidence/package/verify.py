@@ -78,6 +78,8 @@ OPTIONAL_DOCUMENTS = (
     CHECKPOINT,
     REGISTER_XLSX,
     "data/analysis-chart.csv",
+    # Every exculpatory assessment of the package's items; packages built before Slid added it have none.
+    "data/exculpatory-assessments.csv",
 )
 # The files of which a package holds one per item, or per token or certificate (below the bag folder).
 TOKEN_FILE = re.compile(r"data/timestamps/[^/]+/[^/]+\.tst")

@@ -4,7 +4,11 @@ assessments that go to it, and the elements no verified assessment proves (the g
 Charged crimes are the crimes of the case's incidents (for a suspect, of the incidents with allegations against
 them); modes of liability come from the allegations' roles (ROLE_MODES). A mode's element is proven by assessments
 of the person, or of the unit the allegation names, or of the person's unit (what shows the forces' conduct or
-their command and control)."""
+their command and control).
+
+Every exculpatory assessment in the chart's scope is listed (``exculpatory_assessments``, ``exculpatory``) whatever
+mode, crime or subject it goes to: one under a mode no allegation charges, or of a crime since taken off its
+incident, is shown as "not charged" rather than dropped (Rome Statute art. 67(2))."""
 
 from collections import defaultdict
 from decimal import Decimal
@@ -114,6 +118,7 @@ def analysis_chart(
     if incident is not None:
         incidents = incidents.filter(pk=incident.pk)
         allegations = allegations.filter(incident=incident)
+    scope_allegations = list(allegations.values_list("person_id", "person__unit_id", "unit_id"))
     incidents = list(incidents.only("pk", "crimes").order_by("pk"))
     incident_ids = [i.pk for i in incidents]
     allegations = [a for a in allegations.filter(incident__in=incident_ids).order_by("pk") if a.role in ROLE_MODES]
@@ -187,9 +192,13 @@ def analysis_chart(
         for element in row["elements"]
         if element["gap"]
     ]  # fmt: skip
-    exculpatory = sorted(
-        {a["id"] for section in (crime_rows, mode_rows) for row in section for e in row["elements"]
-         for a in e["assessments"] if a["exculpatory"]}
+    in_rows = {
+        a["id"] for section in (crime_rows, mode_rows) for row in section for e in row["elements"]
+        for a in e["assessments"] if a["exculpatory"]
+    }  # fmt: skip
+    exculpatory = _exculpatory_in_scope(
+        case=case, crime=crime, incident_ids=incident_ids if (suspect or incident) else None,
+        subjects=scope_allegations if (suspect or incident) else None, suspect=suspect,
     )  # fmt: skip
     return {
         "case": {"id": case.pk, "reference": case.reference},
@@ -199,7 +208,64 @@ def analysis_chart(
         "crimes": crime_rows,
         "modes": mode_rows,
         "gaps": gaps,
-        "exculpatory_assessments": exculpatory,
+        "exculpatory_assessments": [a.pk for a in exculpatory],
+        "exculpatory": [_exculpatory_shown(a, charged=a.pk in in_rows) for a in exculpatory],
+    }
+
+
+def _exculpatory_in_scope(
+    *,
+    case: Case,
+    crime: str | None,
+    incident_ids: list[int] | None,
+    subjects: list[tuple] | None,
+    suspect: Person | None,
+) -> list[Assessment]:
+    """The exculpatory assessments of the chart's scope, by what each goes to itself (never by the modes charged):
+    of the crime asked for, in the incidents in scope; of the persons and units alleged there (and their units)."""
+    goes_to_crime = Q(mode="") & (Q(crime=crime) if crime else Q())
+    goes_to_mode = ~Q(mode="")
+    if incident_ids is not None:
+        goes_to_crime &= Q(incident__in=incident_ids)
+    if subjects is not None:
+        persons = {person for person, _unit, _alleged_unit in subjects} - {None}
+        units = {unit for _person, unit, _x in subjects} | {unit for _p, _u, unit in subjects}
+        if suspect is not None:
+            persons.add(suspect.pk)
+            units.add(suspect.unit_id)
+        goes_to_mode &= Q(person__in=persons) | Q(unit__in=units - {None})
+    return list(
+        Assessment.objects.filter(case=case, bearing=Bearing.EXCULPATORY)
+        .filter(goes_to_crime | goes_to_mode)
+        .select_related("evidence", "person", "unit")
+        .order_by("pk")
+    )
+
+
+def _exculpatory_shown(assessment: Assessment, *, charged: bool) -> dict:
+    section, code, number = elements.parse_element_key(assessment.element)
+    found = elements.crime_elements(code) if section == "crime" else elements.mode_elements(code)
+    element = next(e for e in found if e.number == number)
+    title = (
+        (crimes().get(code).title if crimes().get(code) else code)
+        if section == "crime"
+        else elements.modes()[code].title
+    )
+    return {
+        **_shown(assessment),
+        "section": section,
+        "code": code,
+        "title": title,
+        "element": assessment.element,
+        "summary": element.summary,
+        "citation": element.citation,
+        "kind": element.kind,
+        "subject": assessment.person.full_name
+        if assessment.person
+        else (assessment.unit.name if assessment.unit else ""),
+        # False: the mode or crime is not charged (no allegation in that role, the crime not or no longer of the
+        # incident), so it is in no row of "crimes" or "modes" — only here.
+        "charged": charged,
     }
 
 
@@ -233,4 +299,12 @@ def analysis_chart_rows(chart: dict) -> list[list[str]]:
                     str(a["incident"] or ""), a["relevance"], a["probative_value"], a["directness"], a["bearing"],
                     a["review_state"], str(a["id"]),
                 ])  # fmt: skip
+    for a in chart.get("exculpatory", []):
+        if a["charged"]:
+            continue  # already in its element's rows above
+        rows.append([
+            f"{a['section']} (not charged)", a["code"], a["title"], a["subject"], a["element"], a["kind"], a["summary"],
+            a["citation"], "not charged", "EXCULPATORY", a["ern"], a["pinpoint"], str(a["incident"] or ""),
+            a["relevance"], a["probative_value"], a["directness"], a["bearing"], a["review_state"], str(a["id"]),
+        ])  # fmt: skip
     return rows

@@ -33,6 +33,7 @@ from evidence.models import (
     RecipientKind,
 )
 from evidence.selectors.access import user_may_lower_classification, user_may_mark_exculpatory
+from evidence.selectors.exculpatory import evidence_is_exculpatory
 from evidence.services.audit import audit_record
 
 NULLABLE = frozenset({"document_date", "pages", "duration_seconds"})
@@ -266,7 +267,8 @@ def evidence_record_disclosure(
         details={
             "recipient_kind": recipient_kind, "recipient_name": name, "disclosed": disclosed,
             "disclosed_at": disclosed_at.isoformat() if disclosed_at else None,
-            "package": str(package.public_id) if package else None, "rule": rule, "exculpatory": item.exculpatory,
+            "package": str(package.public_id) if package else None, "rule": rule,
+            "exculpatory": evidence_is_exculpatory(item),
         },
     )  # fmt: skip
     return disclosure

@@ -10,7 +10,7 @@ import pytest
 
 from evidence.models import Export, Role
 from evidence.services.assessments import assessment_create
-from evidence.services.record import allegation_create, person_create
+from evidence.services.record import allegation_create, incident_update, person_create
 from evidence.services.reviews import review_reject, review_submit, review_verify
 from tests.factories import make_incident
 from tests.workers.helpers import archived_item
@@ -282,3 +282,79 @@ def test_a_patch_of_an_assessments_review_state_is_refused_by_name(client_for, c
     assert list(response.json()) == ["review_state"]
     assessment.refresh_from_db()
     assert (assessment.review_state, assessment.relevance) == ("draft", f"Goes to {KILLING_ELEMENTS[0]}")
+
+
+def test_exculpatory_assessments_under_uncharged_modes_are_listed_not_charged(client_for, case_a, people, record):
+    # The suspect is alleged only as a commander (28(a)); these go to modes no allegation charges them with.
+    superior = assess(people, record, "mode:28(b):1", person=record["suspect"], mode="28(b)", bearing="exculpatory")
+    ordering = assess(people, record, "mode:25(3)(b)-ordering:1", state="under_review", person=record["suspect"],
+                      mode="25(3)(b)-ordering", bearing="exculpatory", page=7)  # fmt: skip
+    assess(people, record, "mode:28(b):2", person=record["suspect"], mode="28(b)")  # inculpatory: not listed
+    client = client_for(people["legal"])
+
+    for params in ({}, {"suspect": record["suspect"].pk}, {"incident": record["bucha"].pk}):
+        body = chart(client, case_a, **params).json()
+        assert body["exculpatory_assessments"] == [superior.pk, ordering.pk], params
+        assert [(a["id"], a["code"], a["element"], a["charged"], a["subject"]) for a in body["exculpatory"]] == [
+            (superior.pk, "28(b)", "mode:28(b):1", False, "Azatbek Omurbekov"),
+            (ordering.pk, "25(3)(b)-ordering", "mode:25(3)(b)-ordering:1", False, "Azatbek Omurbekov"),
+        ]
+    # Another incident's chart (no allegation against the suspect there) is not theirs.
+    assert chart(client, case_a, incident=record["izium"].pk).json()["exculpatory_assessments"] == []
+
+    rows = list(csv.reader(io.StringIO(chart(client, case_a, format="csv").content.decode())))
+    header = rows[0]
+    flagged = [row for row in rows[1:] if row[header.index("EXCULPATORY")] == "EXCULPATORY"]
+    assert [(row[0], row[1], row[header.index("Pinpoint")], row[header.index("Assessment")]) for row in flagged] == [
+        ("mode (not charged)", "28(b)", "", str(superior.pk)),
+        ("mode (not charged)", "25(3)(b)-ordering", "p. 7", str(ordering.pk)),
+    ]
+    sheet = openpyxl.load_workbook(io.BytesIO(chart(client, case_a, format="xlsx").content))["Analysis chart"]
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    column, assessment = cells[0].index("EXCULPATORY"), cells[0].index("Assessment")
+    assert [row[assessment] for row in cells[1:] if row[column] == "EXCULPATORY"] == [str(superior.pk),
+                                                                                      str(ordering.pk)]  # fmt: skip
+
+
+def test_an_exculpatory_assessment_stays_when_its_crime_is_taken_off_the_incident(client_for, case_a, people, record):
+    bucha = incident_update(actor=people["lead"], incident=record["bucha"], crimes=[KILLING, "8(2)(b)(i)"])
+    attack = assess(people, record, "crime:8(2)(b)(i):1", incident=bucha, crime="8(2)(b)(i)", bearing="exculpatory")
+    charged = assess(people, record, KILLING_ELEMENTS[0], bearing="exculpatory")
+    incident_update(actor=people["lead"], incident=record["bucha"], crimes=[KILLING])
+    client = client_for(people["legal"])
+
+    body = chart(client, case_a, incident=record["bucha"].pk).json()
+    assert body["exculpatory_assessments"] == [attack.pk, charged.pk]
+    assert [(a["id"], a["section"], a["charged"]) for a in body["exculpatory"]] == [
+        (attack.pk, "crime", False), (charged.pk, "crime", True),
+    ]  # fmt: skip
+    assert chart(client, case_a, crime=KILLING).json()["exculpatory_assessments"] == [charged.pk]
+    assert chart(client, case_a, crime="8(2)(b)(i)").json()["exculpatory_assessments"] == [attack.pk]
+
+
+def test_an_item_with_an_exculpatory_assessment_is_exculpatory_in_the_register_disclosures_and_package(
+    client_for, case_a, people, record, tmp_path
+):
+    item = record["item"]
+    assert item.exculpatory is False  # never marked: only assessed so
+    client = client_for(people["lead"])
+    assert client.get(f"/api/v1/evidence/{item.pk}/disclosures/").json()["exculpatory"] is False
+    rejected = assess(people, record, "mode:28(b):1", state="rejected", person=record["suspect"], mode="28(b)",
+                      bearing="exculpatory", relevance="He was on leave in Minsk")  # fmt: skip
+
+    assert client.get(f"/api/v1/evidence/{item.pk}/disclosures/").json()["exculpatory"] is True
+
+    response = client.post("/api/v1/exports/", {"case": case_a.pk, "evidence": [item.pk]}, format="json")
+    assert response.status_code == 202, response.content
+    zip_path, bag = package_of(build(Export.objects.get(pk=response.json()["id"])), tmp_path)
+    assert not (bag / "data" / "analysis-chart.csv").exists()
+    register_rows = list(csv.DictReader(io.StringIO((bag / "data" / "register.csv").read_text(encoding="utf-8-sig"))))
+    assert [row["Exculpatory (art. 67(2))"] for row in register_rows] == ["yes"]
+    listed = list(
+        csv.reader(io.StringIO((bag / "data" / "exculpatory-assessments.csv").read_text(encoding="utf-8-sig")))
+    )
+    assert [(row[0], row[1], row[3], row[8], row[10], row[13]) for row in listed[1:]] == [
+        (item.ern, str(rejected.pk), "mode:28(b):1", "Azatbek Omurbekov", "He was on leave in Minsk", "rejected"),
+    ]
+    verdict = run_verify(zip_path)
+    assert verdict.returncode == 0, verdict.stdout
