@@ -32,6 +32,7 @@ from evidence.selectors.access import user_may_declare_collection
 from evidence.services.audit import audit_record
 from evidence.services.corrections import CLOCK_TOLERANCE
 from evidence.services.custody import NewEntry, custody_append_many
+from evidence.services.reviews import evidence_changed
 
 COLLECTION_TEXTS = ("collected_by", "collected_from", "place_name", "device", "method", "tool", "tool_version", "note")
 HANDOVER_TEXTS = ("from", "to", "place_name", "note")
@@ -141,6 +142,7 @@ def evidence_declare_collection(
         target=item.ern,
         details={"custody_sequences": item.collection["custody_sequences"], "corrected": corrected, "reason": reason},
     )
+    evidence_changed(actor=actor, item=item, what={"collection": item.collection["custody_sequences"]})
     return item
 
 

@@ -34,7 +34,7 @@ from evidence.services.court_record import (
     recorded_changes,
 )
 from evidence.services.custody import custody_append
-from evidence.services.reviews import evidence_reopen_if_sealed
+from evidence.services.reviews import evidence_changed
 
 MOMENT_NAMES = ("captured_at", "acquired_at")
 # A clock a few minutes ahead of the server's is not a date in the future.
@@ -157,7 +157,7 @@ def evidence_correct(*, actor: AbstractBaseUser, item: EvidenceItem, reason: str
         if group:
             details = {**group, **({"reason": reason} if reason else {})}
             audit_record(actor=actor, case=item.case, action=action, target=item.ern, details=details)
-    evidence_reopen_if_sealed(actor=actor, item=item, changed=shown)
+    evidence_changed(actor=actor, item=item, what=shown)
     return item
 
 
@@ -230,4 +230,4 @@ def evidence_unlink_incident(*, actor: AbstractBaseUser, item: EvidenceItem, inc
         target=item.ern,
         details={"incident": incident.pk, "reason": reason},
     )
-    evidence_reopen_if_sealed(actor=actor, item=item, changed={"incidents": incident.pk})
+    evidence_changed(actor=actor, item=item, what={"incidents": incident.pk})

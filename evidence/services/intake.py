@@ -37,7 +37,7 @@ from evidence.services.corrections import check_evidence_dates, evidence_moments
 from evidence.services.court_record import clean_classification, clean_document_facts
 from evidence.services.custody import NewEntry, custody_append, custody_append_many
 from evidence.services.queue import evidence_enqueue_processing
-from evidence.services.reviews import evidence_reopen_if_sealed
+from evidence.services.reviews import evidence_changed
 from geo.selectors import as_geography
 
 EVIDENCE_SUBMITTED_FIELDS = {
@@ -227,7 +227,7 @@ def evidence_link_incident(*, actor: AbstractBaseUser, item: EvidenceItem, incid
         target=item.ern,
         details={"incident": incident.pk},
     )
-    evidence_reopen_if_sealed(actor=actor, item=item, changed={"incidents": incident.pk})
+    evidence_changed(actor=actor, item=item, what={"incidents": incident.pk})
 
 
 def record_incident_distances(item: EvidenceItem) -> None:

@@ -13,6 +13,7 @@ from evidence.errors import DomainError
 from evidence.models import AuditAction, EvidenceItem, EvidenceRelation, RelationKind
 from evidence.models.relations import SYMMETRIC
 from evidence.services.audit import audit_record
+from evidence.services.reviews import evidence_changed
 
 MAX_CODE_LENGTH = 64
 
@@ -81,7 +82,15 @@ def evidence_relate(
         actor=actor, case=item.case, action=AuditAction.EVIDENCE_RELATE, target=item.ern,
         details={"relation": relation.pk, "kind": kind, "target": target.ern, "redaction_codes": codes},
     )  # fmt: skip
+    _changed(actor, relation)
     return relation
+
+
+def _changed(actor: AbstractBaseUser, relation: EvidenceRelation) -> None:
+    """A link is shown from both items (X is a transcript of Y, Y has the transcript X): both records changed.
+    Read again (their rows are locked): the review state the caller holds may be older."""
+    for item in EvidenceItem.objects.select_related("case").filter(pk__in=[relation.source_id, relation.target_id]):
+        evidence_changed(actor=actor, item=item, what={"relations": relation.pk})
 
 
 @transaction.atomic
@@ -100,4 +109,5 @@ def evidence_unrelate(*, actor: AbstractBaseUser, relation: EvidenceRelation, re
         actor=actor, case=locked.source.case, action=AuditAction.EVIDENCE_UNRELATE, target=locked.source.ern,
         details={"relation": locked.pk, "kind": locked.kind, "target": locked.target.ern, "reason": reason},
     )  # fmt: skip
+    _changed(actor, locked)
     return locked

@@ -6,7 +6,7 @@ the Berkeley Protocol, each box with who ticked it and when; the verdict goes in
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -19,6 +19,7 @@ from evidence.models import (
     CustodyEntry,
     CustodyEvent,
     EvidenceItem,
+    EvidenceRelation,
     EvidenceReviewCheck,
     EvidenceStatus,
     Incident,
@@ -32,8 +33,16 @@ from evidence.services.common import check_same_case, history_context
 from evidence.services.custody import custody_append
 
 Reviewable = Incident | EvidenceItem | Assessment
-# Custody events in which a person changed what an item is said to be or linked to (or submitted it).
-EVIDENCE_CHANGES = (CustodyEvent.RECEIVED, CustodyEvent.CORRECTED, CustodyEvent.LINKED, CustodyEvent.UNLINKED)
+# Custody events in which a person changed what an item is said to be or linked to (or submitted it), its
+# declared custody before Slid among them. Links to other items write no custody entry: their table says who.
+EVIDENCE_CHANGES = (
+    CustodyEvent.RECEIVED,
+    CustodyEvent.CORRECTED,
+    CustodyEvent.LINKED,
+    CustodyEvent.UNLINKED,
+    CustodyEvent.COLLECTED,
+    CustodyEvent.HANDED_OVER,
+)
 # The processing states in which the archive holds the item's bytes: only those can be verified.
 REVIEWABLE_EVIDENCE = (EvidenceStatus.ARCHIVED, EvidenceStatus.DUPLICATE)
 
@@ -59,16 +68,25 @@ def _target(obj: Reviewable) -> str:
 
 def last_changed_by_id(obj: Reviewable) -> int | None:
     """Who made the last change to the record: the four-eyes rule keeps them from verifying it. For an item, the
-    last person who submitted, corrected, linked or unlinked it (its chain of custody says who)."""
-    if isinstance(obj, EvidenceItem):
-        entry = (
-            CustodyEntry.objects.filter(evidence=obj, event_type__in=EVIDENCE_CHANGES, user__isnull=False)
-            .order_by("-sequence")
-            .values_list("user_id", flat=True)
-            .first()
-        )
-        return entry if entry is not None else obj.received_by_id
-    return obj.updated_by_id or obj.created_by_id
+    last person who submitted, corrected, linked or unlinked it or declared its collection (its chain of custody
+    says who and when), or who related it to another item or removed such a link, either end (the relations say)."""
+    if not isinstance(obj, EvidenceItem):
+        return obj.updated_by_id or obj.created_by_id
+    custody = CustodyEntry.objects.filter(evidence=obj, event_type__in=EVIDENCE_CHANGES, user__isnull=False)
+    relations = EvidenceRelation.objects.filter(Q(source=obj) | Q(target=obj))
+    changes = [
+        custody.order_by("-sequence").values_list("occurred_at", "user_id").first(),
+        relations.filter(created_by__isnull=False)
+        .order_by("-created_at")
+        .values_list("created_at", "created_by_id")
+        .first(),
+        relations.filter(removed_by__isnull=False)
+        .order_by("-removed_at")
+        .values_list("removed_at", "removed_by_id")
+        .first(),
+    ]
+    changes = [change for change in changes if change is not None]
+    return max(changes)[1] if changes else obj.received_by_id
 
 
 def _locked(obj: Reviewable) -> Reviewable:
@@ -228,8 +246,18 @@ def reopen_fields(obj: Reviewable) -> bool:
 
 
 @transaction.atomic
+def evidence_changed(*, actor: AbstractBaseUser, item: EvidenceItem, what: dict) -> bool:
+    """The one hook for every service that changes an item's record (what it is said to be, its declared custody,
+    its links to incidents or to other items, its checklist), called in its transaction after the change, with
+    ``what`` changed: a verified (sealed) item goes back under review, marked reopened and audited. Returns whether
+    it did. The change itself (a custody entry, a relation row) records ``actor`` as the last to change the item,
+    which the four-eyes rule reads (``last_changed_by_id``); a checklist box is the review's, not the record's."""
+    return evidence_reopen_if_sealed(actor=actor, item=item, changed=what)
+
+
+@transaction.atomic
 def evidence_reopen_if_sealed(*, actor: AbstractBaseUser, item: EvidenceItem, changed: dict) -> bool:
-    """For the services that change what an item is said to be or linked to (after the change)."""
+    """Reopens a verified item that changed (use ``evidence_changed``)."""
     if not changed or item.review_state != ReviewState.VERIFIED:
         return False
     _set_state(
@@ -273,4 +301,6 @@ def evidence_check(
         actor=actor, case=item.case, action=AuditAction.REVIEW_CHECK, target=item.ern,
         details={"box": box, "checked": checked, "note": note, "corroborating": [o.ern for o in corroborating]},
     )  # fmt: skip
+    if not checked:  # a verified item was verified with every box ticked: one unticked, it is no longer
+        evidence_changed(actor=actor, item=item, what={f"checklist.{box}": False})
     return check

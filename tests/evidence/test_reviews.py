@@ -10,6 +10,7 @@ from evidence.selectors.record import incident_revision_list, revision_list
 from evidence.services.assessments import assessment_create, assessment_update
 from evidence.services.corrections import evidence_correct
 from evidence.services.record import incident_update
+from evidence.services.relations import evidence_relate, evidence_unrelate
 from evidence.services.reviews import evidence_check, review_reject, review_submit, review_verify
 from tests.factories import make_incident
 from tests.workers.helpers import archived_item
@@ -207,3 +208,96 @@ def test_a_status_patched_with_a_change_does_not_hide_that_a_verified_incident_w
     assert incident.reopened_at is not None and incident.reopened_at >= before
     reopened = AuditEntry.objects.get(action="review.reopen", target=str(incident.public_id))
     assert reopened.details == {"type": "incident", "changed": ["status", "title"]}
+
+
+# Issue 14: every change of a verified item reopens it, and the one who made it counts for the four-eyes rule.
+COLLECTION = {
+    "collected_by": "Investigator O. Petrenko",
+    "collected_at": "2022-04-02T10:15:00+03:00",
+    "handovers": [{"from": "O. Petrenko", "to": "Slid intake desk", "at": "2022-04-05"}],
+}
+
+
+def verified(people, item, other, *, by="legal"):
+    review_submit(actor=people["investigator"], obj=item)
+    for box in BOXES:
+        evidence_check(actor=people[by], item=item, box=box, corroborating=[other] if box == "corroborated" else [])
+    review_verify(actor=people[by], obj=item)
+    item.refresh_from_db()
+    assert item.review_state == "verified"
+    return item
+
+
+def reopened(item) -> tuple[str, bool]:
+    item.refresh_from_db()
+    return item.review_state, item.reopened_at is not None
+
+
+def test_a_collection_record_declared_on_a_verified_item_reopens_it_and_its_declarer_may_not_verify(
+    case_a, people, item, client_for
+):
+    other = archived_item(case_a, people["investigator"], b"another view", name="other.jpg")
+    verified(people, item, other)
+    answer = client_for(people["lead"]).post(
+        f"/api/v1/evidence/{item.pk}/collection/", {"collection": COLLECTION}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    assert reopened(item) == ("under_review", True)
+    assert AuditEntry.objects.filter(action="review.reopen", target=item.ern, actor=people["lead"]).exists()
+
+    with pytest.raises(NotAllowed, match="four-eyes"):  # the lead rewrote the record last
+        review_verify(actor=people["lead"], obj=item)
+    assert review_verify(actor=people["legal"], obj=item).review_state == "verified"
+
+
+def test_a_relation_made_or_removed_reopens_both_verified_items_and_its_maker_may_not_verify_them(case_a, people, item):
+    transcript = archived_item(case_a, people["investigator"], b"what the witness said", name="transcript.txt")
+    verified(people, item, transcript)
+    verified(people, transcript, item)
+
+    relation = evidence_relate(actor=people["lead"], item=transcript, target=item, kind="transcript_of")
+    assert reopened(item) == ("under_review", True)
+    assert reopened(transcript) == ("under_review", True)
+    for either in (item, transcript):
+        with pytest.raises(NotAllowed, match="four-eyes"):
+            review_verify(actor=people["lead"], obj=either)
+        review_verify(actor=people["legal"], obj=either)
+
+    evidence_unrelate(actor=people["lead"], relation=relation, reason="It transcribes another video")
+    assert reopened(item) == ("under_review", True)
+    with pytest.raises(NotAllowed, match="four-eyes"):
+        review_verify(actor=people["lead"], obj=item)
+    evidence_correct(actor=people["legal"], item=item, title="Yablunska Street")  # a later change, by another
+    review_verify(actor=people["lead"], obj=item)
+
+
+def test_a_box_unticked_on_a_verified_item_reopens_it_and_one_ticked_again_does_not(case_a, people, item):
+    other = archived_item(case_a, people["investigator"], b"another view", name="other.jpg")
+    verified(people, item, other)
+    evidence_check(actor=people["legal"], item=item, box="content", note="looked again")
+    assert reopened(item) == ("verified", False)
+
+    evidence_check(actor=people["legal"], item=item, box="content", checked=False, note="the sky is wrong")
+    assert reopened(item) == ("under_review", True)
+    with pytest.raises(DomainError, match="content"):
+        review_verify(actor=people["legal"], obj=item)
+
+
+def test_the_lead_who_rewrote_the_collection_record_or_related_the_item_last_may_not_verify_it(
+    case_a, people, item, client_for
+):
+    other = archived_item(case_a, people["investigator"], b"another view", name="other.jpg")
+    review_submit(actor=people["investigator"], obj=item)
+    for box in BOXES:
+        evidence_check(actor=people["lead"], item=item, box=box, corroborating=[other] if box == "corroborated" else [])
+    client = client_for(people["lead"])
+    answer = client.post(f"/api/v1/evidence/{item.pk}/collection/", {"collection": COLLECTION}, format="json")
+    assert answer.status_code == 200, answer.content
+    with pytest.raises(NotAllowed, match="four-eyes"):
+        review_verify(actor=people["lead"], obj=item)
+
+    evidence_correct(actor=people["investigator"], item=item, title="Yablunska Street")
+    evidence_relate(actor=people["lead"], item=other, target=item, kind="same_event_as")  # the lead's, after it
+    with pytest.raises(NotAllowed, match="four-eyes"):
+        review_verify(actor=people["lead"], obj=item)
+    assert review_verify(actor=people["legal"], obj=item).review_state == "verified"
