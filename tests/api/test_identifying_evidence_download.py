@@ -183,7 +183,7 @@ def test_an_investigator_cannot_unmark_a_statement_to_download_it(client_for, pe
             format="json",
         )
         assert answer.status_code == 403, answer.content
-        assert answer.json()["detail"].endswith("makes it less confidential.")
+        assert answer.json()["confidentiality"][0].endswith("makes it less confidential.")
 
     statement.refresh_from_db()
     assert statement.confidentiality == "identifies_witness"
