@@ -142,7 +142,7 @@ def test_a_lead_takes_the_exculpatory_mark_off_only_saying_why(item, case_a, inv
         ({"title": "Order 17", "pages": 5, "document_date": "2999-01-01"}, "document_date"),
         # Refused once every value is set on the item, before anything is written.
         (
-            {"title": "Order 17", "pages": 5, "court_classification": "public", "acquired_at": "2999-01-01"},
+            {"title": "Order 17", "pages": 5, "court_classification": "under_seal", "acquired_at": "2999-01-01"},
             "acquired_at",
         ),
     ],
