@@ -216,6 +216,13 @@ CHART_FILES = (ChartCSVRenderer, ChartXLSXRenderer)
 class AnalysisChartMixin:
     """``analysis-chart/`` on a case."""
 
+    def options(self, request, *args, **kwargs):
+        # The description of a route is JSON, whatever file its query asks the chart in.
+        if isinstance(getattr(request, "accepted_renderer", None), CHART_FILES):
+            request.accepted_renderer = renderers.JSONRenderer()
+            request.accepted_media_type = renderers.JSONRenderer.media_type
+        return super().options(request, *args, **kwargs)
+
     def handle_exception(self, exc):
         # An error is JSON, whatever file was asked for.
         if isinstance(getattr(self.request, "accepted_renderer", None), CHART_FILES):

@@ -1,5 +1,7 @@
 """Court submission packages and the register profiles they are built with."""
 
+import re
+
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -85,6 +87,8 @@ class ExportProfileViewSet(viewsets.ViewSet):
     `revisions/`: every state it had."""
 
     def get_object(self, pk) -> ExportProfile:
+        if not re.fullmatch(r"[0-9]{1,18}", str(pk)):
+            raise NotFound()
         profile = export_profile_list(user=self.request.user).select_related("case").filter(pk=pk).first()
         if profile is None:
             raise NotFound()
