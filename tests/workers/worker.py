@@ -53,7 +53,7 @@ class Worker:
         if wait:
             self.wait_ready()
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:  # a worker starting on two busy cores can take a minute
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if b" ready." in self.log_path.read_bytes():
