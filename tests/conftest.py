@@ -184,6 +184,16 @@ def member_of(db):
     return make
 
 
+@pytest.fixture(autouse=True)
+def settings_restored():
+    """Fails the test that leaves a settings override behind. A fixture that enters override_settings
+    while the test also changes ``settings`` unwinds out of order: pytest-django's fixture then restores
+    the fixture's layer, and every later test (and the session's worker) sees it."""
+    before = settings._wrapped
+    yield
+    assert settings._wrapped is before, "this test left a settings override in place (see settings_restored)"
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """One real worker for the session, consuming the test queue on the real broker."""

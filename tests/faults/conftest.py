@@ -3,7 +3,6 @@ filled. Each test has its own Redis, so what it does to the broker touches no on
 other tests started are paused while it runs, so only this test's workers take up its items."""
 
 import pytest
-from django.test import override_settings
 
 from evidence.models import Role
 from tests.redis_server import RedisServer
@@ -29,15 +28,17 @@ def others_paused():
 
 
 @pytest.fixture
-def own_broker(tmp_path):
-    """A redis-server of the test's own, which the test may stop, kill and start again."""
+def own_broker(tmp_path, settings):
+    """A redis-server of the test's own, which the test may stop, kill and start again. The broker's URL
+    is set through pytest-django's ``settings``, as the test's other changes are, so that all of them are
+    undone together and in order (settings_restored in tests/conftest.py)."""
     folder = tmp_path / "redis"
     folder.mkdir()
     server = RedisServer(folder)
     server.start()
+    settings.CELERY_BROKER_URL = server.url
     try:
-        with override_settings(CELERY_BROKER_URL=server.url):
-            yield server
+        yield server
     finally:
         server.stop()
 
