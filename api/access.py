@@ -8,7 +8,8 @@ A rule is one of:
 - STAFF: staff users only;
 - ANY_CASE_MEMBER: staff, and users who are members of at least one case (not an account in none);
 - an evidence.access.Action: the user's role in the object's case must allow it
-  (evidence.access.ROLE_ACTIONS). Objects of cases the user is not a member of answer 404.
+  (evidence.access.ROLE_ACTIONS). Objects of cases the user is not a member of answer 404;
+- a frozenset of Actions: the role must allow one of them, and the service checks what each allows.
 """
 
 from evidence.selectors.access import Action
@@ -83,7 +84,9 @@ ACCESS: dict[str, dict[str, object]] = {
     "national-offence-detail": {"GET": AUTHENTICATED},
     "evidence-list": {"GET": READ, "POST": WRITE},
     # PATCH corrects what the item is said to be, never what Slid observed of it (api.evidence.views).
-    "evidence-detail": {"GET": READ, "PATCH": WRITE},
+    # Lawyers who do not write the record still correct the court classification and the exculpatory mark
+    # (evidence.selectors.access.correction_refusal).
+    "evidence-detail": {"GET": READ, "PATCH": frozenset({WRITE, DISCLOSE})},
     "evidence-revisions": {"GET": READ},
     "evidence-unlink": {"POST": WRITE},
     "evidence-custody": {"GET": READ},

@@ -112,12 +112,12 @@ class TablePermission(BasePermission):
 
     def has_object_permission(self, request, view, obj) -> bool:
         rule = required_rule(request)
-        if not isinstance(rule, Action):
+        if not isinstance(rule, Action | frozenset):
             return True
         if rule == Action.REVEAL_IDENTITY:
             allowed = user_may_reveal(user=request.user, person=obj)
         else:
             allowed = user_may(user=request.user, case=obj if isinstance(obj, Case) else obj.case, action=rule)
-        if allowed:
+        if allowed and isinstance(rule, Action):
             ensure_second_factor(request, rule)
         return allowed

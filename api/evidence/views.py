@@ -121,7 +121,8 @@ class EvidenceViewSet(
         an optional `reason` (needed to take the exculpatory mark off, which is for the case's lawyers and
         leads). One request is one correction, all or nothing: a revision (`revisions/`), a `corrected` entry
         in the chain of custody and the audit entries. The bytes, hashes, status, ERN, storage keys and the
-        values read from the file are never changed (naming one is a 400)."""
+        values read from the file are never changed (naming one is a 400). The case's lawyers, who do not write the
+        record, correct the court classification, the condition and the exculpatory mark alone."""
         item = self.get_object()
         context = {**self.get_serializer_context(), "item": item}
         correction = EvidenceCorrectionSerializer(data=request.data, context=context)

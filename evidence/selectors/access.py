@@ -1,6 +1,7 @@
 """Who may do what: the roles' table and every permission predicate. Every queryset that reaches
 a user passes through ``restrict_to_user_cases``."""
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext, gettext_noop
 
 from evidence.models import (
+    EVIDENCE_CLASSIFICATION_FIELDS,
     Case,
     CaseMembership,
     Confidentiality,
@@ -47,8 +49,13 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 }
 
 
-def role_allows(role: str | None, action: Action) -> bool:
-    return role is not None and action in ROLE_ACTIONS[role]
+def role_allows(role: str | None, action: Action | frozenset[Action]) -> bool:
+    """Whether the role allows the action; given a set of actions, whether it allows one of them."""
+    if role is None:
+        return False
+    if isinstance(action, frozenset):
+        return bool(action & ROLE_ACTIONS[role])
+    return action in ROLE_ACTIONS[role]
 
 
 def restrict_to_user_cases(queryset: QuerySet, *, user: User, case_field: str = "case") -> QuerySet:
@@ -97,7 +104,7 @@ def case_role(*, user: User, case: Case) -> str | None:
     return CaseMembership.objects.filter(case=case, user=user).values_list("role", flat=True).first()
 
 
-def user_may(*, user: User, case: Case, action: Action) -> bool:
+def user_may(*, user: User, case: Case, action: Action | frozenset[Action]) -> bool:
     if user.is_authenticated and user.is_superuser:
         return True
     return role_allows(case_role(user=user, case=case), action)
@@ -313,6 +320,17 @@ def user_may_lower_confidentiality(*, user: User, item: EvidenceItem, to: str) -
         return False
     persons = identified_persons(item=item)
     return persons is None or user_may_reveal_all(user=user, case=item.case, persons=persons)
+
+
+def correction_refusal(*, user: User, item: EvidenceItem, fields: Iterable[str]) -> str | None:
+    """The first field of a correction the user may not make, or None. Those who write the record correct
+    anything correctable; the case's lawyers, who do not, only the court classification, the art. 54(3)(e)
+    condition and the exculpatory mark (legal judgements; the rules on lowering them apply besides)."""
+    if user_may(user=user, case=item.case, action=Action.WRITE):
+        return None
+    lawyer = user_may(user=user, case=item.case, action=Action.DISCLOSE)
+    allowed = set(EVIDENCE_CLASSIFICATION_FIELDS) if lawyer else set()
+    return next((name for name in sorted(fields) if name not in allowed), None)
 
 
 def user_may_lower_classification(*, user: User, item: EvidenceItem) -> bool:

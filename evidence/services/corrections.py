@@ -23,7 +23,7 @@ from evidence.models.items import (
     CapturedAtSource,
     KindSource,
 )
-from evidence.selectors.access import CONFIDENTIALITY_ORDER, user_may_lower_confidentiality
+from evidence.selectors.access import CONFIDENTIALITY_ORDER, correction_refusal, user_may_lower_confidentiality
 from evidence.services.audit import audit_record
 from evidence.services.common import history_context
 from evidence.services.court_record import (
@@ -111,6 +111,13 @@ def evidence_correct(*, actor: AbstractBaseUser, item: EvidenceItem, reason: str
         raise DomainError(gettext("%(field)s cannot be corrected.") % {"field": unknown[0]}, field=unknown[0])
     reason = (reason or "").strip()
     item = EvidenceItem.objects.select_for_update().select_related("case").get(pk=item.pk)
+    refused = correction_refusal(user=actor, item=item, fields=changes)
+    if refused:
+        message = gettext(
+            "Your role in %(case)s does not allow correcting %(field)s: its lawyers correct only the court "
+            "classification and the exculpatory mark."
+        )
+        raise NotAllowed(message % {"case": item.case.reference, "field": refused}, field=refused)
     _check_confidentiality(actor, item, changes.get("confidentiality"), reason)
     facts = clean_document_facts(_taken(changes, EVIDENCE_DOCUMENT_FACTS), item=item)
     classification = clean_classification(_taken(changes, EVIDENCE_CLASSIFICATION_FIELDS), item=item)

@@ -241,7 +241,8 @@ def request_for(w: World, name: str, method: str) -> tuple[str, object, str, int
         ("evidence-list", "GET"): ("/api/v1/evidence/", None, 200),
         ("evidence-list", "POST"): ("/api/v1/evidence/", upload, 201),
         ("evidence-detail", "GET"): (f"/api/v1/evidence/{e.pk}/", None, 200),
-        ("evidence-detail", "PATCH"): (f"/api/v1/evidence/{e.pk}/", {"title": "Corrected"}, 200),
+        # What lawyers may correct too (the rule is WRITE or DISCLOSE); the title is for those who write.
+        ("evidence-detail", "PATCH"): (f"/api/v1/evidence/{e.pk}/", {"exculpatory": True}, 200),
         ("evidence-revisions", "GET"): (f"/api/v1/evidence/{e.pk}/revisions/", None, 200),
         ("evidence-unlink", "POST"): (
             f"/api/v1/evidence/{e.pk}/unlink/", {"incident": i.pk, "reason": "linked by mistake"}, 200,

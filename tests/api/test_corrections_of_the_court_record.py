@@ -267,3 +267,40 @@ def test_lowering_a_court_classification_or_an_art_54_3_e_condition_is_for_lawye
     assert (
         client_for(investigator).patch(path, {"court_classification": "under_seal"}, format="json").status_code == 200
     )
+
+
+def test_a_lawyer_who_does_not_write_the_record_corrects_its_classification_and_exculpatory_mark(
+    case_a, item, investigator, member_of, client_for
+):
+    lawyer = client_for(member_of(case_a, Role.LEGAL, username="lawyer-of-bucha"))
+    path = f"/api/v1/evidence/{item.pk}/"
+    client_for(investigator).patch(path, {"court_classification": "under_seal", "exculpatory": True}, format="json")
+
+    lowered = lawyer.patch(path, {"court_classification": "public", "reason": "Unsealed by the chamber"}, format="json")
+    unmarked = lawyer.patch(path, {"exculpatory": False, "reason": "The alibi was disproved"}, format="json")
+
+    assert lowered.status_code == 200, lowered.content
+    assert unmarked.status_code == 200, unmarked.content
+    assert (unmarked.json()["court_classification"], unmarked.json()["exculpatory"]) == ("public", False)
+    assert [entry.agent for entry in corrections_of(item)][-2:] == ["user:lawyer-of-bucha"] * 2
+
+
+@pytest.mark.parametrize("role", [Role.LEGAL, Role.ANALYST])
+def test_what_only_those_who_write_may_correct_is_refused_to_others_and_nothing_changes(
+    case_a, item, member_of, client_for, role
+):
+    client = client_for(member_of(case_a, role))
+    path = f"/api/v1/evidence/{item.pk}/"
+
+    # The classification first, then the title: a lawyer's leave for the one does not carry the other.
+    answer = client.patch(path, {"court_classification": "under_seal", "title": "Order 17"}, format="json")
+    pages = client.patch(path, {"pages": 4}, format="json")
+
+    assert answer.status_code == 403, answer.content
+    assert pages.status_code == 403, pages.content
+    if role == Role.LEGAL:
+        assert list(answer.json()) == ["title"] and "correcting title" in answer.json()["title"][0]
+        assert list(pages.json()) == ["pages"]
+    stored = EvidenceItem.objects.get(pk=item.pk)
+    assert (stored.court_classification, stored.title, stored.pages) == ("confidential", "", None)
+    assert corrections_of(item) == []
