@@ -74,10 +74,50 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
         )
         if application != _owner_credentials()["USER"]:
             _grant_rows_to(application)
+        _copy_test_database(to=pristine_database_name())
     yield
+    with django_db_blocker.unblock():
+        _drop_database(pristine_database_name())
     if not django_db_keepdb:
         with django_db_blocker.unblock(), _default_connection_as_owner():
             teardown_databases(databases, verbosity=request.config.option.verbose)
+
+
+def pristine_database_name() -> str:
+    """A copy of the test database as migrated, before any test ran: a template for tests that need a database
+    of their own (the restore drill). PostgreSQL copies a database only while no one else is connected to it,
+    and once the tests run the session's worker and live servers are; so the copy is taken here."""
+    from django.db import connection
+
+    return f"{connection.settings_dict['NAME']}_pristine"
+
+
+def _server_as_owner() -> psycopg.Connection:
+    from django.db import connection
+
+    database, owner = connection.settings_dict, _owner_credentials()
+    return psycopg.connect(
+        host=database["HOST"], port=database["PORT"] or None, dbname="postgres",
+        user=owner["USER"], password=owner["PASSWORD"], autocommit=True,
+    )  # fmt: skip
+
+
+def _copy_test_database(*, to: str) -> None:
+    from django.db import connection
+
+    connection.close()
+    _drop_database(to)
+    with _server_as_owner() as server:
+        server.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(to), sql.Identifier(connection.settings_dict["NAME"])
+            )
+        )
+
+
+def _drop_database(name: str) -> None:
+    with _server_as_owner() as server:
+        server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @contextlib.contextmanager

@@ -35,6 +35,7 @@ def related_of_many(*, items: Sequence[EvidenceItem]) -> dict[int, list[dict]]:
     relations = (
         EvidenceRelation.objects.filter(Q(source_id__in=ids) | Q(target_id__in=ids), removed_at__isnull=True)
         .select_related("source", "target")
+        .only("kind", "redaction_codes", "source__ern", "target__ern")  # not the two items' hundred columns
         .order_by("created_at", "id")
     )
     for relation in relations:

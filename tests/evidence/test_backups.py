@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
@@ -30,7 +29,7 @@ from evidence.models import ArchiveCopy, AuditLink, Role
 from evidence.services.checkpoints import checkpoint_build
 from evidence.services.packages import export_request
 from evidence.services.witnesses import protected_person_create
-from tests.conftest import _owner_credentials
+from tests.conftest import _owner_credentials, _server_as_owner, pristine_database_name
 from tests.factories import CaseFactory, MembershipFactory, UserFactory, make_incident
 from tests.workers.helpers import archived_item
 from tests.workers.replicas import configure_replicas, local_replica
@@ -50,25 +49,18 @@ def a_key() -> str:
 # --- A database of the test's own ------------------------------------------------------------------
 
 
-def _server(**overrides) -> psycopg.Connection:
-    database, owner = connection.settings_dict, _owner_credentials()
-    return psycopg.connect(
-        host=database["HOST"], port=database["PORT"] or None, dbname="postgres",
-        user=owner["USER"], password=owner["PASSWORD"], autocommit=True,
-    )  # fmt: skip
-
-
 class DrillDatabase:
     """A database beside the test database, which Django's default connection is pointed at for the
     duration, as the application role or, with ``as_owner()``, as the owner role."""
 
-    def __init__(self, name: str, test_database: str) -> None:
-        self.name, self.test_database = name, test_database
+    def __init__(self, name: str, pristine: str) -> None:
+        self.name, self.pristine = name, pristine
 
     def create(self, *, copy_of_test_database: bool) -> None:
+        """``copy_of_test_database``: a copy of the migrated test database (tests.conftest.pristine_database_name)."""
         connection.close()
-        template = sql.SQL(" TEMPLATE {}").format(sql.Identifier(self.test_database))
-        with _server() as server:
+        template = sql.SQL(" TEMPLATE {}").format(sql.Identifier(self.pristine))
+        with _server_as_owner() as server:
             server.execute(
                 sql.SQL("CREATE DATABASE {}{}").format(
                     sql.Identifier(self.name), template if copy_of_test_database else sql.SQL("")
@@ -77,7 +69,7 @@ class DrillDatabase:
 
     def drop(self) -> None:
         connection.close()
-        with _server() as server:
+        with _server_as_owner() as server:
             server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
 
     @contextlib.contextmanager
@@ -95,7 +87,7 @@ class DrillDatabase:
 @pytest.fixture
 def drill_database(django_db_setup, django_db_blocker) -> Iterator[DrillDatabase]:
     test_database = connection.settings_dict["NAME"]
-    drill = DrillDatabase(f"{test_database}_drill", test_database)
+    drill = DrillDatabase(f"{test_database}_drill", pristine_database_name())
     with django_db_blocker.unblock():
         drill.drop()  # one left by a run that was killed
         connection.settings_dict["NAME"] = drill.name
@@ -214,7 +206,7 @@ def test_the_restore_drill(drill_database, backup_key, client_for, tmp_path, set
     # 3. The disaster: the database and the primary archive store are gone.
     drill_database.drop()
     shutil.rmtree(archive)
-    with _server() as server:
+    with _server_as_owner() as server:
         assert server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [drill_database.name]).fetchone() is None
 
     # 4. A new, empty database (PostGIS in it, from template1), and the restore into it, as the owner role.
