@@ -189,6 +189,23 @@ class EvidenceSerializer(serializers.ModelSerializer):
         return page[item.pk] if page is not None else related_of_many(items=[item])[item.pk]
 
 
+class ReceivedEvidenceSerializer(EvidenceSerializer):
+    """The answer to an upload: the item as just received. A timestamp, a copy or a link to another item exists
+    only once a worker has archived it, so those are shown empty, not read back (bulk intake answers thousands)."""
+
+    timestamps = serializers.SerializerMethodField()
+
+    @extend_schema_field(TimestampSerializer(many=True))
+    def get_timestamps(self, item: EvidenceItem) -> list[dict]:
+        return []
+
+    def get_copies(self, item: EvidenceItem) -> list[dict]:
+        return []
+
+    def get_related(self, item: EvidenceItem) -> list[dict]:
+        return []
+
+
 class EvidenceUploadSerializer(StrictSerializerMixin, CourtRecordFields, serializers.Serializer):
     """multipart/form-data: the file and what the submitter knows about it."""
 

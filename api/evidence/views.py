@@ -32,6 +32,7 @@ from api.evidence.serializers import (
     EvidenceSerializer,
     EvidenceUnlinkSerializer,
     EvidenceUploadSerializer,
+    ReceivedEvidenceSerializer,
 )
 from api.filters import refuse_unknown_parameters
 from api.parsers import SafeJSONParser
@@ -110,7 +111,7 @@ class EvidenceViewSet(
             submitted_sha256=data.pop("sha256", "").lower(),
             **data,
         )
-        return Response(EvidenceSerializer(item, context=self.get_serializer_context()).data, status=201)
+        return Response(ReceivedEvidenceSerializer(item, context=self.get_serializer_context()).data, status=201)
 
     @extend_schema(request=EvidenceCorrectionSerializer, responses=EvidenceSerializer)
     def partial_update(self, request, pk=None):
