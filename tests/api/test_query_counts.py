@@ -346,3 +346,23 @@ def test_the_page_size_is_capped_at_one_hundred(reader, case_a):
 
     assert len(get_page(reader, "/api/v1/incidents/", 500)["features"]) == 100
     assert len(get_page(reader, "/api/v1/crimes/", 500)["results"]) == 100  # of 102
+
+
+def test_an_upload_reads_back_only_its_incidents_and_witnesses(case_a, lead, client_for, django_assert_num_queries):
+    """Bulk intake answers thousands of uploads: what a just-received item cannot have yet — timestamps, copies,
+    links to other items — is not read back for its answer."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(lead)
+    photo = SimpleUploadedFile("IMG_0042.jpg", b"\xff\xd8\xff\xe0 a photo of Yablunska Street")
+
+    # token; the case named (the user's cases, the case, the role); the receipt in a savepoint: the case's number
+    # (select, update), the item, the chain's head, the entry, the audit entry, the outbox; then the answer's
+    # incidents and witnesses
+    with django_assert_num_queries(15):
+        answer = client.post("/api/v1/evidence/", {"file": photo, "case": case_a.pk}, format="multipart")
+
+    assert answer.status_code == 201, answer.content
+    shown = answer.json()
+    assert (shown["timestamps"], shown["copies"], shown["related"], shown["incidents"]) == ([], [], [], [])
+    assert shown["ern"] == "UA-2022-BUCHA-000001" and shown["status"] == "received"
