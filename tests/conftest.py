@@ -259,6 +259,18 @@ def upload(client_for):
     return post
 
 
+@pytest.fixture
+def moto():
+    """An S3 server of the test's own (moto, tests.workers.replicas.MotoServer) holding the write-once bucket
+    slid-replica-frankfurt; the test may stop and start it (an outage). Stopped after the test."""
+    from tests.workers.replicas import MotoServer
+
+    server = MotoServer().start()
+    server.bucket("slid-replica-frankfurt")
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def tsa_signers(tmp_path_factory):
     """(trusted, untrusted): the signing keys of the tests' time-stamping authorities (tests/tsa.py), each

@@ -322,6 +322,13 @@ def user_may_lower_confidentiality(*, user: User, item: EvidenceItem, to: str) -
     return persons is None or user_may_reveal_all(user=user, case=item.case, persons=persons)
 
 
+def user_reviews_in_case(*, user: AbstractBaseUser, case: Case) -> bool:
+    """Whether the user may be asked to review the case's records: an active member whose role reviews (its
+    lawyers and leads). Unlike user_may, a superuser who is not a member is not one of the case's reviewers."""
+    reviewing_roles = [role for role, actions in ROLE_ACTIONS.items() if Action.REVIEW in actions]
+    return user.is_active and CaseMembership.objects.filter(case=case, user=user, role__in=reviewing_roles).exists()
+
+
 def correction_refusal(*, user: User, item: EvidenceItem, fields: Iterable[str]) -> str | None:
     """The first field of a correction the user may not make, or None. Those who write the record correct
     anything correctable; the case's lawyers, who do not, only the court classification, the art. 54(3)(e)

@@ -15,7 +15,6 @@ from evidence.errors import DomainError, NotAllowed
 from evidence.models import (
     Assessment,
     AuditAction,
-    CaseMembership,
     CustodyEntry,
     CustodyEvent,
     EvidenceItem,
@@ -27,7 +26,7 @@ from evidence.models import (
     ReviewCheck,
     ReviewState,
 )
-from evidence.selectors.access import ROLE_ACTIONS, Action, user_may
+from evidence.selectors.access import Action, user_may, user_reviews_in_case
 from evidence.services.audit import audit_record
 from evidence.services.common import check_same_case, history_context
 from evidence.services.custody import custody_append
@@ -115,9 +114,7 @@ def submit_action(obj: Reviewable) -> Action:
 def _check_reviewer(obj: Reviewable, reviewer: AbstractBaseUser | None) -> None:
     if reviewer is None:
         return
-    reviewers = [role for role, actions in ROLE_ACTIONS.items() if Action.REVIEW in actions]
-    member = CaseMembership.objects.filter(case=obj.case, user=reviewer, role__in=reviewers).exists()
-    if not member or not reviewer.is_active:
+    if not user_reviews_in_case(user=reviewer, case=obj.case):
         message = gettext("%(user)s is not a legal member or lead of %(case)s: ask one of them to review it.")
         raise DomainError(message % {"user": reviewer.get_username(), "case": obj.case.reference}, field="reviewer")
 

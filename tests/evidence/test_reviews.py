@@ -267,7 +267,7 @@ def test_a_relation_made_or_removed_reopens_both_verified_items_and_its_maker_ma
     assert reopened(item) == ("under_review", True)
     with pytest.raises(NotAllowed, match="four-eyes"):
         review_verify(actor=people["lead"], obj=item)
-    evidence_correct(actor=people["legal"], item=item, title="Yablunska Street")  # a later change, by another
+    evidence_correct(actor=people["legal"], item=item, court_classification="under_seal")  # a later change, by another
     review_verify(actor=people["lead"], obj=item)
 
 

@@ -12,21 +12,13 @@ from django.core.management import call_command
 
 from evidence.models import ArchiveCopy, EvidenceItem
 from tests.faults.checks import FAST_RECOVERY, receive, wait_until, write_random_file
-from tests.workers.replicas import MotoServer, configure_replicas, local_replica, s3_replica
+from tests.workers.replicas import configure_replicas, local_replica, s3_replica
 from tests.workers.worker import Worker, wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REPLICA_RECOVERY = {**FAST_RECOVERY, "SLID_REPLICATION_RETRY_BASE_SECONDS": "1", "SLID_RECEIVED_STALE_SECONDS": "5"}
 STORES = ["archive", "archive-replica-kyiv", "archive-replica-lviv", "archive-replica-frankfurt"]
-
-
-@pytest.fixture
-def moto():
-    server = MotoServer().start()
-    server.bucket("slid-replica-frankfurt")
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from evidence.models import ArchiveCopy, OutboxTask, Role
 from evidence.selectors.copies import evidence_good_copy, items_below_min_copies
 from evidence.services.copies import copies_repair_all, copies_sweep
 from tests.workers.helpers import archived_item
-from tests.workers.replicas import S3_CREDENTIALS, MotoServer, configure_replicas, local_replica, s3_replica
+from tests.workers.replicas import S3_CREDENTIALS, configure_replicas, local_replica, s3_replica
 from workers import fixity, replication
 
 pytestmark = pytest.mark.django_db
@@ -28,14 +28,6 @@ CONTENT = b"Testimony of a witness from Yahidne, recorded 2022-04-02. " * 500
 SHA256 = hashlib.sha256(CONTENT).hexdigest()
 KEY = f"sha256/{SHA256[:2]}/{SHA256[2:4]}/{SHA256}"
 AGENT = Agent.for_worker("test")
-
-
-@pytest.fixture
-def moto():
-    server = MotoServer().start()
-    server.bucket("slid-replica-frankfurt")
-    yield server
-    server.stop()
 
 
 @pytest.fixture
