@@ -9,7 +9,9 @@ A rule is one of:
 - ANY_CASE_MEMBER: staff, and users who are members of at least one case (not an account in none);
 - an evidence.access.Action: the user's role in the object's case must allow it
   (evidence.access.ROLE_ACTIONS). Objects of cases the user is not a member of answer 404;
-- a frozenset of Actions: the role must allow one of them, and the service checks what each allows.
+- a frozenset of Actions: the role must allow one of them, and the service checks what each allows. Such a
+  rule skips what a single action's rule checks besides the role (the second factor, the readers a lead names
+  for one person), so it may not hold those actions (tests/api/test_authorisation_matrix.py).
 """
 
 from evidence.selectors.access import Action

@@ -1,5 +1,6 @@
 import contextlib
 import shutil
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,7 +75,10 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
         )
         if application != _owner_credentials()["USER"]:
             _grant_rows_to(application)
-        _copy_test_database(to=pristine_database_name())
+        try:
+            _copy_test_database(to=pristine_database_name())
+        except psycopg.Error as error:  # only the tests that need the copy fail (tests.evidence.test_backups)
+            warnings.warn(f"No copy of the test database as migrated: {error}", stacklevel=1)
     yield
     with django_db_blocker.unblock():
         _drop_database(pristine_database_name())
@@ -228,10 +232,13 @@ def member_of(db):
 def settings_restored():
     """Fails the test that leaves a settings override behind. A fixture that enters override_settings
     while the test also changes ``settings`` unwinds out of order: pytest-django's fixture then restores
-    the fixture's layer, and every later test (and the session's worker) sees it."""
+    the fixture's layer, and every later test (and the session's worker) sees it. (A value assigned to the
+    settings themselves, outside any override, is not seen here.)"""
     before = settings._wrapped
     yield
-    assert settings._wrapped is before, "this test left a settings override in place (see settings_restored)"
+    left = settings._wrapped
+    settings._wrapped = before  # the tests after it run with the settings they expect
+    assert left is before, "this test left a settings override in place (see settings_restored)"
 
 
 @pytest.fixture(scope="session")

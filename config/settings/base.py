@@ -254,13 +254,13 @@ CELERY_TASK_TIME_LIMIT = env_int("SLID_TASK_TIME_LIMIT", 4 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # Redis hands an unacknowledged task out again after this long. It need not outlast a task: the
 # claim's lease keeps a second run from doing anything while the first is alive (workers.processing);
-# it is short so that tasks taken by a worker that was killed come back within a minute or two. kombu looks
-# for such tasks every unacked_restore_interval × unacked_restore_throttle seconds, 100 s unless set; here a
-# sixth of the timeout, so a task comes back at most 1⅙ timeouts after it was taken (one query to Redis each time).
-SLID_BROKER_VISIBILITY_SECONDS = env_int("SLID_BROKER_VISIBILITY_SECONDS", 60)
+# it is short so that tasks taken by a worker that was killed come back within a minute or two. Workers look
+# for such tasks every SLID_BROKER_RESTORE_SECONDS (kombu's pace, 100 s). A task without a lease (a replica's
+# copy) that runs longer than the timeout is handed out again when they look, so looking more often means more
+# copies made twice; the fault tests look every second.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": SLID_BROKER_VISIBILITY_SECONDS,
-    "unacked_restore_interval": max(1, SLID_BROKER_VISIBILITY_SECONDS // 6),
+    "visibility_timeout": env_int("SLID_BROKER_VISIBILITY_SECONDS", 60),
+    "unacked_restore_interval": env_int("SLID_BROKER_RESTORE_SECONDS", 100),
     "unacked_restore_throttle": 1,
 }
 CELERY_TIMEZONE = "UTC"

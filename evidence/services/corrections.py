@@ -115,7 +115,7 @@ def evidence_correct(*, actor: AbstractBaseUser, item: EvidenceItem, reason: str
     if refused:
         message = gettext(
             "Your role in %(case)s does not allow correcting %(field)s: its lawyers correct only the court "
-            "classification and the exculpatory mark."
+            "classification, the art. 54(3)(e) condition and the exculpatory mark."
         )
         raise NotAllowed(message % {"case": item.case.reference, "field": refused}, field=refused)
     _check_confidentiality(actor, item, changes.get("confidentiality"), reason)

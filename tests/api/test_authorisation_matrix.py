@@ -408,6 +408,13 @@ def test_the_route_follows_its_rule(name, method, world, client_for, api):
             assert not listed_ids(response) & ids_of_case(world, name), (name, who)
 
 
+def test_a_rule_of_several_actions_holds_none_that_needs_a_second_factor_or_named_readers():
+    several = [rule for rules in ACCESS.values() for rule in rules.values() if isinstance(rule, frozenset)]
+
+    assert several  # evidence-detail's PATCH: writing or disclosing
+    assert all(not rule & {Action.EXPORT, Action.REVEAL_IDENTITY} for rule in several), several
+
+
 def test_options_describes_a_route_to_signed_in_users_only(client_for, api, case_a, member_of):
     assert client_for(member_of(case_a, Role.ANALYST)).options("/api/v1/incidents/").status_code == 200
     assert api.options("/api/v1/incidents/").status_code == 401

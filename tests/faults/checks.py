@@ -31,6 +31,7 @@ FAST_RECOVERY = {
     "SLID_OUTBOX_INTERVAL_SECONDS": "1",
     "SLID_RETRY_BASE_SECONDS": "1",
     "SLID_BROKER_VISIBILITY_SECONDS": "10",
+    "SLID_BROKER_RESTORE_SECONDS": "1",
 }
 FINAL = {"archived", "duplicate", "corrupt", "failed"}
 # The steps every archived item records exactly once, however often its worker died.

@@ -134,7 +134,7 @@ def test_a_worker_killed_while_it_writes_a_replica_loses_nothing_and_the_copy_is
     environment = configure_replicas(settings, monkeypatch, {"kyiv": local_replica(tmp_path / "kyiv")})
     worker = start_worker(environment)
     source = tmp_path / "large.bin"
-    sha256 = write_random_file(source, 64 * 1024 * 1024)
+    sha256 = write_random_file(source, 256 * 1024 * 1024)
     folder = tmp_path / "kyiv" / "sha256" / sha256[:2] / sha256[2:4]
 
     def copy_being_written() -> bool:
@@ -146,8 +146,8 @@ def test_a_worker_killed_while_it_writes_a_replica_loses_nothing_and_the_copy_is
     assert copy_states(item)["archive-replica-kyiv"] == "pending"
 
     start_worker(environment)
-    # The killed worker's task comes back from Redis after the visibility timeout (10 s here) and at most a sixth
-    # of it more (config.settings.base); kombu's own pace was 100 s.
+    # The killed worker's task comes back from Redis after the visibility timeout (10 s here), once a worker looks
+    # (every second here: SLID_BROKER_RESTORE_SECONDS).
     wait_until(
         lambda: copy_states(item).get("archive-replica-kyiv") == "verified",
         timeout=40,
