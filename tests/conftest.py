@@ -82,7 +82,7 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
             warnings.warn(f"No copy of the test database as migrated: {error}", stacklevel=1)
     yield
     with django_db_blocker.unblock():
-        _drop_database(pristine_database_name())
+        drop_database(pristine_database_name())
     if not django_db_keepdb:
         with django_db_blocker.unblock(), _default_connection_as_owner():
             teardown_databases(databases, verbosity=request.config.option.verbose)
@@ -111,16 +111,19 @@ def _copy_test_database(*, to: str) -> None:
     from django.db import connection
 
     connection.close()
-    _drop_database(to)
+    drop_database(to)
+    create_database(to, template=connection.settings_dict["NAME"])
+
+
+def create_database(name: str, *, template: str | None = None) -> None:
+    """A database on the test server, made by the owner role; a copy of ``template`` if given (nobody may be
+    connected to the template meanwhile)."""
+    copy = sql.SQL(" TEMPLATE {}").format(sql.Identifier(template)) if template else sql.SQL("")
     with _server_as_owner() as server:
-        server.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(to), sql.Identifier(connection.settings_dict["NAME"])
-            )
-        )
+        server.execute(sql.SQL("CREATE DATABASE {}{}").format(sql.Identifier(name), copy))
 
 
-def _drop_database(name: str) -> None:
+def drop_database(name: str) -> None:
     with _server_as_owner() as server:
         server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 

@@ -20,7 +20,6 @@ import pytest
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 from django.db import connection
-from psycopg import sql
 
 from evidence.agents import Agent
 from evidence.backups import crypto
@@ -29,7 +28,7 @@ from evidence.models import ArchiveCopy, AuditLink, Role
 from evidence.services.checkpoints import checkpoint_build
 from evidence.services.packages import export_request
 from evidence.services.witnesses import protected_person_create
-from tests.conftest import _owner_credentials, _server_as_owner, pristine_database_name
+from tests.conftest import _owner_credentials, _server_as_owner, create_database, drop_database, pristine_database_name
 from tests.factories import CaseFactory, MembershipFactory, UserFactory, make_incident
 from tests.workers.helpers import archived_item
 from tests.workers.replicas import configure_replicas, local_replica
@@ -59,18 +58,11 @@ class DrillDatabase:
     def create(self, *, copy_of_test_database: bool) -> None:
         """``copy_of_test_database``: a copy of the migrated test database (tests.conftest.pristine_database_name)."""
         connection.close()
-        template = sql.SQL(" TEMPLATE {}").format(sql.Identifier(self.pristine))
-        with _server_as_owner() as server:
-            server.execute(
-                sql.SQL("CREATE DATABASE {}{}").format(
-                    sql.Identifier(self.name), template if copy_of_test_database else sql.SQL("")
-                )
-            )
+        create_database(self.name, template=self.pristine if copy_of_test_database else None)
 
     def drop(self) -> None:
         connection.close()
-        with _server_as_owner() as server:
-            server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
+        drop_database(self.name)
 
     @contextlib.contextmanager
     def as_owner(self) -> Iterator[None]:
