@@ -20,10 +20,12 @@ Slid is starting:
   Health     http://127.0.0.1:$port/api/v1/health/
   API docs   http://127.0.0.1:$port/api/v1/docs/
   Admin      http://127.0.0.1:$port/admin/   (credentials in var/admin-credentials.txt)
-Ctrl-C stops the web server, the worker and the scheduler; \`make stop\` stops PostgreSQL and Redis.
+Ctrl-C stops the web server, the worker and the scheduler; \`make stop\` stops them too, with PostgreSQL and Redis.
 
 BANNER
 export SLID_WEB_PORT=$port
 mkdir -p var/run  # the scheduler's state
 # As root: the web server, the worker and the scheduler run as an unprivileged user (scripts/as-run-user).
+# Every step below execs the next, so this shell's PID becomes honcho's: `make stop` ends it by that.
+echo $$ >var/run.pid
 exec scripts/with-env scripts/as-run-user honcho start --no-prefix --procfile Procfile

@@ -226,6 +226,14 @@ case "${1:-}" in
     setup_roles
     ;;
   stop)
+    # What `make run` started (scripts/run.sh), before the services it uses.
+    run_pid=$(cat "$VAR/run.pid" 2>/dev/null || true)
+    if [ -n "$run_pid" ] && grep -qa honcho "/proc/$run_pid/cmdline" 2>/dev/null; then
+      kill -TERM "$run_pid"
+      for _ in $(seq 150); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+      echo "==> The web server, the worker and the scheduler stopped"
+    fi
+    rm -f "$VAR/run.pid"
     if pg_running; then
       as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null && echo "==> PostgreSQL stopped"
     fi
